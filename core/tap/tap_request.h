@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <QList>
+#include <QString>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace podtap {
+
+/// @brief One thing wrong with a request: which field, the offending value (quoted and cut) and the rule.
+struct ValidationProblem
+{
+    QString field;
+    QString value; ///< already quoted with quoteForMessage()
+    QString rule;
+
+    QString toString() const;
+    bool operator==(const ValidationProblem &) const = default;
+};
+
+using ValidationProblems = QList<ValidationProblem>;
+
+enum class Direction { Ingress, Egress, Both };
+
+/// @brief Where the mirrored traffic goes.
+struct Destination
+{
+    enum class Kind { ThisMachine, Node, Ip };
+    Kind kind = Kind::ThisMachine;
+    QString value; ///< node name for Node, the IP literal for Ip, empty for ThisMachine
+
+    /// "local", "node:NAME" or "ip:ADDR" — the spelling `podtapctl tap --to` accepts.
+    QString toString() const;
+    bool operator==(const Destination &) const = default;
+};
+
+/// @brief The text fields of a tap request as a person or a command line gives them, before parsing.
+struct TapRequestFields
+{
+    QString targetNamespace;
+    QString pod;
+    QString interfaceName = QStringLiteral("eth0");
+    QString direction = QStringLiteral("both");
+    QString destination = QStringLiteral("local");
+    QString vni; ///< empty: chosen later
+    QString port = QStringLiteral("4789");
+    QString captureFilter;
+    QString maxDuration = QStringLiteral("1h");
+    QString agentNamespace = QStringLiteral("podtap");
+    QString agentImage; ///< empty: the default image
+};
+
+/// @brief A validated description of one tap: which pod and interface, which way, and where to.
+///
+/// A value type. validate() reports every problem at once, each naming the field, the value and
+/// the rule, so a form or a command line can show them all.
+class TapRequest final
+{
+public:
+    static constexpr std::uint32_t kMaxVni = 16777215;
+    static constexpr int kDefaultPort = 4789;
+    static constexpr std::chrono::seconds kDefaultMaxDuration {3600};
+    static constexpr std::chrono::seconds kMinDuration {10};
+    static constexpr std::chrono::seconds kMaxDuration {7 * 24 * 3600};
+    static constexpr qsizetype kMaxCaptureFilterLength = 4096;
+
+    QString targetNamespace;
+    QString pod;
+    QString interfaceName = QStringLiteral("eth0");
+    Direction direction = Direction::Both;
+    Destination destination;
+    std::optional<std::uint32_t> vni; ///< unset: chosen at random when the tap starts
+    int port = kDefaultPort;
+    QString captureFilter;
+    std::chrono::seconds maxDuration = kDefaultMaxDuration;
+    QString agentNamespace = QStringLiteral("podtap");
+    QString agentImage;
+
+    /// Every rule this request breaks; empty when it is valid.
+    ValidationProblems validate() const;
+
+    /// Parses and validates text fields. On success @p problems is empty and the request is usable.
+    static TapRequest fromFields(const TapRequestFields &fields, ValidationProblems *problems);
+
+    bool operator==(const TapRequest &) const = default;
+};
+
+QString directionName(Direction direction);
+std::optional<Direction> parseDirection(const QString &text);
+
+/// Parses "local", "node:NAME", "ip:ADDR" or a bare IP literal. Does not validate the node name.
+std::optional<Destination> parseDestination(const QString &text);
+
+/// Parses "90", "90s", "15m", "1h", "1h30m" into seconds. Rejects negatives and overflow.
+std::optional<std::chrono::seconds> parseDuration(const QString &text);
+
+/// RFC 1123 label: at most 63 of [a-z0-9-], starting and ending alphanumeric (namespaces).
+bool isDnsLabel(const QString &text);
+/// RFC 1123 subdomain: at most 253 characters, dot-separated labels (pods, nodes).
+bool isDnsSubdomain(const QString &text);
+/// A Linux interface name: 1–15 bytes, no '/', no whitespace or control characters, not "." or "..".
+bool isInterfaceName(const QString &text);
+/// An IPv4 or IPv6 literal as inet_pton reads it. Zones ("%eth0") are refused.
+bool isIpLiteral(const QString &text);
+
+ValidationProblems validateDnsLabel(const QString &field, const QString &value);
+ValidationProblems validateDnsSubdomain(const QString &field, const QString &value);
+
+} // namespace podtap

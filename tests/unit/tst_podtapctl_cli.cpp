@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/process.h"
+
+#include "podtap/version.h"
+
+#include <QTest>
+
+using namespace podtap::test;
+
+/// @brief The shipped executables answer --help and --version, and refuse what they do not know.
+class TestPodtapctlCli final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void helpListsUsageAndExitsZero()
+    {
+        const QStringList command {builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("--help")};
+        const ProcessResult result = run(command);
+        QVERIFY2(result.ok(), qPrintable(result.describe(command)));
+        QVERIFY2(result.out.contains("Usage: podtapctl"), result.out.constData());
+    }
+
+    void versionPrintsProjectVersion()
+    {
+        const QStringList command {builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("--version")};
+        const ProcessResult result = run(command);
+        QVERIFY2(result.ok(), qPrintable(result.describe(command)));
+        QCOMPARE(result.out.trimmed(), QByteArray("podtapctl ") + podtap::kVersion);
+    }
+
+    void unknownCommandIsAUsageError()
+    {
+        const QStringList command {builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("frobnicate")};
+        const ProcessResult result = run(command);
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(result.err.contains("unknown command 'frobnicate'"), result.err.constData());
+        QVERIFY(result.out.isEmpty());
+    }
+
+    void noArgumentsIsAUsageError()
+    {
+        const QStringList command {builtExecutable(QStringLiteral("app/cli/podtapctl"))};
+        const ProcessResult result = run(command);
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(result.err.contains("Usage: podtapctl"), result.err.constData());
+    }
+
+    void agentIsStaticAndReportsItsVersion()
+    {
+        const QString agent = builtExecutable(QStringLiteral("netlink-agent/podtap-agent"));
+        const QStringList command {agent, QStringLiteral("--version")};
+        const ProcessResult result = run(command);
+        QVERIFY2(result.ok(), qPrintable(result.describe(command)));
+        QCOMPARE(result.out.trimmed(), QByteArray("podtap-agent ") + podtap::kVersion);
+        // A static ELF has no program interpreter: `file`-free check on the PT_INTERP string.
+        QFile binary(agent);
+        QVERIFY(binary.open(QIODevice::ReadOnly));
+        QVERIFY2(!binary.readAll().contains("/lib64/ld-linux"), "podtap-agent must be statically linked");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPodtapctlCli)
+#include "tst_podtapctl_cli.moc"
