@@ -5,9 +5,13 @@
 
 namespace podtap::cli {
 
+int runManifestCommand(const QStringList &args);
+
 std::span<const Command> commands()
 {
-    static const std::array<Command, 0> table {};
+    static const std::array table {
+        Command {"manifest", "print agent pods for kubectl create -f - (kokotap's flags)", &runManifestCommand},
+    };
     return table;
 }
 

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+
+namespace podtap {
+
+/// @brief The agent namespace as a v1 Namespace object, with the Pod Security labels the agent needs.
+///
+/// `enforce=privileged`: the baseline and restricted levels refuse hostNetwork, hostPID, hostPath
+/// volumes and the NET_ADMIN/SYS_ADMIN/SYS_PTRACE capabilities, all of which the agent needs.
+/// `warn`/`audit` stay at `baseline` so that anything else created there is still reported.
+QJsonObject agentNamespaceObject(const QString &name = QStringLiteral("podtap"));
+
+/// The same as YAML with a comment explaining the labels: what manifests/namespace.yaml holds
+/// for the default name, and what preflight shows or creates when the namespace is missing.
+QByteArray agentNamespaceYaml(const QString &name = QStringLiteral("podtap"));
+
+} // namespace podtap

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tap/agent_pod_spec.h"
+
+#include "common/text_escape.h"
+#include "tap/session_id.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QSysInfo>
+
+namespace podtap {
+namespace {
+
+constexpr qsizetype kMaxNameLength = 63;
+
+QJsonArray strings(const QStringList &list)
+{
+    QJsonArray array;
+    for (const QString &s : list) {
+        array.append(s);
+    }
+    return array;
+}
+
+QJsonObject objectMeta(const TapPlan &plan, AgentRole role)
+{
+    const QJsonObject labels {
+        {QLatin1String(kLabelName), QStringLiteral("podtap")},
+        {QLatin1String(kLabelManagedBy), QStringLiteral("podtap")},
+        {QLatin1String(kLabelComponent), agentRoleName(role)},
+        {QLatin1String(kLabelSession), plan.sessionId},
+    };
+    const QJsonObject annotations {
+        {QLatin1String(kAnnotationTarget), plan.targetReference()},
+        {QLatin1String(kAnnotationRequestedBy), plan.requestedBy.isEmpty() ? defaultRequester() : plan.requestedBy},
+        {QLatin1String(kAnnotationHeartbeat),
+            heartbeatTimestamp(plan.heartbeat.isValid() ? plan.heartbeat : QDateTime::currentDateTimeUtc())},
+        {QLatin1String(kAnnotationVni), QString::number(plan.vni)},
+    };
+    return QJsonObject {
+        {QStringLiteral("name"), agentPodName(plan.targetPod, plan.sessionId, role)},
+        {QStringLiteral("namespace"), plan.agentNamespace},
+        {QStringLiteral("labels"), labels},
+        {QStringLiteral("annotations"), annotations},
+    };
+}
+
+QJsonObject containerSecurityContext(const TapPlan &plan, const QStringList &capabilities)
+{
+    QJsonObject context {
+        {QStringLiteral("capabilities"),
+            QJsonObject {
+                {QStringLiteral("drop"), QJsonArray {QStringLiteral("ALL")}},
+                {QStringLiteral("add"), strings(capabilities)},
+            }},
+        {QStringLiteral("readOnlyRootFilesystem"), true},
+        // The agent needs root for its capabilities to be effective; it holds no credentials.
+        {QStringLiteral("runAsUser"), 0},
+        {QStringLiteral("runAsNonRoot"), false},
+    };
+    if (plan.privileged) {
+        context.insert(QStringLiteral("privileged"), true);
+    } else {
+        // The API refuses allowPrivilegeEscalation=false together with privileged=true.
+        context.insert(QStringLiteral("allowPrivilegeEscalation"), false);
+    }
+    return context;
+}
+
+QJsonObject resources()
+{
+    return QJsonObject {
+        {QStringLiteral("requests"),
+            QJsonObject {
+                {QStringLiteral("cpu"), QStringLiteral("10m")}, {QStringLiteral("memory"), QStringLiteral("16Mi")}}},
+        {QStringLiteral("limits"),
+            QJsonObject {
+                {QStringLiteral("cpu"), QStringLiteral("500m")}, {QStringLiteral("memory"), QStringLiteral("64Mi")}}},
+    };
+}
+
+QJsonObject volumeMount(const QString &name, const QString &path, bool readOnly, const QString &propagation = {})
+{
+    QJsonObject mount {
+        {QStringLiteral("name"), name},
+        {QStringLiteral("mountPath"), path},
+        {QStringLiteral("readOnly"), readOnly},
+    };
+    if (!propagation.isEmpty()) {
+        mount.insert(QStringLiteral("mountPropagation"), propagation);
+    }
+    return mount;
+}
+
+QJsonObject hostPathVolume(const QString &name, const QString &path, const QString &type)
+{
+    return QJsonObject {
+        {QStringLiteral("name"), name},
+        {QStringLiteral("hostPath"), QJsonObject {{QStringLiteral("path"), path}, {QStringLiteral("type"), type}}},
+    };
+}
+
+QJsonObject podInfoVolume()
+{
+    const QJsonObject item {
+        {QStringLiteral("path"), QStringLiteral("annotations")},
+        {QStringLiteral("fieldRef"),
+            QJsonObject {{QStringLiteral("fieldPath"), QStringLiteral("metadata.annotations")}}},
+    };
+    return QJsonObject {
+        {QStringLiteral("name"), QStringLiteral("podinfo")},
+        {QStringLiteral("downwardAPI"), QJsonObject {{QStringLiteral("items"), QJsonArray {item}}}},
+    };
+}
+
+QJsonObject pod(const TapPlan &plan, AgentRole role, const QString &nodeName, const QStringList &args)
+{
+    const bool sender = role == AgentRole::Sender;
+    QJsonArray mounts {volumeMount(QStringLiteral("podinfo"), QLatin1String(kAgentPodInfoDir), true)};
+    QJsonArray volumes {podInfoVolume()};
+    if (sender) {
+        mounts.append(volumeMount(QStringLiteral("host-proc"), QLatin1String(kAgentProcRoot), true));
+        // Named netns created after the pod started must appear inside it too.
+        mounts.append(volumeMount(
+            QStringLiteral("host-netns"), QLatin1String(kAgentNetnsDir), true, QStringLiteral("HostToContainer")));
+        volumes.append(
+            hostPathVolume(QStringLiteral("host-proc"), QStringLiteral("/proc"), QStringLiteral("Directory")));
+        volumes.append(hostPathVolume(
+            QStringLiteral("host-netns"), QStringLiteral("/var/run/netns"), QStringLiteral("DirectoryOrCreate")));
+    }
+    const QStringList capabilities = sender
+        ? QStringList {QStringLiteral("NET_ADMIN"), QStringLiteral("SYS_ADMIN"), QStringLiteral("SYS_PTRACE")}
+        : QStringList {QStringLiteral("NET_ADMIN")};
+    const QJsonObject container {
+        {QStringLiteral("name"), QStringLiteral("agent")},
+        {QStringLiteral("image"), plan.effectiveImage()},
+        {QStringLiteral("imagePullPolicy"), QStringLiteral("IfNotPresent")},
+        {QStringLiteral("args"), strings(args)},
+        {QStringLiteral("resources"), resources()},
+        {QStringLiteral("securityContext"), containerSecurityContext(plan, capabilities)},
+        {QStringLiteral("volumeMounts"), mounts},
+        {QStringLiteral("terminationMessagePolicy"), QStringLiteral("FallbackToLogsOnError")},
+    };
+    QJsonObject spec {
+        {QStringLiteral("nodeName"), nodeName},
+        {QStringLiteral("hostNetwork"), true},
+        {QStringLiteral("restartPolicy"), QStringLiteral("OnFailure")},
+        {QStringLiteral("activeDeadlineSeconds"), qint64(plan.maxDuration.count())},
+        {QStringLiteral("terminationGracePeriodSeconds"), 10},
+        // The agent makes no API calls: no token in the pod at all.
+        {QStringLiteral("automountServiceAccountToken"), false},
+        {QStringLiteral("enableServiceLinks"), false},
+        {QStringLiteral("securityContext"),
+            QJsonObject {{QStringLiteral("seccompProfile"),
+                QJsonObject {{QStringLiteral("type"), QStringLiteral("RuntimeDefault")}}}}},
+        // Taps are for troubleshooting: a tainted or cordoned node is exactly where one is needed.
+        {QStringLiteral("tolerations"),
+            QJsonArray {QJsonObject {{QStringLiteral("operator"), QStringLiteral("Exists")}}}},
+        {QStringLiteral("containers"), QJsonArray {container}},
+        {QStringLiteral("volumes"), volumes},
+    };
+    if (sender) {
+        spec.insert(QStringLiteral("hostPID"), true);
+    }
+    return QJsonObject {
+        {QStringLiteral("apiVersion"), QStringLiteral("v1")},
+        {QStringLiteral("kind"), QStringLiteral("Pod")},
+        {QStringLiteral("metadata"), objectMeta(plan, role)},
+        {QStringLiteral("spec"), spec},
+    };
+}
+
+// Lowercase, [a-z0-9-] only, runs of anything else become one '-', no '-' at either end.
+QString nameFragment(const QString &text)
+{
+    QString out;
+    for (const QChar c : text.toLower()) {
+        const bool alnum =
+            (c >= QLatin1Char('a') && c <= QLatin1Char('z')) || (c >= QLatin1Char('0') && c <= QLatin1Char('9'));
+        if (alnum) {
+            out += c;
+        } else if (!out.isEmpty() && !out.endsWith(QLatin1Char('-'))) {
+            out += QLatin1Char('-');
+        }
+    }
+    while (out.endsWith(QLatin1Char('-'))) {
+        out.chop(1);
+    }
+    return out;
+}
+
+ValidationProblem planProblem(const QString &field, const QString &value, const QString &rule)
+{
+    return ValidationProblem {field, quoteForMessage(value), rule};
+}
+
+} // namespace
+
+QString agentRoleName(AgentRole role)
+{
+    return role == AgentRole::Sender ? QStringLiteral("sender") : QStringLiteral("receiver");
+}
+
+TapPlan TapPlan::fromRequest(const TapRequest &request, const QString &sessionId)
+{
+    TapPlan plan;
+    plan.sessionId = sessionId;
+    plan.targetNamespace = request.targetNamespace;
+    plan.targetPod = request.pod;
+    plan.interfaceName = request.interfaceName;
+    plan.direction = request.direction;
+    if (request.destination.kind == Destination::Kind::Node) {
+        plan.destinationNode = request.destination.value;
+    } else if (request.destination.kind == Destination::Kind::Ip) {
+        plan.destinationIp = request.destination.value;
+    }
+    plan.vni = request.vni.value_or(0);
+    plan.port = request.port;
+    plan.maxDuration = request.maxDuration;
+    plan.agentNamespace = request.agentNamespace;
+    plan.agentImage = request.agentImage;
+    return plan;
+}
+
+QString TapPlan::effectiveImage() const
+{
+    return agentImage.isEmpty() ? QString::fromLatin1(kDefaultImage) : agentImage;
+}
+
+QString TapPlan::effectiveReceiverInterfaceName() const
+{
+    return receiverInterfaceName.isEmpty() ? QStringLiteral("ptap%1").arg(vni) : receiverInterfaceName;
+}
+
+QString TapPlan::targetReference() const
+{
+    return QStringLiteral("%1/%2/%3").arg(targetNamespace, targetPod, interfaceName);
+}
+
+QString defaultRequester()
+{
+    QString user = qEnvironmentVariable("USER");
+    if (user.isEmpty()) {
+        user = qEnvironmentVariable("LOGNAME", QStringLiteral("unknown"));
+    }
+    QString host = QSysInfo::machineHostName();
+    if (host.isEmpty()) {
+        host = QStringLiteral("localhost");
+    }
+    return user + QLatin1Char('@') + host;
+}
+
+QString heartbeatTimestamp(const QDateTime &time)
+{
+    return time.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ssZ"));
+}
+
+QString agentPodName(const QString &targetPod, const QString &sessionId, AgentRole role)
+{
+    const QString prefix = QStringLiteral("podtap-");
+    QString suffix = QLatin1Char('-') + nameFragment(sessionId);
+    if (role == AgentRole::Receiver) {
+        suffix += QStringLiteral("-rx");
+    }
+    QString target = nameFragment(targetPod);
+    const qsizetype room = kMaxNameLength - prefix.size() - suffix.size();
+    if (target.size() > room) {
+        target.truncate(qMax<qsizetype>(room, 0));
+        while (target.endsWith(QLatin1Char('-'))) {
+            target.chop(1);
+        }
+    }
+    if (target.isEmpty()) {
+        return QStringLiteral("podtap") + suffix;
+    }
+    return prefix + target + suffix;
+}
+
+QStringList senderAgentArgs(const TapPlan &plan)
+{
+    QStringList args {
+        QStringLiteral("mirror"),
+        QStringLiteral("--container-id"),
+        plan.containerId,
+        QStringLiteral("--vni"),
+        QString::number(plan.vni),
+        QStringLiteral("--remote"),
+        plan.destinationIp,
+        QStringLiteral("--port"),
+        QString::number(plan.port),
+        QStringLiteral("--interface"),
+        plan.interfaceName,
+        QStringLiteral("--direction"),
+        directionName(plan.direction),
+    };
+    if (!plan.bpfBytecode.isEmpty()) {
+        args << QStringLiteral("--bpf") << plan.bpfBytecode;
+    }
+    args << QStringLiteral("--session") << plan.sessionId << QStringLiteral("--heartbeat-file")
+         << QLatin1String(kAgentHeartbeatFile) << QStringLiteral("--heartbeat-timeout")
+         << QString::number(plan.heartbeatTimeoutSeconds) << QStringLiteral("--proc-root")
+         << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir") << QLatin1String(kAgentNetnsDir);
+    return args;
+}
+
+QStringList receiverAgentArgs(const TapPlan &plan)
+{
+    return QStringList {
+        QStringLiteral("receive"),
+        QStringLiteral("--vni"),
+        QString::number(plan.vni),
+        QStringLiteral("--port"),
+        QString::number(plan.port),
+        QStringLiteral("--remote"),
+        plan.targetNodeIp,
+        QStringLiteral("--name"),
+        plan.effectiveReceiverInterfaceName(),
+    };
+}
+
+QJsonObject senderPod(const TapPlan &plan)
+{
+    return pod(plan, AgentRole::Sender, plan.targetNode, senderAgentArgs(plan));
+}
+
+QJsonObject receiverPod(const TapPlan &plan)
+{
+    return pod(plan, AgentRole::Receiver, plan.destinationNode, receiverAgentArgs(plan));
+}
+
+ValidationProblems validatePlan(const TapPlan &plan)
+{
+    ValidationProblems problems;
+    if (!isValidSessionId(plan.sessionId)) {
+        problems += planProblem(QStringLiteral("session ID"), plan.sessionId,
+            QStringLiteral("must be %1 characters of a-z and 0-9; make one with generateSessionId()")
+                .arg(kSessionIdLength));
+    }
+    problems += validateDnsLabel(QStringLiteral("namespace"), plan.targetNamespace);
+    problems += validateDnsSubdomain(QStringLiteral("pod"), plan.targetPod);
+    if (!isInterfaceName(plan.interfaceName)) {
+        problems += planProblem(
+            QStringLiteral("interface"), plan.interfaceName, QStringLiteral("must be a Linux interface name"));
+    }
+    problems += validateDnsSubdomain(QStringLiteral("target node"), plan.targetNode);
+    if (!isIpLiteral(plan.targetNodeIp)) {
+        problems += planProblem(QStringLiteral("target node IP"), plan.targetNodeIp,
+            QStringLiteral("must be the node's InternalIP; the node reports none, so the tunnel has no source"));
+    }
+    static const QRegularExpression containerIdRe(QStringLiteral("^(?:[a-z0-9-]+://)?[A-Za-z0-9]{12,128}$"));
+    if (!containerIdRe.match(plan.containerId).hasMatch()) {
+        problems += planProblem(QStringLiteral("container ID"), plan.containerId,
+            QStringLiteral(
+                "must be a running container's ID (status.containerStatuses[].containerID); wait until the pod runs"));
+    }
+    if (!isIpLiteral(plan.destinationIp)) {
+        problems += planProblem(
+            QStringLiteral("destination IP"), plan.destinationIp, QStringLiteral("must be an IPv4 or IPv6 address"));
+    }
+    if (!plan.destinationNode.isEmpty()) {
+        problems += validateDnsSubdomain(QStringLiteral("destination node"), plan.destinationNode);
+    }
+    if (plan.vni < 1 || plan.vni > TapRequest::kMaxVni) {
+        problems += planProblem(QStringLiteral("VNI"), QString::number(plan.vni),
+            QStringLiteral("must be between 1 and %1").arg(TapRequest::kMaxVni));
+    }
+    if (plan.port < 1 || plan.port > 65535) {
+        problems += planProblem(
+            QStringLiteral("port"), QString::number(plan.port), QStringLiteral("must be between 1 and 65535"));
+    }
+    if (!plan.receiverInterfaceName.isEmpty() && !isInterfaceName(plan.receiverInterfaceName)) {
+        problems += planProblem(QStringLiteral("receiver interface"), plan.receiverInterfaceName,
+            QStringLiteral("must be a Linux interface name of at most 15 bytes"));
+    }
+    if (plan.maxDuration < TapRequest::kMinDuration || plan.maxDuration > TapRequest::kMaxDuration) {
+        problems += planProblem(QStringLiteral("maximum duration"), QStringLiteral("%1s").arg(plan.maxDuration.count()),
+            QStringLiteral("must be between %1 s and %2 s")
+                .arg(TapRequest::kMinDuration.count())
+                .arg(TapRequest::kMaxDuration.count()));
+    }
+    problems += validateDnsLabel(QStringLiteral("agent namespace"), plan.agentNamespace);
+    return problems;
+}
+
+} // namespace podtap

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "tap/tap_request.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include <chrono>
+#include <cstdint>
+
+namespace podtap {
+
+/// The role of an agent pod; it becomes the `app.kubernetes.io/component` label.
+enum class AgentRole { Sender, Receiver };
+
+QString agentRoleName(AgentRole role); ///< "sender" or "receiver"
+
+/// @brief Everything resolved for one tap: the target, where it runs, and where its mirror goes.
+///
+/// Filled from a validated TapRequest plus what the API server told (node, node IP, container ID)
+/// and what podtap chose (session ID, VNI, destination IP). The pod builders read only this.
+struct TapPlan
+{
+    static constexpr auto kDefaultImage = "ghcr.io/podtap/podtap-agent:latest";
+    static constexpr auto kDefaultAgentNamespace = "podtap";
+    static constexpr int kDefaultHeartbeatTimeoutSeconds = 180;
+
+    QString sessionId; ///< generateSessionId()
+
+    // The target.
+    QString targetNamespace;
+    QString targetPod;
+    QString interfaceName = QStringLiteral("eth0");
+    Direction direction = Direction::Both;
+    QString targetNode; ///< spec.nodeName of the target pod: the sender runs there
+    QString targetNodeIp; ///< that node's InternalIP: the tunnel's source
+    QString containerId; ///< any running container of the target, with or without a runtime:// prefix
+
+    // The tunnel.
+    QString destinationIp; ///< where the sender sends VXLAN
+    QString destinationNode; ///< set only when the destination is a node: a receiver pod runs there
+    std::uint32_t vni = 0;
+    int port = TapRequest::kDefaultPort;
+    QString receiverInterfaceName; ///< VXLAN device on the receiving side; empty: ptap<vni>
+    QString bpfBytecode; ///< compiled capture filter (CompiledFilter::toArgument()); empty: mirror everything
+
+    // The agent pods.
+    QString agentNamespace = QString::fromLatin1(kDefaultAgentNamespace);
+    QString agentImage; ///< empty: kDefaultImage
+    std::chrono::seconds maxDuration = TapRequest::kDefaultMaxDuration;
+    int heartbeatTimeoutSeconds = kDefaultHeartbeatTimeoutSeconds;
+    bool privileged = false; ///< only when the operator asks (SELinux hosts refuse the narrower set)
+    QString requestedBy; ///< user@host; empty: defaultRequester()
+    QDateTime heartbeat; ///< first heartbeat; invalid: now
+
+    /// Copies the request's target, direction, VNI, port, duration and agent settings.
+    static TapPlan fromRequest(const TapRequest &request, const QString &sessionId);
+
+    QString effectiveImage() const;
+    QString effectiveReceiverInterfaceName() const; ///< receiverInterfaceName, or ptap<vni>
+    QString targetReference() const; ///< "<ns>/<pod>/<iface>", the podtap.io/target annotation
+};
+
+/// Paths inside the agent container: where the host's /proc, /var/run/netns and the pod's own
+/// annotations (downwardAPI) are mounted.
+inline constexpr auto kAgentProcRoot = "/host/proc";
+inline constexpr auto kAgentNetnsDir = "/host/var/run/netns";
+inline constexpr auto kAgentPodInfoDir = "/etc/podtap";
+inline constexpr auto kAgentHeartbeatFile = "/etc/podtap/annotations";
+
+/// Label and annotation keys podtap puts on its pods.
+inline constexpr auto kLabelName = "app.kubernetes.io/name";
+inline constexpr auto kLabelManagedBy = "app.kubernetes.io/managed-by";
+inline constexpr auto kLabelComponent = "app.kubernetes.io/component";
+inline constexpr auto kLabelSession = "podtap.io/session";
+inline constexpr auto kAnnotationTarget = "podtap.io/target";
+inline constexpr auto kAnnotationRequestedBy = "podtap.io/requested-by";
+inline constexpr auto kAnnotationHeartbeat = "podtap.io/heartbeat";
+inline constexpr auto kAnnotationVni = "podtap.io/vni";
+
+/// "<user>@<host>" of this process, for podtap.io/requested-by.
+QString defaultRequester();
+
+/// RFC 3339 UTC with seconds, e.g. "2026-11-27T05:49:06Z", as the heartbeat annotation carries it.
+QString heartbeatTimestamp(const QDateTime &time);
+
+/// @brief The agent pod name: `podtap-<target>-<session>` (sender) or `podtap-<target>-<session>-rx`.
+///
+/// The target part is cut so the name fits in 63 characters, but the session ID is always kept
+/// whole, so two sessions never share a name however long the target's name is. The result is a
+/// valid DNS-1123 label.
+QString agentPodName(const QString &targetPod, const QString &sessionId, AgentRole role);
+
+/// The agent's command line (after the executable) for the sender: `mirror --container-id ...`.
+QStringList senderAgentArgs(const TapPlan &plan);
+/// The agent's command line for a receiver pod on a destination node: `receive --vni ...`.
+QStringList receiverAgentArgs(const TapPlan &plan);
+
+/// The sender pod as the API takes it (v1 Pod JSON), in the agent namespace, on the target's node.
+QJsonObject senderPod(const TapPlan &plan);
+/// The receiver pod for a node destination: the same shape, running `receive` with only NET_ADMIN.
+QJsonObject receiverPod(const TapPlan &plan);
+
+/// Problems that would make the pods wrong (missing node, container ID, IP, VNI, bad session ID),
+/// each naming the field and what to do. Empty when the plan can be turned into pods.
+ValidationProblems validatePlan(const TapPlan &plan);
+
+} // namespace podtap
