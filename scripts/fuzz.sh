@@ -8,7 +8,10 @@ seconds=${1:-60}
 scripts/install-deps.sh build test
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
     -DPODTAP_GUI=OFF -DPODTAP_LIBFUZZER=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-targets=$(sed -n 's/^ *podtap_add_fuzzer(\([a-z_0-9]*\) .*CORPUS \([a-z_0-9]*\).*/\1:\2/p' tests/fuzz/CMakeLists.txt tests/fuzz/*.fuzz.cmake 2>/dev/null)
+shopt -s nullglob
+targets=$(sed -n 's/^ *podtap_add_fuzzer(\([a-z_0-9]*\) .*CORPUS \([a-z_0-9]*\).*/\1:\2/p' \
+    tests/fuzz/CMakeLists.txt tests/fuzz/*.fuzz.cmake)
+[ -n "$targets" ] || { echo "fuzz.sh: found no podtap_add_fuzzer() targets" >&2; exit 1; }
 for entry in $targets; do
     name=${entry%%:*}
     corpus=${entry##*:}
