@@ -4,6 +4,7 @@
 #include <QByteArray>
 #include <QDateTime>
 #include <QList>
+#include <QMap>
 #include <QPair>
 #include <QString>
 #include <QStringList>
@@ -23,6 +24,8 @@ struct ExecConfig
     QString installHint;
     bool provideClusterInfo = false;
     QString interactiveMode; ///< Never, IfAvailable or Always
+    /// The cluster's `client.authentication.k8s.io/exec` extension as JSON (spec.cluster.config); empty: none
+    QByteArray clusterConfigJson;
 };
 
 /// @brief What an exec plugin returned: a token or a client certificate, and when it expires.
@@ -57,6 +60,12 @@ struct RestConfig
     QString username;
     QString password;
     std::optional<ExecConfig> exec;
+    bool disableCompression = false;
+
+    QString impersonateUser; ///< `as`: send Impersonate-User
+    QString impersonateUid; ///< `as-uid`: Impersonate-Uid
+    QStringList impersonateGroups; ///< `as-groups`: one Impersonate-Group header each
+    QMap<QString, QStringList> impersonateExtra; ///< `as-user-extra`: Impersonate-Extra-<key>
 };
 
 } // namespace podtap::kube
