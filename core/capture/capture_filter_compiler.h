@@ -34,6 +34,9 @@ struct CompiledFilter
     QString toArgument() const;
 };
 
+/// tcpdump's default snapshot length; "accept" instructions return it, so the bytecode equals `tcpdump -ddd`.
+inline constexpr int kTcpdumpSnaplen = 262144;
+
 /// Link types the compiler accepts (the pcap DLT_* numbers for the interfaces podtap taps).
 enum class FilterLinkType { Ethernet = 1, RawIp = 12 };
 
@@ -43,6 +46,6 @@ enum class FilterLinkType { Ethernet = 1, RawIp = 12 };
 /// filter means exactly what it means to tcpdump and Wireshark, quirks included. An empty filter
 /// compiles to "accept everything". Errors carry libpcap's message and the filter text.
 CompiledFilter compileCaptureFilter(
-    const QString &filter, FilterLinkType linkType = FilterLinkType::Ethernet, int snaplen = 65535);
+    const QString &filter, FilterLinkType linkType = FilterLinkType::Ethernet, int snaplen = kTcpdumpSnaplen);
 
 } // namespace podtap

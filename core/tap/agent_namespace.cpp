@@ -12,9 +12,9 @@ QJsonObject agentNamespaceObject(const QString &name)
         {QStringLiteral("app.kubernetes.io/managed-by"), QStringLiteral("podtap")},
         {QStringLiteral("pod-security.kubernetes.io/enforce"), QStringLiteral("privileged")},
         {QStringLiteral("pod-security.kubernetes.io/enforce-version"), QStringLiteral("latest")},
-        {QStringLiteral("pod-security.kubernetes.io/warn"), QStringLiteral("baseline")},
+        {QStringLiteral("pod-security.kubernetes.io/warn"), QStringLiteral("privileged")},
         {QStringLiteral("pod-security.kubernetes.io/warn-version"), QStringLiteral("latest")},
-        {QStringLiteral("pod-security.kubernetes.io/audit"), QStringLiteral("baseline")},
+        {QStringLiteral("pod-security.kubernetes.io/audit"), QStringLiteral("privileged")},
         {QStringLiteral("pod-security.kubernetes.io/audit-version"), QStringLiteral("latest")},
     };
     return QJsonObject {
@@ -31,7 +31,7 @@ QByteArray agentNamespaceYaml(const QString &name)
                        "The agent pods need hostNetwork, hostPID, hostPath volumes (/proc, /var/run/netns) and the\n"
                        "NET_ADMIN, SYS_ADMIN and SYS_PTRACE capabilities. The Pod Security 'baseline' and\n"
                        "'restricted' levels refuse every one of those, so this namespace enforces 'privileged'.\n"
-                       "warn/audit stay at 'baseline': anything else created here is still reported.\n"
+                       "warn and audit are set to the same level, so that every tap does not log a warning.\n"
                        "Keep this namespace for podtap only, and grant pod create rights in it to operators only\n"
                        "(see rbac.yaml).");
     return toYaml(agentNamespaceObject(name), comment);

@@ -11,7 +11,7 @@ namespace podtap {
 ///
 /// `enforce=privileged`: the baseline and restricted levels refuse hostNetwork, hostPID, hostPath
 /// volumes and the NET_ADMIN/SYS_ADMIN/SYS_PTRACE capabilities, all of which the agent needs.
-/// `warn`/`audit` stay at `baseline` so that anything else created there is still reported.
+/// `warn`/`audit` are set to the same level so that every tap does not log a warning.
 QJsonObject agentNamespaceObject(const QString &name = QStringLiteral("podtap"));
 
 /// The same as YAML with a comment explaining the labels: what manifests/namespace.yaml holds

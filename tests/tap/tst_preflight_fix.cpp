@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tap/manifest_yaml.h"
+#include "tap/preflight_fix.h"
+
+#include <QJsonArray>
+#include <QTest>
+
+using namespace podtap;
+
+/// @brief Each kind of refusal the API server gives an agent pod maps to the fix an operator can apply.
+class TestPreflightFix final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void podSecurityGetsTheNamespaceLabel()
+    {
+        const ApiRefusal refusal {403, QStringLiteral("Forbidden"),
+            QStringLiteral(
+                "pods \"podtap-cart-abcde12345\" is forbidden: violates PodSecurity \"baseline:latest\": host "
+                "namespaces (hostNetwork=true, hostPID=true), hostPath volumes (volumes \"host-proc\", "
+                "\"host-netns\"), non-default capabilities (container \"agent\" must not include \"NET_ADMIN\")"),
+            QStringLiteral("pods"), QStringLiteral("podtap-cart-abcde12345")};
+        const PreflightFix fix = explainRefusal(refusal, QStringLiteral("tap-agents"));
+        QCOMPARE(fix.category, PreflightFix::Category::PodSecurity);
+        QCOMPARE(fix.fixCommand,
+            QStringLiteral("kubectl label ns tap-agents pod-security.kubernetes.io/enforce=privileged --overwrite"));
+        QVERIFY2(fix.summary.contains(QLatin1String("baseline:latest")), qPrintable(fix.summary));
+        QVERIFY2(fix.toText().contains(refusal.message), "the server's words are shown verbatim");
+    }
+
+    void rbacForbiddenGetsTheMissingRule()
+    {
+        const ApiRefusal refusal {403, QStringLiteral("Forbidden"),
+            QStringLiteral("pods is forbidden: User \"alice\" cannot create resource \"pods\" in API group \"\" in the "
+                           "namespace \"podtap\""),
+            QStringLiteral("pods"), {}};
+        const PreflightFix fix = explainRefusal(refusal, QStringLiteral("podtap"));
+        QCOMPARE(fix.category, PreflightFix::Category::RbacForbidden);
+        QList<QJsonObject> objects;
+        QString error;
+        QVERIFY2(parseYamlStream(fix.fixYaml.toUtf8(), &objects, &error), qPrintable(error));
+        QCOMPARE(objects.size(), 1);
+        const QJsonObject role = objects.first();
+        QCOMPARE(role.value(QLatin1String("kind")).toString(), QStringLiteral("Role"));
+        QCOMPARE(role.value(QLatin1String("metadata")).toObject().value(QLatin1String("namespace")).toString(),
+            QStringLiteral("podtap"));
+        const QJsonObject rule = role.value(QLatin1String("rules")).toArray().first().toObject();
+        QCOMPARE(rule.value(QLatin1String("verbs")).toArray(), QJsonArray {QStringLiteral("create")});
+        QCOMPARE(rule.value(QLatin1String("resources")).toArray(), QJsonArray {QStringLiteral("pods")});
+        QCOMPARE(rule.value(QLatin1String("apiGroups")).toArray(), QJsonArray {QString()});
+        QVERIFY2(fix.fix.contains(QLatin1String(
+                     "kubectl create rolebinding podtap-operator --role=podtap-operator --user=alice -n podtap")),
+            qPrintable(fix.fix));
+    }
+
+    void rbacOnSubresourceAndClusterScope()
+    {
+        const ApiRefusal logs {403, QStringLiteral("Forbidden"),
+            QStringLiteral(
+                "pods \"x\" is forbidden: User \"bob\" cannot get resource \"pods/log\" in API group \"\" in the "
+                "namespace \"podtap\""),
+            QStringLiteral("pods"), QStringLiteral("x")};
+        const PreflightFix logFix = explainRefusal(logs, QStringLiteral("podtap"));
+        QCOMPARE(logFix.category, PreflightFix::Category::RbacForbidden);
+        QVERIFY2(logFix.fixYaml.contains(QLatin1String("pods/log")), qPrintable(logFix.fixYaml));
+
+        const ApiRefusal nodes {403, QStringLiteral("Forbidden"),
+            QStringLiteral(
+                "nodes \"worker-1\" is forbidden: User \"bob\" cannot get resource \"nodes\" in API group \"\" at "
+                "the cluster scope"),
+            QStringLiteral("nodes"), QStringLiteral("worker-1")};
+        const PreflightFix nodeFix = explainRefusal(nodes, QStringLiteral("podtap"));
+        QVERIFY2(nodeFix.fixYaml.contains(QLatin1String("kind: ClusterRole")), qPrintable(nodeFix.fixYaml));
+        QVERIFY2(nodeFix.fix.contains(QLatin1String("kubectl create clusterrolebinding")), qPrintable(nodeFix.fix));
+
+        const PreflightFix ssar = explainMissingPermission(
+            QStringLiteral("patch"), QStringLiteral("pods"), QString(), QStringLiteral("podtap"));
+        QVERIFY2(ssar.fixYaml.contains(QLatin1String("- patch")), qPrintable(ssar.fixYaml));
+    }
+
+    void quotaSaysWhatToDo()
+    {
+        const ApiRefusal refusal {403, QStringLiteral("Forbidden"),
+            QStringLiteral(
+                "pods \"podtap-cart-abcde12345\" is forbidden: exceeded quota: agent-pods, requested: pods=1, "
+                "used: pods=4, limited: pods=4"),
+            QStringLiteral("pods"), {}};
+        const PreflightFix fix = explainRefusal(refusal, QStringLiteral("podtap"));
+        QCOMPARE(fix.category, PreflightFix::Category::Quota);
+        QVERIFY2(fix.summary.contains(QLatin1String("agent-pods")), qPrintable(fix.summary));
+        QVERIFY2(fix.fix.contains(QLatin1String("kubectl describe resourcequota agent-pods -n podtap")),
+            qPrintable(fix.fix));
+        QVERIFY2(
+            fix.fixCommand.contains(QLatin1String("app.kubernetes.io/managed-by=podtap")), qPrintable(fix.fixCommand));
+    }
+
+    void missingNamespaceGetsTheNamespaceManifest()
+    {
+        const ApiRefusal refusal {404, QStringLiteral("NotFound"), QStringLiteral("namespaces \"podtap\" not found"),
+            QStringLiteral("namespaces"), QStringLiteral("podtap")};
+        const PreflightFix fix = explainRefusal(refusal, QStringLiteral("podtap"));
+        QCOMPARE(fix.category, PreflightFix::Category::MissingNamespace);
+        QCOMPARE(fix.fixCommand, QStringLiteral("kubectl apply -f manifests/namespace.yaml"));
+        QList<QJsonObject> objects;
+        QString error;
+        QVERIFY2(parseYamlStream(fix.fixYaml.toUtf8(), &objects, &error), qPrintable(error));
+        const QJsonObject labels =
+            objects.first().value(QLatin1String("metadata")).toObject().value(QLatin1String("labels")).toObject();
+        QCOMPARE(
+            labels.value(QLatin1String("pod-security.kubernetes.io/enforce")).toString(), QStringLiteral("privileged"));
+
+        const ApiRefusal other {404, QStringLiteral("NotFound"), QStringLiteral("namespaces \"agents\" not found"),
+            QStringLiteral("namespaces"), QStringLiteral("agents")};
+        const PreflightFix otherFix = explainRefusal(other, QStringLiteral("agents"));
+        QVERIFY2(otherFix.fixYaml.contains(QLatin1String("name: agents")), qPrintable(otherFix.fixYaml));
+    }
+
+    void webhookAndUnknownRefusalsKeepTheMessage()
+    {
+        const ApiRefusal webhook {400, QStringLiteral("BadRequest"),
+            QStringLiteral(
+                "admission webhook \"validate.kyverno.svc\" denied the request: host namespaces are not allowed"),
+            QStringLiteral("pods"), {}};
+        const PreflightFix fix = explainRefusal(webhook, QStringLiteral("podtap"));
+        QCOMPARE(fix.category, PreflightFix::Category::Webhook);
+        QVERIFY2(fix.summary.contains(QLatin1String("validate.kyverno.svc")), qPrintable(fix.summary));
+        QVERIFY(fix.toText().contains(webhook.message));
+
+        const ApiRefusal odd {
+            500, QStringLiteral("InternalError"), QStringLiteral("etcdserver: request timed out"), {}, {}};
+        const PreflightFix oddFix = explainRefusal(odd, QStringLiteral("podtap"));
+        QCOMPARE(oddFix.category, PreflightFix::Category::Other);
+        QVERIFY2(oddFix.summary.contains(QLatin1String("HTTP 500")), qPrintable(oddFix.summary));
+        QVERIFY(oddFix.toText().contains(odd.message));
+
+        const ApiRefusal unauthorized {401, QStringLiteral("Unauthorized"), QStringLiteral("Unauthorized"), {}, {}};
+        QCOMPARE(explainRefusal(unauthorized, QStringLiteral("podtap")).category, PreflightFix::Category::Unauthorized);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPreflightFix)
+#include "tst_preflight_fix.moc"
