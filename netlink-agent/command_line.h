@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "bpf_program.h"
+#include "target_finder.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace podtap::agent {
+
+/// @brief Everything the command line asked for, validated.
+struct AgentOptions
+{
+    enum class Command { None, Version, Help, Mirror, Receive, Cleanup, Inspect };
+    Command command = Command::None;
+    std::string helpText; ///< set for Command::Help
+
+    TargetSelector target;
+    std::uint32_t vni = 0;
+    std::string remote; ///< IP literal, may be empty for receive
+    std::string local;
+    std::string underlayDev;
+    std::uint16_t port = 4789;
+    std::string interface = "eth0";
+    bool ingress = true;
+    bool egress = true;
+    std::string name; ///< VXLAN device name; default ptap<vni> (mirror) or mirror (receive)
+    std::optional<BpfProgram> bpf;
+    std::string session;
+    std::string heartbeatFile;
+    int heartbeatTimeout = 180;
+    std::string procRoot = "/proc";
+    std::string netnsDir = "/var/run/netns";
+    int statsInterval = 5;
+    int deadline = 0; ///< seconds, 0 = none
+    bool exitWithParent = false;
+
+    /// Scope of this session's marks: the session ID, or the device name when no session was given.
+    std::string sessionKey() const { return session.empty() ? "name:" + name : session; }
+    std::vector<std::string> hooks() const;
+};
+
+/// Parses argv. Throws AgentError(2) naming the flag on any usage error.
+AgentOptions parseCommandLine(int argc, const char *const *argv);
+
+/// Usage text of one subcommand (or the overview for an empty name).
+std::string usageText(const std::string &command);
+
+/// True for a usable interface name: 1..15 bytes, no '/', ':' or whitespace.
+bool validInterfaceName(const std::string &name);
+/// True for an IPv4 or IPv6 literal; @p family receives AF_INET or AF_INET6.
+bool parseIpLiteral(const std::string &text, int *family = nullptr, void *address = nullptr);
+
+} // namespace podtap::agent

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mirror_session.h"
+
+#include "agent_error.h"
+#include "heartbeat_file.h"
+#include "json_line.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <set>
+
+namespace podtap::agent {
+
+namespace {
+
+constexpr std::uint32_t kNoForeignLimit = 0xC000; // the kernel's first automatic priority
+
+std::int64_t nowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+AgentError kernelError(const std::string &what, const KernelReply &reply)
+{
+    return AgentError(ExitKernelRefused, what + ": " + reply.reason());
+}
+
+/// The priority for a new podtap filter: below every foreign filter (a matching foreign filter would end
+/// classification before podtap's runs) and not used on either hook. u32 lists the filters of both clsact
+/// hooks that share a priority in each hook's dump, so distinct priorities keep the counters apart.
+std::uint32_t choosePriority(
+    const std::vector<FilterInfo> &filters, const std::set<std::uint32_t> &taken, std::uint32_t &foreignLimit)
+{
+    std::set<std::uint32_t> podtapPrios;
+    std::set<std::uint32_t> used = taken;
+    for (const FilterInfo &f : filters) {
+        used.insert(f.prio);
+        if (f.podtap) {
+            podtapPrios.insert(f.prio);
+        }
+    }
+    foreignLimit = kNoForeignLimit;
+    for (const FilterInfo &f : filters) {
+        if (!podtapPrios.count(f.prio)) {
+            foreignLimit = std::min(foreignLimit, f.prio);
+        }
+    }
+    for (std::uint32_t prio = foreignLimit - 1; prio >= 1 && prio < foreignLimit; --prio) {
+        if (!used.count(prio)) {
+            return prio;
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
+std::string deviceAlias(const std::string &sessionKey)
+{
+    return "podtap session=" + sessionKey;
+}
+
+int removePodtapFilters(const TcControl &tc, const std::string *sessionKey)
+{
+    int removed = 0;
+    const std::uint64_t wanted = sessionKey ? sessionHash(*sessionKey) : 0;
+    for (const Hook hook : {Hook::Ingress, Hook::Egress}) {
+        const std::vector<FilterInfo> filters = tc.filters(hook);
+        // Group by priority: a priority that holds only our marks is deleted whole (which also drops the
+        // u32 hash table the kernel created for it); otherwise only our own entries go.
+        std::map<std::uint32_t, std::vector<const FilterInfo *>> byPrio;
+        for (const FilterInfo &f : filters) {
+            byPrio[f.prio].push_back(&f);
+        }
+        for (const auto &[prio, entries] : byPrio) {
+            std::vector<const FilterInfo *> ours;
+            bool foreign = false;
+            for (const FilterInfo *f : entries) {
+                if (!f->isRule()) {
+                    continue;
+                }
+                if (f->podtap && (!sessionKey || f->sessionHash == wanted)) {
+                    ours.push_back(f);
+                } else {
+                    foreign = true;
+                }
+            }
+            if (ours.empty()) {
+                continue;
+            }
+            const FilterInfo &first = *ours.front();
+            if (!foreign) {
+                const KernelReply reply = tc.deleteFilters(hook, prio, first.protocol, first.kind);
+                if (!reply.ok() && reply.error != -ENOENT) {
+                    throw kernelError(tc.describe(std::string("delete podtap filter prio ") + std::to_string(prio) +
+                                          " " + hookName(hook)),
+                        reply);
+                }
+                removed += static_cast<int>(ours.size());
+                continue;
+            }
+            for (const FilterInfo *f : ours) {
+                const KernelReply reply = tc.deleteFilters(hook, prio, f->protocol, f->kind, f->handle);
+                if (!reply.ok() && reply.error != -ENOENT) {
+                    throw kernelError(tc.describe(std::string("delete podtap filter prio ") + std::to_string(prio) +
+                                          " " + hookName(hook)),
+                        reply);
+                }
+                ++removed;
+            }
+        }
+    }
+    return removed;
+}
+
+int removePodtapDevices(const LinkControl &links, const std::string *sessionKey)
+{
+    int removed = 0;
+    const std::string prefix = "podtap session=";
+    for (const LinkInfo &link : links.all()) {
+        if (link.kind != "vxlan" || link.alias.rfind(prefix, 0) != 0) {
+            continue;
+        }
+        if (sessionKey && link.alias != deviceAlias(*sessionKey)) {
+            continue;
+        }
+        const KernelReply reply = links.remove(link.ifindex);
+        if (!reply.ok() && reply.error != -ENODEV) {
+            throw kernelError("delete vxlan " + link.name + " (ifindex " + std::to_string(link.ifindex) +
+                    ") in netns " + links.socket().netnsName(),
+                reply);
+        }
+        ++removed;
+    }
+    return removed;
+}
+
+MirrorSession::MirrorSession(AgentOptions options)
+    : m_options(std::move(options))
+{
+}
+
+MirrorSession::~MirrorSession()
+{
+    try {
+        teardown();
+    } catch (const AgentError &error) {
+        note("teardown: " + std::string(error.what()));
+    }
+}
+
+void MirrorSession::install()
+{
+    const AgentOptions &o = m_options;
+    TargetFinder finder(o.procRoot, o.netnsDir);
+    m_target = finder.resolve(o.target);
+    m_podNetns = UniqueFd(::open(m_target.netnsPath.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!m_podNetns.valid()) {
+        throw AgentError(
+            ExitTargetNotFound, o.target.describe() + ": open " + m_target.netnsPath + ": " + std::strerror(errno));
+    }
+    m_nodeSocket = std::make_unique<NetlinkSocket>(NetlinkSocket::open(-1, "of the node (the agent's own)"));
+    m_podSocket = std::make_unique<NetlinkSocket>(NetlinkSocket::open(m_podNetns.get(), m_target.netnsPath));
+    const LinkControl nodeLinks(*m_nodeSocket);
+    const LinkControl podLinks(*m_podSocket);
+
+    LinkInfo podIf;
+    if (!podLinks.find(o.interface, podIf)) {
+        std::string names;
+        for (const LinkInfo &link : podLinks.all()) {
+            names += (names.empty() ? "" : ", ") + link.name;
+        }
+        throw AgentError(ExitTargetNotFound,
+            "interface " + o.interface + " not found in netns " + m_target.netnsPath + " (it has: " + names +
+                "); pick one with --interface");
+    }
+    m_tc = std::make_unique<TcControl>(*m_podSocket, podIf.name, podIf.ifindex);
+
+    // Underlay: the node device and address the tunnel leaves from.
+    int family = AF_INET;
+    parseIpLiteral(o.remote, &family);
+    std::string local = o.local;
+    LinkInfo underlay;
+    if (!o.underlayDev.empty()) {
+        if (!nodeLinks.find(o.underlayDev, underlay)) {
+            throw usageError("--underlay-dev " + o.underlayDev + ": no such device in the node netns");
+        }
+        local = nodeLinks.addressOf(underlay.ifindex, family);
+        if (local.empty()) {
+            throw usageError("--underlay-dev " + o.underlayDev + " has no global " +
+                (family == AF_INET ? "IPv4" : "IPv6") + " address to send the tunnel from (--remote " + o.remote + ")");
+        }
+    } else {
+        if (local.empty()) {
+            local = localAddressToward(o.remote, o.port);
+            if (local.empty()) {
+                throw AgentError(ExitKernelRefused,
+                    "find a route to --remote " + o.remote + " in the node netns: " + std::strerror(errno) +
+                        "; give --local or --underlay-dev");
+            }
+        }
+        const int ifindex = nodeLinks.linkWithAddress(local);
+        if (ifindex == 0 && !o.local.empty()) {
+            throw usageError("--local " + o.local + " is not an address in the node netns");
+        }
+        if (ifindex > 0) {
+            nodeLinks.find(ifindex, underlay);
+        }
+    }
+
+    // Leftovers of this same session (an agent killed with -9 and restarted): other sessions are kept.
+    const std::string key = o.sessionKey();
+    int stale = removePodtapFilters(*m_tc, &key) + removePodtapDevices(podLinks, &key);
+    LinkInfo halfMade;
+    if (podLinks.find(o.name, halfMade) && halfMade.kind == "vxlan" && halfMade.alias.empty() && !halfMade.up) {
+        // Created but never marked and brought up: an agent killed between those two steps.
+        podLinks.remove(halfMade.ifindex);
+        ++stale;
+    }
+    if (stale > 0) {
+        note("removed " + std::to_string(stale) + " leftover(s) of session " + key + " from netns " +
+            m_target.netnsPath);
+    }
+
+    VxlanSpec spec;
+    spec.name = o.name;
+    spec.vni = o.vni;
+    spec.port = o.port;
+    spec.remote = o.remote;
+    spec.local = local;
+    spec.underlayIfindex = o.underlayDev.empty() ? 0 : underlay.ifindex;
+    spec.targetNetnsFd = m_podNetns.get();
+    KernelReply reply = nodeLinks.createVxlan(spec);
+    if (!reply.ok()) {
+        std::string hint;
+        if (reply.error == -EEXIST) {
+            hint = " (a device " + o.name +
+                " already exists in the pod netns, or another VXLAN device in the node "
+                "netns already uses VNI " +
+                std::to_string(o.vni) + " on port " + std::to_string(o.port) + "; choose another --name/--vni)";
+        }
+        throw AgentError(ExitKernelRefused,
+            "create vxlan " + o.name + " (vni " + std::to_string(o.vni) + ", local " + local + ", remote " + o.remote +
+                ", dstport " + std::to_string(o.port) + ") in netns " + m_target.netnsPath + ": " + reply.reason() +
+                hint);
+    }
+    LinkInfo vxlan;
+    if (!podLinks.find(o.name, vxlan)) {
+        throw AgentError(ExitKernelRefused,
+            "find the new vxlan " + o.name + " in netns " + m_target.netnsPath + ": it vanished right after creation");
+    }
+    m_vxlanIfindex = vxlan.ifindex;
+    reply = podLinks.finishAndUp(vxlan.ifindex, deviceAlias(key));
+    if (!reply.ok()) {
+        throw kernelError("mark and bring up vxlan " + o.name + " in netns " + m_target.netnsPath, reply);
+    }
+
+    const unsigned overhead = family == AF_INET6 ? 70 : 50;
+    if (underlay.mtu > 0 && podIf.mtu + overhead > underlay.mtu) {
+        emitEvent("warning",
+            JsonLine()
+                .add("code", "mtu")
+                .add("message",
+                    "pod MTU " + std::to_string(podIf.mtu) + " + " + std::to_string(overhead) +
+                        " bytes of VXLAN overhead exceeds underlay " + underlay.name + " MTU " +
+                        std::to_string(underlay.mtu) +
+                        ": every full-size mirrored frame is sent as two IP fragments, which slows the pod")
+                .add("pod_mtu", podIf.mtu)
+                .add("underlay_mtu", underlay.mtu)
+                .add("overhead", overhead)
+                .add("underlay_dev", underlay.name));
+    }
+
+    const QdiscInfo hookQdisc = m_tc->hookQdisc();
+    if (hookQdisc.kind.empty()) {
+        reply = m_tc->addClsact();
+        if (!reply.ok() && reply.error != -EEXIST) {
+            throw kernelError(m_tc->describe("add clsact"), reply);
+        }
+        m_addedClsact = reply.ok();
+    } else if (hookQdisc.kind == "ingress" && o.egress) {
+        throw AgentError(ExitKernelRefused,
+            m_tc->describe("use the egress hook") +
+                ": the interface has an ingress qdisc (no egress hook) and podtap never replaces another "
+                "tool's qdisc; use --direction ingress");
+    }
+
+    const PodtapCookie cookie = podtapCookie(key);
+    std::set<std::uint32_t> taken;
+    for (const Hook hook : {Hook::Ingress, Hook::Egress}) {
+        for (const FilterInfo &f : m_tc->filters(hook)) {
+            taken.insert(f.prio);
+        }
+    }
+    for (const Hook hook : {Hook::Ingress, Hook::Egress}) {
+        if ((hook == Hook::Ingress && !o.ingress) || (hook == Hook::Egress && !o.egress)) {
+            continue;
+        }
+        std::uint32_t foreignLimit = 0;
+        const std::uint32_t prio = choosePriority(m_tc->filters(hook), taken, foreignLimit);
+        taken.insert(prio);
+        if (prio == 0) {
+            throw AgentError(ExitKernelRefused,
+                m_tc->describe(std::string("add podtap filter on ") + hookName(hook)) +
+                    ": no free priority below the first foreign filter (prio " + std::to_string(foreignLimit) +
+                    "), so podtap's filter could not run first");
+        }
+        reply = m_tc->addMirrorFilter(hook, prio, vxlan.ifindex, cookie, o.bpf ? &*o.bpf : nullptr);
+        if (!reply.ok()) {
+            throw kernelError(m_tc->describe(std::string("add ") + (o.bpf ? "bpf" : "u32") + " filter prio " +
+                                  std::to_string(prio) + " " + hookName(hook) + " with mirred to " + o.name),
+                reply);
+        }
+        m_filters.push_back({hook, prio, o.bpf ? "bpf" : "u32"});
+    }
+
+    std::string priorities = "{";
+    for (const AddedFilter &f : m_filters) {
+        priorities +=
+            std::string(priorities.size() > 1 ? "," : "") + jsonQuote(hookName(f.hook)) + ":" + std::to_string(f.prio);
+    }
+    priorities += "}";
+    emitEvent("ready",
+        JsonLine()
+            .add("device", o.name)
+            .add("vni", o.vni)
+            .add("ifindex", vxlan.ifindex)
+            .add("hooks", o.hooks())
+            .add("interface", podIf.name)
+            .add("netns", m_target.netnsPath)
+            .add("pid", m_target.pid)
+            .add("remote", o.remote)
+            .add("local", local)
+            .add("port", static_cast<unsigned>(o.port))
+            .add("underlay_dev", underlay.name)
+            .add("filter", o.bpf ? "bpf" : "u32")
+            .addRaw("priorities", priorities)
+            .add("session", key)
+            .add("clsact_added", m_addedClsact));
+}
+
+void MirrorSession::teardown()
+{
+    if (m_tornDown || !m_tc) {
+        m_tornDown = true;
+        return;
+    }
+    m_tornDown = true;
+    std::string firstError;
+    const std::string key = m_options.sessionKey();
+    try {
+        removePodtapFilters(*m_tc, &key);
+    } catch (const AgentError &error) {
+        firstError = error.what();
+    }
+    if (m_addedClsact && m_tc->filters(Hook::Ingress).empty() && m_tc->filters(Hook::Egress).empty()) {
+        // Only a clsact podtap created, and only when nobody else has put a filter on it meanwhile.
+        const KernelReply reply = m_tc->deleteClsact();
+        if (!reply.ok() && reply.error != -ENOENT && reply.error != -EINVAL && firstError.empty()) {
+            firstError = m_tc->describe("delete clsact") + ": " + reply.reason();
+        }
+    }
+    if (m_vxlanIfindex > 0) {
+        const KernelReply reply = LinkControl(*m_podSocket).remove(m_vxlanIfindex);
+        if (!reply.ok() && reply.error != -ENODEV && firstError.empty()) {
+            firstError = "delete vxlan " + m_options.name + " (ifindex " + std::to_string(m_vxlanIfindex) +
+                ") in netns " + m_target.netnsPath + ": " + reply.reason();
+        }
+    }
+    if (!firstError.empty()) {
+        throw AgentError(ExitKernelRefused, firstError);
+    }
+}
+
+void MirrorSession::emitStats()
+{
+    std::uint64_t packets[2] = {0, 0};
+    std::uint64_t bytes[2] = {0, 0};
+    const std::uint64_t wanted = sessionHash(m_options.sessionKey());
+    for (const AddedFilter &added : m_filters) {
+        for (const FilterInfo &f : m_tc->filters(added.hook)) {
+            if (f.podtap && f.sessionHash == wanted) {
+                packets[added.hook == Hook::Egress] += f.packets;
+                bytes[added.hook == Hook::Egress] += f.bytes;
+            }
+        }
+    }
+    LinkInfo vxlan;
+    LinkControl(*m_podSocket).find(m_vxlanIfindex, vxlan);
+    emitEvent("stats",
+        JsonLine()
+            .add("device", m_options.name)
+            .add("ingress_packets", packets[0])
+            .add("ingress_bytes", bytes[0])
+            .add("egress_packets", packets[1])
+            .add("egress_bytes", bytes[1])
+            .add("packets", packets[0] + packets[1])
+            .add("bytes", bytes[0] + bytes[1])
+            .add("tx_errors", vxlan.txErrors)
+            .add("tx_dropped", vxlan.txDropped));
+}
+
+std::string MirrorSession::waitForStop()
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    UniqueFd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!sigfd.valid()) {
+        throw AgentError(ExitFailure, std::string("signalfd: ") + std::strerror(errno));
+    }
+    const TargetFinder finder(m_options.procRoot, m_options.netnsDir);
+    const HeartbeatFile heartbeat(m_options.heartbeatFile);
+    const std::time_t started = std::time(nullptr);
+    const std::int64_t startMs = nowMs();
+    std::int64_t nextStats = m_options.statsInterval > 0 ? startMs + m_options.statsInterval * 1000LL : -1;
+    std::int64_t nextCheck = startMs + 1000;
+    for (;;) {
+        const std::int64_t now = nowMs();
+        std::int64_t wakeAt = nextCheck;
+        if (nextStats >= 0) {
+            wakeAt = std::min(wakeAt, nextStats);
+        }
+        pollfd pfd = {sigfd.get(), POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, static_cast<int>(std::max<std::int64_t>(0, wakeAt - now)));
+        if (ready > 0) {
+            signalfd_siginfo info = {};
+            if (::read(sigfd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                note(std::string("received ") + ::strsignal(static_cast<int>(info.ssi_signo)) + ", tearing down");
+                return "signal";
+            }
+        }
+        const std::int64_t after = nowMs();
+        if (nextStats >= 0 && after >= nextStats) {
+            emitStats();
+            nextStats += m_options.statsInterval * 1000LL;
+        }
+        if (after >= nextCheck) {
+            nextCheck = after + 1000;
+            if (!finder.stillPresent(m_options.target, m_target)) {
+                note(m_options.target.describe() + " is gone (no process left in netns " + m_target.netnsPath +
+                    "), tearing down");
+                return "target-gone";
+            }
+            if (!m_options.heartbeatFile.empty()) {
+                // No readable heartbeat yet counts from the agent's start, so a console gets one full timeout.
+                const std::time_t beat = heartbeat.read().value_or(started);
+                const std::time_t wall = std::time(nullptr);
+                if (wall - beat > m_options.heartbeatTimeout) {
+                    note("heartbeat in " + m_options.heartbeatFile + " is " + std::to_string(wall - beat) +
+                        " s old (timeout " + std::to_string(m_options.heartbeatTimeout) + " s), tearing down");
+                    return "heartbeat";
+                }
+            }
+            if (m_options.deadline > 0 && after - startMs >= m_options.deadline * 1000LL) {
+                return "deadline";
+            }
+        }
+    }
+}
+
+int MirrorSession::run()
+{
+    try {
+        install();
+    } catch (...) {
+        try {
+            teardown();
+        } catch (const AgentError &error) {
+            note("teardown after a failed start: " + std::string(error.what()));
+        }
+        throw;
+    }
+    const std::string reason = waitForStop();
+    teardown();
+    emitEvent("stopped", JsonLine().add("reason", reason).add("device", m_options.name));
+    return ExitOk;
+}
+
+} // namespace podtap::agent
