@@ -7,10 +7,18 @@ namespace podtap::cli {
 
 int runManifestCommand(const QStringList &args);
 int runConfigCommand(const QStringList &args);
+int runTapCommand(const QStringList &args);
+int runListCommand(const QStringList &args);
+int runStopCommand(const QStringList &args);
+int runSweepCommand(const QStringList &args);
 
 std::span<const Command> commands()
 {
     static const std::array table {
+        Command {"tap", "tap a pod headless: mirror, capture, and clean up on Ctrl-C", &runTapCommand},
+        Command {"list", "list podtap sessions in the cluster", &runListCommand},
+        Command {"stop", "stop podtap sessions (SESSION... or --all)", &runStopCommand},
+        Command {"sweep", "remove podtap pods whose session is dead", &runSweepCommand},
         Command {"manifest", "print agent pods for kubectl create -f - (kokotap's flags)", &runManifestCommand},
         Command {"config", "show the merged kubeconfig (config view, as kubectl prints it)", &runConfigCommand},
     };

@@ -10,4 +10,14 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/kubeconfig_yaml_scalar.cpp
     ${CMAKE_CURRENT_LIST_DIR}/exec_credential.h
     ${CMAKE_CURRENT_LIST_DIR}/exec_credential.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/api_error.h
+    ${CMAKE_CURRENT_LIST_DIR}/api_error.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/line_framer.h
+    ${CMAKE_CURRENT_LIST_DIR}/line_framer.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kube_client.h
+    ${CMAKE_CURRENT_LIST_DIR}/kube_client.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/list_watch.h
+    ${CMAKE_CURRENT_LIST_DIR}/list_watch.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/cluster_connection.h
+    ${CMAKE_CURRENT_LIST_DIR}/cluster_connection.cpp
 )

@@ -13,4 +13,12 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/preflight_fix.cpp
     ${CMAKE_CURRENT_LIST_DIR}/target_resolution.h
     ${CMAKE_CURRENT_LIST_DIR}/target_resolution.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/agent_event.h
+    ${CMAKE_CURRENT_LIST_DIR}/agent_event.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/local_receiver.h
+    ${CMAKE_CURRENT_LIST_DIR}/local_receiver.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/session_sweep.h
+    ${CMAKE_CURRENT_LIST_DIR}/session_sweep.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/tap_session.h
+    ${CMAKE_CURRENT_LIST_DIR}/tap_session.cpp
 )

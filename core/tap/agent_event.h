@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+namespace podtap {
+
+/// @brief Packet counters the agent reports in its `stats` events, summed over the mirrored hooks.
+struct AgentStats
+{
+    qint64 packets = 0;
+    qint64 bytes = 0;
+    qint64 drops = 0; ///< VXLAN device tx drops + tx errors: mirrored frames that never left
+    bool operator==(const AgentStats &) const = default;
+};
+
+/// @brief One JSON line of podtap-agent's stdout: ready, stats, warning, error or stopped.
+struct AgentEvent
+{
+    enum class Type { Ready, Stats, Warning, Error, Stopped, Other };
+
+    Type type = Type::Other;
+    QString name; ///< the "event" field as written
+    QString message; ///< warning/error text
+    QString reason; ///< stopped: signal, heartbeat, deadline, target-gone, ...
+    AgentStats stats;
+    QJsonObject raw;
+};
+
+/// Parses one line. Returns nullopt for anything that is not a JSON object with a string "event"
+/// (the agent writes nothing else to stdout, but a pod log may carry runtime noise).
+std::optional<AgentEvent> parseAgentEvent(const QByteArray &line);
+
+} // namespace podtap

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "tap/agent_event.h"
+
+#include <QObject>
+#include <QProcess>
+#include <QString>
+#include <QTimer>
+
+#include <cstdint>
+
+namespace podtap {
+
+/// @brief How to start the receiving end of a tap on this machine.
+struct LocalReceiverOptions
+{
+    QString agentExecutable; ///< podtap-agent; empty: findAgentExecutable()
+    QString interfaceName; ///< e.g. ptap<vni>
+    std::uint32_t vni = 0;
+    int port = 4789;
+    QString remoteIp; ///< the sender's node: the only source the receiver accepts
+    QString localIp; ///< this machine's address toward that node
+    /// Run through pkexec even when this process could create the interface itself. Off by default:
+    /// pkexec is used only when this process lacks CAP_NET_ADMIN.
+    bool forcePkexec = false;
+    int readyTimeoutMs = 30000;
+};
+
+/// @brief The local VXLAN receiver: `podtap-agent receive --exit-with-parent`, directly or via pkexec.
+///
+/// The agent owns the interface and its nftables source filter, and removes both when it exits;
+/// --exit-with-parent makes it exit when this process dies, so nothing outlives the console.
+class LocalReceiver final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(LocalReceiver)
+
+public:
+    explicit LocalReceiver(LocalReceiverOptions options, QObject *parent = nullptr);
+    ~LocalReceiver() override;
+
+    void start();
+    /// SIGTERM, then SIGKILL after @p graceMs. finished() follows.
+    void stop(int graceMs = 5000);
+    bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
+    /// The command line it runs (for the UI's "copy command" and for error messages).
+    QStringList commandLine() const;
+
+    /// True when this process may create network interfaces itself (root or CAP_NET_ADMIN).
+    static bool hasNetAdmin();
+
+Q_SIGNALS:
+    void ready(const QString &interfaceName);
+    void warning(const QString &message);
+    /// It could not start, or exited before it was ready, or reported an error.
+    void failed(const QString &message);
+    void finished();
+
+private:
+    void onStdout();
+    void onFinished(int exitCode, QProcess::ExitStatus status);
+
+    LocalReceiverOptions m_options;
+    QProcess m_process;
+    QTimer m_readyTimer;
+    QTimer m_killTimer;
+    QByteArray m_buffer;
+    QByteArray m_stderrTail;
+    bool m_ready = false;
+    bool m_stopping = false;
+};
+
+/// podtap-agent: $PODTAP_AGENT, then next to this executable, ../libexec/podtap/, the build tree,
+/// then PATH. Empty when not found.
+QString findAgentExecutable();
+
+/// The address of this machine that routes toward @p remoteIp, found by connecting a UDP socket
+/// (nothing is sent). Empty with @p error filled when there is no route.
+QString localAddressToward(const QString &remoteIp, QString *error);
+
+} // namespace podtap

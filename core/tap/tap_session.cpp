@@ -1,0 +1,844 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tap/tap_session.h"
+
+#include "capture/capture_command.h"
+#include "capture/capture_filter_compiler.h"
+#include "capture/capture_process.h"
+#include "capture/capture_tools.h"
+#include "capture/pod_hosts_file.h"
+#include "kube/api_error.h"
+#include "kube/kube_client.h"
+#include "kube/list_watch.h"
+#include "tap/agent_namespace.h"
+#include "tap/local_receiver.h"
+#include "tap/preflight_fix.h"
+#include "tap/session_id.h"
+#include "tap/target_resolution.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QJsonArray>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QStandardPaths>
+
+#include <algorithm>
+#include <limits>
+
+namespace podtap {
+namespace {
+
+using kube::ApiError;
+using kube::KubeClient;
+using kube::KubeReply;
+
+QString podsPath(const QString &ns, const QString &name = {})
+{
+    return KubeClient::corePath(QStringLiteral("pods"), ns, name);
+}
+
+// A waiting container reason that will not resolve by itself, with what to do about it.
+struct StuckReason
+{
+    const char *reason;
+    const char *fix;
+};
+constexpr StuckReason kStuckReasons[] = {
+    {"ErrImagePull",
+        "Check that the agent image exists and that the node can pull it (--image, registry "
+        "credentials, air-gapped mirrors)."},
+    {"ImagePullBackOff",
+        "Check that the agent image exists and that the node can pull it (--image, registry "
+        "credentials, air-gapped mirrors)."},
+    {"InvalidImageName", "Fix the agent image reference (--image)."},
+    {"CrashLoopBackOff", "The agent keeps failing; read its log with kubectl logs -n <agent-namespace> <pod>."},
+    {"CreateContainerConfigError", "The pod's configuration was refused by the node; see kubectl describe pod."},
+    {"CreateContainerError", "The runtime could not create the agent container; see kubectl describe pod."},
+    {"RunContainerError", "The runtime could not start the agent container; see kubectl describe pod."},
+};
+
+} // namespace
+
+TapSession::TapSession(kube::KubeClient *client, TapRequest request, TapSessionOptions options, QObject *parent)
+    : QObject(parent)
+    , m_client(client)
+    , m_request(std::move(request))
+    , m_options(std::move(options))
+{
+    m_heartbeatTimer.setInterval(m_options.heartbeatIntervalMs);
+    connect(&m_heartbeatTimer, &QTimer::timeout, this, &TapSession::sendHeartbeat);
+    m_stepTimer.setSingleShot(true);
+    m_durationTimer.setSingleShot(true);
+    connect(&m_durationTimer, &QTimer::timeout, this,
+        [this] { stop(tr("the maximum duration of %1 s was reached").arg(m_request.maxDuration.count())); });
+}
+
+TapSession::~TapSession()
+{
+    // Pods left on a destroyed session are reaped by their own heartbeat timeout and by sweep;
+    // the local receiver and the capture die with their QProcess owners here.
+}
+
+QString TapSession::stateName(State state)
+{
+    switch (state) {
+    case State::Idle:
+        return tr("Idle");
+    case State::Validating:
+        return tr("Validating");
+    case State::Resolving:
+        return tr("Resolving");
+    case State::Preflight:
+        return tr("Checking permissions");
+    case State::StartingReceiver:
+        return tr("Starting receiver");
+    case State::CreatingPods:
+        return tr("Creating agent");
+    case State::WaitingForPods:
+        return tr("Waiting for agent pod");
+    case State::WaitingForAgent:
+        return tr("Waiting for mirror");
+    case State::Running:
+        return tr("Running");
+    case State::Stopping:
+        return tr("Stopping");
+    case State::Stopped:
+        return tr("Stopped");
+    case State::Failed:
+        return tr("Failed");
+    }
+    return {};
+}
+
+void TapSession::setState(State state, const QString &text)
+{
+    if (m_state != state) {
+        m_state = state;
+        Q_EMIT stateChanged(state);
+    }
+    if (!text.isEmpty()) {
+        Q_EMIT progress(text);
+    }
+}
+
+template<typename Callback>
+void TapSession::request(kube::KubeReply *reply, Callback callback)
+{
+    reply->onFinished(this, [this, callback = std::move(callback)](KubeReply *finished) {
+        finished->deleteLater();
+        if (m_tearingDown) {
+            return; // teardown has its own requests; late answers of earlier steps are moot
+        }
+        callback(finished);
+    });
+}
+
+void TapSession::start()
+{
+    if (m_state != State::Idle) {
+        return;
+    }
+    m_elapsed.start();
+    setState(State::Validating, tr("Validating the request"));
+    const ValidationProblems problems = m_request.validate();
+    if (!problems.isEmpty()) {
+        QStringList lines;
+        for (const auto &p : problems) {
+            lines << p.toString();
+        }
+        fail(tr("The tap request is not valid:\n%1").arg(lines.join(QLatin1Char('\n'))),
+            tr("Correct the fields named above and start again."));
+        return;
+    }
+    m_plan = TapPlan::fromRequest(m_request, generateSessionId());
+    m_plan.privileged = m_options.privileged;
+    m_plan.heartbeatTimeoutSeconds = m_options.heartbeatTimeoutSeconds;
+    if (!m_request.captureFilter.trimmed().isEmpty()) {
+        const CompiledFilter compiled = compileCaptureFilter(m_request.captureFilter);
+        if (!compiled.ok()) {
+            fail(compiled.error, tr("Use tcpdump/Wireshark capture filter syntax, e.g. 'udp port 53'."));
+            return;
+        }
+        m_plan.bpfBytecode = compiled.toArgument();
+    }
+    resolve();
+}
+
+void TapSession::resolve()
+{
+    setState(State::Resolving, tr("Looking up pod %1/%2").arg(m_request.targetNamespace, m_request.pod));
+    request(m_client->get(podsPath(m_request.targetNamespace, m_request.pod)), [this](KubeReply *reply) {
+        if (!reply->ok()) {
+            if (reply->error().isNotFound()) {
+                fail(tr("Pod %1/%2 was not found.").arg(m_request.targetNamespace, m_request.pod),
+                    tr("Check the namespace and the pod name (kubectl get pods -n %1).")
+                        .arg(m_request.targetNamespace));
+            } else {
+                failWithApiError(tr("read pod %1/%2").arg(m_request.targetNamespace, m_request.pod), reply->error());
+            }
+            return;
+        }
+        QString error;
+        const auto target = targetFromPod(reply->json(), &error);
+        if (!target) {
+            fail(tr("Pod %1/%2 cannot be tapped: %3").arg(m_request.targetNamespace, m_request.pod, error));
+            return;
+        }
+        m_plan.targetNode = target->node;
+        m_plan.containerId = target->containerId;
+        m_targetPodIp = target->podIp;
+        resolveNode();
+    });
+}
+
+void TapSession::resolveNode()
+{
+    Q_EMIT progress(tr("Looking up node %1").arg(m_plan.targetNode));
+    request(
+        m_client->get(KubeClient::corePath(QStringLiteral("nodes"), {}, m_plan.targetNode)), [this](KubeReply *reply) {
+            if (!reply->ok()) {
+                failWithApiError(tr("read node %1").arg(m_plan.targetNode), reply->error());
+                return;
+            }
+            QString error;
+            m_plan.targetNodeIp = nodeInternalIp(reply->json(), &error);
+            if (m_plan.targetNodeIp.isEmpty()) {
+                fail(tr("Node %1 has no usable address: %2").arg(m_plan.targetNode, error));
+                return;
+            }
+            resolveDestination();
+        });
+}
+
+void TapSession::resolveDestination()
+{
+    switch (m_request.destination.kind) {
+    case Destination::Kind::ThisMachine: {
+        QString error;
+        m_plan.destinationIp =
+            m_options.localIp.isEmpty() ? localAddressToward(m_plan.targetNodeIp, &error) : m_options.localIp;
+        if (m_plan.destinationIp.isEmpty()) {
+            fail(tr("Cannot find this machine's address toward node %1 (%2): %3")
+                     .arg(m_plan.targetNode, m_plan.targetNodeIp, error),
+                tr("Choose a node or an IP as the destination."));
+            return;
+        }
+        chooseVni();
+        return;
+    }
+    case Destination::Kind::Ip:
+        m_plan.destinationIp = m_request.destination.value;
+        chooseVni();
+        return;
+    case Destination::Kind::Node:
+        m_plan.destinationNode = m_request.destination.value;
+        request(m_client->get(KubeClient::corePath(QStringLiteral("nodes"), {}, m_plan.destinationNode)),
+            [this](KubeReply *reply) {
+                if (!reply->ok()) {
+                    failWithApiError(tr("read destination node %1").arg(m_plan.destinationNode), reply->error());
+                    return;
+                }
+                QString error;
+                m_plan.destinationIp = nodeInternalIp(reply->json(), &error);
+                if (m_plan.destinationIp.isEmpty()) {
+                    fail(tr("Destination node %1 has no usable address: %2").arg(m_plan.destinationNode, error));
+                    return;
+                }
+                chooseVni();
+            });
+        return;
+    }
+}
+
+void TapSession::chooseVni()
+{
+    // VNIs in use by other podtap sessions on the target node must not be reused: the kernel
+    // would refuse a second VXLAN device with the same VNI and port there.
+    QUrlQuery query;
+    query.addQueryItem(
+        QStringLiteral("labelSelector"), QStringLiteral("%1=podtap").arg(QLatin1String(kLabelManagedBy)));
+    query.addQueryItem(QStringLiteral("fieldSelector"), QStringLiteral("spec.nodeName=%1").arg(m_plan.targetNode));
+    request(m_client->get(podsPath(m_plan.agentNamespace), query), [this](KubeReply *reply) {
+        QSet<quint32> used;
+        if (reply->ok()) {
+            for (const QJsonValue &item : reply->json().value(QLatin1String("items")).toArray()) {
+                const QString vni = item.toObject()
+                                        .value(QLatin1String("metadata"))
+                                        .toObject()
+                                        .value(QLatin1String("annotations"))
+                                        .toObject()
+                                        .value(QLatin1String(kAnnotationVni))
+                                        .toString();
+                used.insert(vni.toUInt());
+            }
+        } // A missing agent namespace is handled by preflight; an unreadable list just means no hints.
+        if (m_request.vni) {
+            if (used.contains(*m_request.vni)) {
+                fail(tr("VNI %1 is already used by another podtap session on node %2.")
+                         .arg(*m_request.vni)
+                         .arg(m_plan.targetNode),
+                    tr("Leave the VNI empty to have one chosen, or pick another."));
+                return;
+            }
+            m_plan.vni = *m_request.vni;
+        } else {
+            do {
+                m_plan.vni = 1 + QRandomGenerator::system()->bounded(TapRequest::kMaxVni);
+            } while (used.contains(m_plan.vni));
+        }
+        preflight();
+    });
+}
+
+void TapSession::preflight()
+{
+    setState(State::Preflight, tr("Checking permissions in namespace %1").arg(m_plan.agentNamespace));
+    struct Check
+    {
+        const char *verb;
+        const char *resource;
+        const char *subresource;
+    };
+    static constexpr Check checks[] = {
+        {"create", "pods", ""},
+        {"delete", "pods", ""},
+        {"get", "pods", ""},
+        {"patch", "pods", ""},
+        {"get", "pods", "log"},
+    };
+    m_preflightPending = int(std::size(checks));
+    m_preflightDenied.clear();
+    for (const Check &check : checks) {
+        const QString verb = QLatin1String(check.verb);
+        const QString resource = QLatin1String(check.resource);
+        const QString sub = QLatin1String(check.subresource);
+        request(m_client->selfSubjectAccessReview(verb, resource, m_plan.agentNamespace, sub),
+            [this, verb, resource, sub](KubeReply *reply) {
+                if (m_state != State::Preflight) {
+                    return;
+                }
+                const QJsonObject status = reply->json().value(QLatin1String("status")).toObject();
+                if (!reply->ok() || !status.value(QLatin1String("allowed")).toBool()) {
+                    m_preflightDenied << verb + QLatin1Char(' ') + resource +
+                            (sub.isEmpty() ? QString() : QLatin1Char('/') + sub);
+                }
+                if (--m_preflightPending > 0) {
+                    return;
+                }
+                if (!m_preflightDenied.isEmpty()) {
+                    // "get pods/log" → verb "get", resource "pods/log"
+                    const QString first = m_preflightDenied.first();
+                    const PreflightFix fix = explainMissingPermission(first.section(QLatin1Char(' '), 0, 0),
+                        first.section(QLatin1Char(' '), 1), QString(), m_plan.agentNamespace);
+                    fail(tr("You may not %1 in namespace %2, which a tap needs.")
+                             .arg(m_preflightDenied.join(QStringLiteral(", ")), m_plan.agentNamespace),
+                        fix.toText());
+                    return;
+                }
+                ensureAgentNamespace();
+            });
+    }
+}
+
+void TapSession::ensureAgentNamespace()
+{
+    request(m_client->get(KubeClient::corePath(QStringLiteral("namespaces"), {}, m_plan.agentNamespace)),
+        [this](KubeReply *reply) {
+            if (reply->ok()) {
+                dryRunCreate();
+                return;
+            }
+            if (!reply->error().isNotFound()) {
+                failWithApiError(tr("read namespace %1").arg(m_plan.agentNamespace), reply->error());
+                return;
+            }
+            Q_EMIT progress(tr("Creating the agent namespace %1").arg(m_plan.agentNamespace));
+            request(m_client->create(KubeClient::corePath(QStringLiteral("namespaces")),
+                        agentNamespaceObject(m_plan.agentNamespace)),
+                [this](KubeReply *created) {
+                    if (created->ok() || created->error().isAlreadyExists()) {
+                        dryRunCreate();
+                        return;
+                    }
+                    ApiRefusal refusal {created->error().httpStatus, created->error().reason, created->error().message,
+                        QStringLiteral("namespaces"), m_plan.agentNamespace};
+                    refusal.reason = QStringLiteral("NotFound"); // what the operator must fix: it is missing
+                    const PreflightFix fix = explainRefusal(refusal, m_plan.agentNamespace);
+                    fail(tr("The agent namespace %1 does not exist, and creating it was refused: %2")
+                             .arg(m_plan.agentNamespace, created->error().message),
+                        fix.toText());
+                });
+        });
+}
+
+void TapSession::dryRunCreate()
+{
+    Q_EMIT progress(tr("Asking the API server to admit the agent pod (dry run)"));
+    request(m_client->create(podsPath(m_plan.agentNamespace), senderPod(m_plan), true), [this](KubeReply *reply) {
+        if (!reply->ok()) {
+            const ApiError &e = reply->error();
+            const PreflightFix fix = explainRefusal(
+                ApiRefusal {e.httpStatus, e.reason, e.message, e.detailsKind, e.detailsName}, m_plan.agentNamespace);
+            fail(fix.summary.isEmpty() ? e.toString() : fix.summary + QLatin1Char('\n') + e.message, fix.fix);
+            return;
+        }
+        for (const QString &warning : reply->warnings()) {
+            m_warnings << warning;
+            Q_EMIT warningRaised(warning);
+        }
+        startReceiver();
+    });
+}
+
+void TapSession::startReceiver()
+{
+    if (m_request.destination.kind != Destination::Kind::ThisMachine || !m_options.runLocalReceiver) {
+        createPods();
+        return;
+    }
+    setState(
+        State::StartingReceiver, tr("Creating the receiving interface %1 on this machine").arg(captureInterface()));
+    LocalReceiverOptions options;
+    options.agentExecutable = m_options.agentExecutable;
+    options.interfaceName = captureInterface();
+    options.vni = m_plan.vni;
+    options.port = m_plan.port;
+    options.remoteIp = m_plan.targetNodeIp;
+    options.localIp = m_plan.destinationIp;
+    m_receiver = new LocalReceiver(options, this);
+    connect(m_receiver, &LocalReceiver::warning, this, [this](const QString &text) {
+        m_warnings << text;
+        Q_EMIT warningRaised(text);
+    });
+    connect(m_receiver, &LocalReceiver::failed, this, [this](const QString &message) {
+        if (m_state == State::Stopping || m_state == State::Stopped || m_state == State::Failed) {
+            return;
+        }
+        fail(message,
+            tr("The local receiver needs CAP_NET_ADMIN: run podtap as root, grant it the capability, or "
+               "install the polkit policy so pkexec can run podtap-agent."));
+    });
+    connect(m_receiver, &LocalReceiver::ready, this, [this] {
+        if (m_state == State::StartingReceiver) {
+            createPods();
+        }
+    });
+    connect(m_receiver, &LocalReceiver::finished, this, [this] {
+        if (m_state == State::Running || m_state == State::WaitingForAgent || m_state == State::WaitingForPods) {
+            stop(tr("the local receiver exited"));
+        }
+    });
+    m_receiver->start();
+}
+
+void TapSession::createPods()
+{
+    setState(State::CreatingPods,
+        tr("Creating the agent pod %1 on node %2")
+            .arg(agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender), m_plan.targetNode));
+    m_plan.heartbeat = QDateTime::currentDateTimeUtc();
+    const auto createSender = [this] { createPod(senderPod(m_plan), [this] { waitForPods(); }); };
+    if (!m_plan.destinationNode.isEmpty()) {
+        createPod(receiverPod(m_plan), createSender);
+    } else {
+        createSender();
+    }
+}
+
+void TapSession::createPod(const QJsonObject &pod, std::function<void()> next)
+{
+    const QString name = pod.value(QLatin1String("metadata")).toObject().value(QLatin1String("name")).toString();
+    request(m_client->create(podsPath(m_plan.agentNamespace), pod), [this, name, next](KubeReply *reply) {
+        if (!reply->ok()) {
+            const ApiError &e = reply->error();
+            const PreflightFix fix = explainRefusal(
+                ApiRefusal {e.httpStatus, e.reason, e.message, e.detailsKind, e.detailsName}, m_plan.agentNamespace);
+            fail(tr("Creating agent pod %1/%2 failed: %3").arg(m_plan.agentNamespace, name, e.toString()), fix.fix);
+            return;
+        }
+        m_createdPods << name;
+        next();
+    });
+}
+
+void TapSession::waitForPods()
+{
+    const QString sender = agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender);
+    setState(State::WaitingForPods, tr("Waiting for %1 to run on node %2").arg(sender, m_plan.targetNode));
+    kube::ListOptions options;
+    options.fieldSelector = QStringLiteral("metadata.name=%1").arg(sender);
+    m_podWatch = new kube::ListWatch(m_client, podsPath(m_plan.agentNamespace), options, this);
+    connect(m_podWatch, &kube::ListWatch::pageReceived, this, [this](const QJsonArray &items) {
+        for (const QJsonValue &item : items) {
+            onSenderPod(item.toObject());
+        }
+    });
+    connect(
+        m_podWatch, &kube::ListWatch::eventReceived, this, [this](kube::WatchEventType type, const QJsonObject &pod) {
+            if (type == kube::WatchEventType::Deleted) {
+                if (m_state == State::Running || m_state == State::WaitingForAgent ||
+                    m_state == State::WaitingForPods) {
+                    stop(tr("the agent pod was deleted"));
+                }
+                return;
+            }
+            onSenderPod(pod);
+        });
+    m_stepTimer.disconnect();
+    connect(&m_stepTimer, &QTimer::timeout, this, [this, sender] {
+        if (m_state == State::WaitingForPods) {
+            fail(tr("Agent pod %1/%2 was not running after %3 s.")
+                     .arg(m_plan.agentNamespace, sender)
+                     .arg(m_options.podStartTimeoutMs / 1000),
+                tr("See kubectl describe pod -n %1 %2.").arg(m_plan.agentNamespace, sender));
+        }
+    });
+    m_stepTimer.start(m_options.podStartTimeoutMs);
+    m_podWatch->start();
+}
+
+void TapSession::onSenderPod(const QJsonObject &pod)
+{
+    if (m_state != State::WaitingForPods) {
+        return;
+    }
+    const QString name = pod.value(QLatin1String("metadata")).toObject().value(QLatin1String("name")).toString();
+    const QJsonObject status = pod.value(QLatin1String("status")).toObject();
+    const QString phase = status.value(QLatin1String("phase")).toString();
+    for (const QJsonValue &c : status.value(QLatin1String("conditions")).toArray()) {
+        const QJsonObject condition = c.toObject();
+        if (condition.value(QLatin1String("type")).toString() == QLatin1String("PodScheduled") &&
+            condition.value(QLatin1String("status")).toString() == QLatin1String("False") &&
+            condition.value(QLatin1String("reason")).toString() == QLatin1String("Unschedulable")) {
+            fail(tr("Agent pod %1 cannot be scheduled: %2")
+                     .arg(name, condition.value(QLatin1String("message")).toString()),
+                tr("The agent must run on node %1; check that the node exists, is Ready and is not cordoned.")
+                    .arg(m_plan.targetNode));
+            return;
+        }
+    }
+    for (const QJsonValue &c : status.value(QLatin1String("containerStatuses")).toArray()) {
+        const QJsonObject waiting =
+            c.toObject().value(QLatin1String("state")).toObject().value(QLatin1String("waiting")).toObject();
+        const QString reason = waiting.value(QLatin1String("reason")).toString();
+        for (const StuckReason &stuck : kStuckReasons) {
+            if (reason == QLatin1String(stuck.reason)) {
+                fail(tr("Agent pod %1 is stuck in %2: %3")
+                         .arg(name, reason, waiting.value(QLatin1String("message")).toString()),
+                    QString::fromLatin1(stuck.fix));
+                return;
+            }
+        }
+    }
+    if (phase == QLatin1String("Failed") || phase == QLatin1String("Succeeded")) {
+        fail(tr("Agent pod %1 ended (%2) before the mirror was up: %3")
+                 .arg(name, phase, status.value(QLatin1String("message")).toString()),
+            tr("Read its log: kubectl logs -n %1 %2").arg(m_plan.agentNamespace, name));
+        return;
+    }
+    if (phase == QLatin1String("Running")) {
+        m_stepTimer.stop();
+        followAgentLog();
+    }
+}
+
+void TapSession::followAgentLog()
+{
+    const QString sender = agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender);
+    if (m_state != State::WaitingForAgent) {
+        setState(
+            State::WaitingForAgent, tr("Waiting for the agent to install the mirror on %1").arg(m_plan.targetNode));
+        m_stepTimer.disconnect();
+        connect(&m_stepTimer, &QTimer::timeout, this, [this, sender] {
+            if (m_state == State::WaitingForAgent) {
+                fail(tr("The agent in %1 did not report ready within %2 s.")
+                         .arg(sender)
+                         .arg(m_options.agentReadyTimeoutMs / 1000),
+                    tr("Read its log: kubectl logs -n %1 %2").arg(m_plan.agentNamespace, sender));
+            }
+        });
+        m_stepTimer.start(m_options.agentReadyTimeoutMs);
+    }
+    m_logStream = m_client->followLog(m_plan.agentNamespace, sender);
+    connect(m_logStream, &kube::KubeStream::lineReceived, this, &TapSession::onAgentLine);
+    connect(m_logStream, &kube::KubeStream::closed, this, [this](const ApiError &error) {
+        if (m_logStream) {
+            m_logStream->deleteLater();
+        }
+        if (m_state != State::WaitingForAgent && m_state != State::Running) {
+            return;
+        }
+        // The log ends when the agent's container restarts (restartPolicy OnFailure) or the
+        // connection drops; follow again a few times before giving up.
+        if (++m_logReopens > 5) {
+            fail(tr("Lost the agent's log: %1").arg(error.isError() ? error.toString() : tr("the stream ended")));
+            return;
+        }
+        QTimer::singleShot(500 * m_logReopens, this, [this] {
+            if (m_state == State::WaitingForAgent || m_state == State::Running) {
+                followAgentLog();
+            }
+        });
+    });
+}
+
+void TapSession::onAgentLine(const QByteArray &line)
+{
+    const auto event = parseAgentEvent(line);
+    if (!event) {
+        return;
+    }
+    switch (event->type) {
+    case AgentEvent::Type::Ready:
+        if (m_state == State::WaitingForAgent) {
+            m_stepTimer.stop();
+            m_agentReady = true;
+            m_logReopens = 0;
+            setState(State::Running, tr("Mirroring %1 into %2").arg(m_plan.targetReference(), captureInterface()));
+            m_heartbeatTimer.start();
+            m_durationTimer.start(std::chrono::milliseconds(m_request.maxDuration));
+            Q_EMIT ready();
+            startCapture();
+        }
+        break;
+    case AgentEvent::Type::Stats:
+        m_stats = event->stats;
+        Q_EMIT statsChanged(m_stats);
+        break;
+    case AgentEvent::Type::Warning:
+        m_warnings << event->message;
+        Q_EMIT warningRaised(event->message);
+        break;
+    case AgentEvent::Type::Error:
+        if (m_state == State::WaitingForAgent || m_state == State::Running) {
+            fail(tr("The agent on %1 reported: %2").arg(m_plan.targetNode, event->message),
+                tr("The message names the kernel operation that failed; see the agent's documentation."));
+        }
+        break;
+    case AgentEvent::Type::Stopped:
+        if (m_state == State::Running || m_state == State::WaitingForAgent) {
+            const QString reason = event->reason == QLatin1String("target-gone") ? tr("target gone") : event->reason;
+            stop(tr("the agent stopped: %1").arg(reason));
+        }
+        break;
+    case AgentEvent::Type::Other:
+        break;
+    }
+}
+
+void TapSession::startCapture()
+{
+    if (m_options.tool == TapSessionOptions::Tool::None ||
+        m_request.destination.kind != Destination::Kind::ThisMachine) {
+        return;
+    }
+    const CaptureTools tools = findCaptureTools();
+    CaptureOptions options;
+    options.tool = m_options.tool == TapSessionOptions::Tool::Wireshark ? CaptureOptions::Tool::Wireshark
+                                                                        : CaptureOptions::Tool::Tshark;
+    options.interfaceName = captureInterface();
+    options.outputFile = m_options.writeFile;
+    options.packetCount = int(std::clamp<qint64>(m_options.packetCount, 0, std::numeric_limits<int>::max()));
+    const QString configDir = QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation))
+                                  .filePath(QStringLiteral("capture"));
+    QDir().mkpath(configDir);
+    QList<PodAddress> pods;
+    if (!m_targetPodIp.isEmpty()) {
+        pods << PodAddress {m_targetPodIp, m_request.targetNamespace, m_request.pod};
+    }
+    QString error;
+    if (options.tool == CaptureOptions::Tool::Tshark) {
+        options.hostsFile = QDir(configDir).filePath(QStringLiteral("hosts-%1").arg(m_plan.sessionId));
+        if (!writePodHostsFile(options.hostsFile, pods, &error)) {
+            options.hostsFile.clear();
+        }
+    } else {
+        options.useProfile = !writeWiresharkProfile(wiresharkPersonalConfigDir(), pods, &error).isEmpty();
+    }
+    const CaptureCommand command = buildCaptureCommand(options, tools);
+    if (!command.ok()) {
+        m_warnings << command.error;
+        Q_EMIT warningRaised(command.error);
+        return;
+    }
+    if (options.tool == CaptureOptions::Tool::Wireshark) {
+        // Wireshark is the operator's window: it outlives the tap and keeps its capture.
+        if (!QProcess::startDetached(command.program, command.arguments)) {
+            const QString text = tr("Could not start %1").arg(command.toString());
+            m_warnings << text;
+            Q_EMIT warningRaised(text);
+        }
+        return;
+    }
+    m_capture = new CaptureProcess(this);
+    connect(m_capture, &CaptureProcess::lineReceived, this, &TapSession::packetLine);
+    connect(m_capture, &CaptureProcess::packetCountChanged, this, [this](qint64 count) {
+        m_captured = count;
+        Q_EMIT capturedPacketsChanged(count);
+    });
+    connect(m_capture, &CaptureProcess::failed, this, [this](const QString &message) {
+        m_warnings << message;
+        Q_EMIT warningRaised(message);
+    });
+    connect(m_capture, &CaptureProcess::finished, this, [this](bool, int) {
+        if (m_state == State::Running) {
+            stop(m_options.packetCount > 0 && m_captured >= m_options.packetCount
+                    ? tr("%1 packets were captured").arg(m_captured)
+                    : tr("the capture ended"));
+        }
+    });
+    m_capture->start(command);
+}
+
+void TapSession::sendHeartbeat()
+{
+    const QJsonObject patch {{QStringLiteral("metadata"),
+        QJsonObject {{QStringLiteral("annotations"),
+            QJsonObject {
+                {QLatin1String(kAnnotationHeartbeat), heartbeatTimestamp(QDateTime::currentDateTimeUtc())}}}}}};
+    for (const QString &pod : std::as_const(m_createdPods)) {
+        request(m_client->patch(podsPath(m_plan.agentNamespace, pod), patch), [this, pod](KubeReply *reply) {
+            if (!reply->ok() && m_state == State::Running) {
+                const QString text = tr("Heartbeat for %1 failed: %2. The agent stops by itself after %3 s "
+                                        "without one.")
+                                         .arg(pod, reply->error().toString())
+                                         .arg(m_options.heartbeatTimeoutSeconds);
+                m_warnings << text;
+                Q_EMIT warningRaised(text);
+            }
+        });
+    }
+}
+
+void TapSession::fail(const QString &summary, const QString &fix)
+{
+    if (m_tearingDown) {
+        return;
+    }
+    m_failureSummary = summary;
+    m_failureFix = fix;
+    m_failedBeforeTeardown = true;
+    Q_EMIT failed(summary, fix);
+    teardown();
+}
+
+void TapSession::failWithApiError(const QString &operation, const ApiError &error)
+{
+    const PreflightFix fix =
+        explainRefusal(ApiRefusal {error.httpStatus, error.reason, error.message, error.detailsKind, error.detailsName},
+            m_plan.agentNamespace.isEmpty() ? m_request.agentNamespace : m_plan.agentNamespace);
+    fail(tr("Could not %1: %2").arg(operation, error.toString()), fix.fix);
+}
+
+void TapSession::stop(const QString &reason)
+{
+    if (m_tearingDown || m_state == State::Stopped || m_state == State::Failed) {
+        return;
+    }
+    if (m_state == State::Idle) {
+        m_stopReason = reason;
+        setState(State::Stopped, tr("Stopped: %1").arg(reason));
+        Q_EMIT finished();
+        return;
+    }
+    m_stopReason = reason;
+    teardown();
+}
+
+void TapSession::teardown()
+{
+    m_tearingDown = true;
+    m_heartbeatTimer.stop();
+    m_stepTimer.stop();
+    m_durationTimer.stop();
+    if (m_podWatch) {
+        m_podWatch->stop();
+        m_podWatch->deleteLater();
+    }
+    if (m_logStream) {
+        m_logStream->disconnect(this);
+        m_logStream->close();
+    }
+    setState(State::Stopping,
+        m_stopReason.isEmpty() ? tr("Removing what this tap created") : tr("Stopping: %1").arg(m_stopReason));
+    m_pendingDeletes = m_createdPods;
+    m_stepTimer.disconnect();
+    connect(&m_stepTimer, &QTimer::timeout, this, [this] {
+        const QString text = tr("Deleting the agent pods did not finish within %1 s; run podtapctl sweep to remove "
+                                "leftovers.")
+                                 .arg(m_options.stopTimeoutMs / 1000);
+        m_warnings << text;
+        Q_EMIT warningRaised(text);
+        m_pendingDeletes.clear();
+        finishTeardown();
+    });
+    m_stepTimer.start(m_options.stopTimeoutMs);
+    deleteNextPod();
+}
+
+void TapSession::deleteNextPod()
+{
+    if (m_pendingDeletes.isEmpty()) {
+        finishTeardown();
+        return;
+    }
+    const QString pod = m_pendingDeletes.first();
+    Q_EMIT progress(tr("Deleting agent pod %1/%2").arg(m_plan.agentNamespace, pod));
+    m_client->remove(podsPath(m_plan.agentNamespace, pod), m_options.deleteGraceSeconds)
+        ->onFinished(this, [this, pod](KubeReply *reply) {
+            reply->deleteLater();
+            if (!m_tearingDown || m_state != State::Stopping) {
+                return;
+            }
+            if (!reply->ok() && !reply->error().isNotFound()) {
+                const QString text = tr("Could not delete agent pod %1/%2: %3. Remove it with podtapctl sweep.")
+                                         .arg(m_plan.agentNamespace, pod, reply->error().toString());
+                m_warnings << text;
+                Q_EMIT warningRaised(text);
+            }
+            m_pendingDeletes.removeAll(pod);
+            m_createdPods.removeAll(pod);
+            deleteNextPod();
+        });
+}
+
+void TapSession::finishTeardown()
+{
+    if (m_state != State::Stopping) {
+        return;
+    }
+    m_stepTimer.stop();
+    // The capture stops after the agent is gone, so every mirrored packet had its chance to arrive.
+    if (m_capture && m_capture->isRunning()) {
+        m_capture->stop();
+    }
+    if (m_receiver && m_receiver->isRunning()) {
+        m_receiver->stop();
+    }
+    const auto done = [this] {
+        if (m_failedBeforeTeardown) {
+            setState(State::Failed, tr("Failed: %1").arg(m_failureSummary));
+        } else {
+            setState(State::Stopped, tr("Stopped: %1").arg(m_stopReason));
+        }
+        Q_EMIT finished();
+    };
+    // Wait for the capture and the receiver to exit, so "finished" means nothing is left.
+    auto *poll = new QTimer(this);
+    auto *waited = new QElapsedTimer;
+    waited->start();
+    connect(poll, &QTimer::timeout, this, [this, poll, waited, done] {
+        const bool captureBusy = m_capture && m_capture->isRunning();
+        const bool receiverBusy = m_receiver && m_receiver->isRunning();
+        if ((!captureBusy && !receiverBusy) || waited->elapsed() > 10000) {
+            poll->stop();
+            poll->deleteLater();
+            delete waited;
+            done();
+        }
+    });
+    poll->start(50);
+}
+
+} // namespace podtap

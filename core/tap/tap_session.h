@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "tap/agent_event.h"
+#include "tap/agent_pod_spec.h"
+#include "tap/tap_request.h"
+
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QObject>
+#include <QPointer>
+#include <QStringList>
+#include <QTimer>
+
+#include <functional>
+
+namespace podtap::kube {
+class KubeClient;
+class KubeReply;
+class KubeStream;
+class ListWatch;
+struct ApiError;
+} // namespace podtap::kube
+
+namespace podtap {
+
+class CaptureProcess;
+class LocalReceiver;
+
+/// @brief How a session captures and how long it waits; everything a TapRequest does not say.
+struct TapSessionOptions
+{
+    enum class Tool { None, Tshark, Wireshark };
+    Tool tool = Tool::None;
+    QString writeFile; ///< pcapng output (tshark); empty: none
+    qint64 packetCount = 0; ///< stop after this many captured packets; 0: no limit
+    bool runLocalReceiver = true; ///< for a local destination; off only when the operator made it by hand
+    QString agentExecutable; ///< for the local receiver; empty: findAgentExecutable()
+    QString localIp; ///< override of the detected local address toward the node
+    bool privileged = false; ///< sender pod with privileged: true (SELinux hosts)
+    int heartbeatIntervalMs = 30000;
+    int heartbeatTimeoutSeconds = 180;
+    int podStartTimeoutMs = 120000;
+    int agentReadyTimeoutMs = 60000;
+    int stopTimeoutMs = 20000;
+    int deleteGraceSeconds = 10;
+};
+
+/// @brief One tap from request to teardown: validate → resolve → preflight → local receiver →
+/// create pods → wait until Running → follow the agent log until ready → capture → heartbeat → stop.
+///
+/// Every step announces itself with progress(); a failure names what failed and its fix, and then
+/// removes whatever the session had created. stop() is idempotent and leaves nothing behind.
+class TapSession final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TapSession)
+
+public:
+    enum class State {
+        Idle,
+        Validating,
+        Resolving,
+        Preflight,
+        StartingReceiver,
+        CreatingPods,
+        WaitingForPods,
+        WaitingForAgent,
+        Running,
+        Stopping,
+        Stopped,
+        Failed,
+    };
+    Q_ENUM(State)
+
+    TapSession(kube::KubeClient *client, TapRequest request, TapSessionOptions options = {}, QObject *parent = nullptr);
+    ~TapSession() override;
+
+    void start();
+    /// Ends the tap: deletes the agent pods (10 s grace), stops the capture and the local receiver.
+    void stop(const QString &reason = QStringLiteral("stopped by the operator"));
+
+    State state() const { return m_state; }
+    bool isActive() const { return m_state != State::Idle && m_state != State::Stopped && m_state != State::Failed; }
+    const TapRequest &request() const { return m_request; }
+    const TapPlan &plan() const { return m_plan; }
+    QString sessionId() const { return m_plan.sessionId; }
+    QString captureInterface() const { return m_plan.effectiveReceiverInterfaceName(); }
+    AgentStats stats() const { return m_stats; }
+    qint64 capturedPackets() const { return m_captured; }
+    qint64 elapsedMs() const { return m_elapsed.isValid() ? m_elapsed.elapsed() : 0; }
+    QString failureSummary() const { return m_failureSummary; }
+    QString failureFix() const { return m_failureFix; }
+    QString stopReason() const { return m_stopReason; }
+    QStringList warnings() const { return m_warnings; }
+
+    static QString stateName(State state);
+
+Q_SIGNALS:
+    void stateChanged(podtap::TapSession::State state);
+    /// Human text for the step in progress, e.g. "Waiting for podtap-web-0-ab12cd34ef to run on node-2".
+    void progress(const QString &text);
+    void warningRaised(const QString &text);
+    void statsChanged(const podtap::AgentStats &stats);
+    /// A packet summary line from tshark.
+    void packetLine(const QString &line);
+    void capturedPacketsChanged(qint64 count);
+    /// The mirror is up: packets arrive on captureInterface().
+    void ready();
+    /// @p summary: what failed and why; @p fix: what to do about it (commands, YAML).
+    void failed(const QString &summary, const QString &fix);
+    /// The session is over (after stop or failure) and its pods, receiver and capture are gone.
+    void finished();
+
+private:
+    void setState(State state, const QString &text);
+    void fail(const QString &summary, const QString &fix = {});
+    void failWithApiError(const QString &operation, const kube::ApiError &error);
+    void resolve();
+    void resolveNode();
+    void resolveDestination();
+    void chooseVni();
+    void preflight();
+    void ensureAgentNamespace();
+    void dryRunCreate();
+    void startReceiver();
+    void createPods();
+    void createPod(const QJsonObject &pod, std::function<void()> next);
+    void waitForPods();
+    void onSenderPod(const QJsonObject &pod);
+    void followAgentLog();
+    void onAgentLine(const QByteArray &line);
+    void startCapture();
+    void sendHeartbeat();
+    void teardown();
+    void deleteNextPod();
+    void finishTeardown();
+    template<typename Callback>
+    void request(kube::KubeReply *reply, Callback callback);
+
+    kube::KubeClient *m_client;
+    TapRequest m_request;
+    TapSessionOptions m_options;
+    TapPlan m_plan;
+    State m_state = State::Idle;
+    QString m_targetPodIp;
+    QStringList m_createdPods;
+    QStringList m_pendingDeletes;
+    QPointer<kube::ListWatch> m_podWatch;
+    QPointer<kube::KubeStream> m_logStream;
+    QPointer<LocalReceiver> m_receiver;
+    QPointer<CaptureProcess> m_capture;
+    QTimer m_heartbeatTimer;
+    QTimer m_stepTimer;
+    QTimer m_durationTimer;
+    QElapsedTimer m_elapsed;
+    AgentStats m_stats;
+    qint64 m_captured = 0;
+    int m_preflightPending = 0;
+    QStringList m_preflightDenied;
+    int m_logReopens = 0;
+    bool m_agentReady = false;
+    bool m_tearingDown = false;
+    bool m_failedBeforeTeardown = false;
+    QString m_failureSummary;
+    QString m_failureFix;
+    QString m_stopReason;
+    QStringList m_warnings;
+};
+
+} // namespace podtap
