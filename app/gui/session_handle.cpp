@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "session_handle.h"
+
+#include <QCoreApplication>
+
+namespace podtap::gui {
+
+SessionHandle::SessionHandle(QString target, QString destination, QObject *parent)
+    : QObject(parent)
+    , m_target(std::move(target))
+    , m_destination(std::move(destination))
+    , m_startedAt(QDateTime::currentDateTimeUtc())
+{
+}
+
+SessionHandle::~SessionHandle() = default;
+
+qint64 SessionHandle::elapsedSeconds(const QDateTime &now) const
+{
+    const QDateTime end = m_endedAt.isValid() ? m_endedAt : now;
+    return std::max<qint64>(0, m_startedAt.secsTo(end));
+}
+
+void SessionHandle::stop()
+{
+    if (!isActive())
+        return;
+    reportState(State::Stopping);
+    reportState(State::Stopped);
+}
+
+void SessionHandle::reportProgress(const QString &text)
+{
+    if (m_progress == text)
+        return;
+    m_progress = text;
+    Q_EMIT changed();
+}
+
+void SessionHandle::reportState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    if (!isActive() && !m_endedAt.isValid())
+        m_endedAt = QDateTime::currentDateTimeUtc();
+    Q_EMIT stateChanged(state);
+    Q_EMIT changed();
+}
+
+void SessionHandle::reportStats(const Stats &stats)
+{
+    if (m_stats == stats)
+        return;
+    m_stats = stats;
+    Q_EMIT changed();
+}
+
+void SessionHandle::reportFailure(const QString &summary, const QString &fix)
+{
+    m_failureSummary = summary;
+    m_failureFix = fix;
+    reportState(State::Failed);
+    Q_EMIT failed(summary, fix);
+}
+
+void SessionHandle::setCaptureInterface(const QString &interfaceName, const QString &hostsFile)
+{
+    m_captureInterface = interfaceName;
+    m_hostsFile = hostsFile;
+    Q_EMIT changed();
+}
+
+QString sessionStateName(SessionHandle::State state)
+{
+    switch (state) {
+    case SessionHandle::State::Preparing:
+        return QCoreApplication::translate("podtap", "Preparing");
+    case SessionHandle::State::Running:
+        return QCoreApplication::translate("podtap", "Running");
+    case SessionHandle::State::Stopping:
+        return QCoreApplication::translate("podtap", "Stopping");
+    case SessionHandle::State::Stopped:
+        return QCoreApplication::translate("podtap", "Stopped");
+    case SessionHandle::State::Failed:
+        return QCoreApplication::translate("podtap", "Failed");
+    }
+    return {};
+}
+
+} // namespace podtap::gui

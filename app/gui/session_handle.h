@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <QDateTime>
+#include <QObject>
+#include <QString>
+
+namespace podtap::gui {
+
+/// @brief What the console shows and controls of one running tap, independent of how the tap runs.
+///
+/// The tap logic lives in core (a session state machine); an adapter subclass forwards its
+/// progress, state, statistics and failures through the report*() calls and overrides stop().
+/// The Sessions panel and the main window only ever see this class.
+class SessionHandle : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SessionHandle)
+
+public:
+    enum class State {
+        Preparing, ///< validating, preflight, creating the receiver and sender
+        Running, ///< the agent said ready; packets flow
+        Stopping, ///< deleting what the tap created
+        Stopped,
+        Failed,
+    };
+    Q_ENUM(State)
+
+    struct Stats
+    {
+        qint64 packets = 0;
+        qint64 bytes = 0;
+        qint64 drops = 0;
+        bool operator==(const Stats &) const = default;
+    };
+
+    /// @p target is "ns/pod/iface", @p destination as TapRequest's Destination::toString() spells it.
+    SessionHandle(QString target, QString destination, QObject *parent = nullptr);
+    ~SessionHandle() override;
+
+    const QString &target() const { return m_target; }
+    const QString &destination() const { return m_destination; }
+    State state() const { return m_state; }
+    bool isActive() const
+    {
+        return m_state == State::Preparing || m_state == State::Running || m_state == State::Stopping;
+    }
+    const Stats &stats() const { return m_stats; }
+    /// The current step while preparing or stopping ("Creating the sender pod on worker-1").
+    const QString &progressText() const { return m_progress; }
+    const QString &failureSummary() const { return m_failureSummary; }
+    /// What to do about the failure: commands or a manifest, meant to be copied.
+    const QString &failureFix() const { return m_failureFix; }
+    /// The local VXLAN interface a capture tool can open (empty when the tunnel ends elsewhere).
+    const QString &captureInterface() const { return m_captureInterface; }
+    /// Pod IP → "ns/pod" names for the capture tool, when the session wrote one.
+    const QString &hostsFile() const { return m_hostsFile; }
+    QDateTime startedAt() const { return m_startedAt; }
+    /// Seconds from start until now, or until the session ended.
+    qint64 elapsedSeconds(const QDateTime &now = QDateTime::currentDateTimeUtc()) const;
+
+    /// Asks the tap to stop; state() moves to Stopping, then Stopped. The base class just stops.
+    virtual void stop();
+
+    // Called by the adapter that runs the tap.
+    void reportProgress(const QString &text);
+    void reportState(State state);
+    void reportStats(const Stats &stats);
+    void reportFailure(const QString &summary, const QString &fix);
+    void setCaptureInterface(const QString &interfaceName, const QString &hostsFile = {});
+
+Q_SIGNALS:
+    /// Anything shown in the session's row changed.
+    void changed();
+    void stateChanged(podtap::gui::SessionHandle::State state);
+    void failed(const QString &summary, const QString &fix);
+
+private:
+    QString m_target;
+    QString m_destination;
+    State m_state = State::Preparing;
+    Stats m_stats;
+    QString m_progress;
+    QString m_failureSummary;
+    QString m_failureFix;
+    QString m_captureInterface;
+    QString m_hostsFile;
+    QDateTime m_startedAt;
+    QDateTime m_endedAt;
+};
+
+QString sessionStateName(SessionHandle::State state);
+
+} // namespace podtap::gui

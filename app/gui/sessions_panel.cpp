@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sessions_panel.h"
+
+#include "capture/capture_command.h"
+#include "capture/capture_process.h"
+#include "capture/capture_tools.h"
+#include "models/session_table_model.h"
+#include "session_handle.h"
+#include "widgets/fix_view.h"
+
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace podtap::gui {
+
+SessionsPanel::SessionsPanel(QWidget *parent)
+    : QWidget(parent)
+    , m_model(new SessionTableModel(this))
+{
+    setObjectName(QStringLiteral("sessionsPanel"));
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+
+    auto *buttons = new QHBoxLayout;
+    m_wireshark = new QPushButton(QIcon::fromTheme(QStringLiteral("wireshark")), tr("Open in &Wireshark"), this);
+    m_wireshark->setObjectName(QStringLiteral("openWireshark"));
+    m_tshark = new QPushButton(tr("Open ts&hark"), this);
+    m_tshark->setObjectName(QStringLiteral("openTshark"));
+    m_stop = new QPushButton(QIcon::fromTheme(QStringLiteral("process-stop")), tr("Sto&p"), this);
+    m_stop->setObjectName(QStringLiteral("stopSession"));
+    m_stop->setToolTip(tr("Stop the selected tap (Ctrl+W)"));
+    m_stopAll = new QPushButton(tr("Stop &all"), this);
+    m_stopAll->setObjectName(QStringLiteral("stopAllSessions"));
+    m_clear = new QPushButton(tr("C&lear finished"), this);
+    m_clear->setObjectName(QStringLiteral("clearFinished"));
+    for (QPushButton *button : {m_wireshark, m_tshark, m_stop, m_stopAll, m_clear})
+        buttons->addWidget(button);
+    buttons->addStretch(1);
+    layout->addLayout(buttons);
+
+    auto *proxy = new QSortFilterProxyModel(this);
+    proxy->setSourceModel(m_model);
+    proxy->setSortRole(SessionTableModel::SortRole);
+    m_view = new QTableView(this);
+    m_view->setObjectName(QStringLiteral("sessionsView"));
+    m_view->setModel(proxy);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setSortingEnabled(true);
+    m_view->setAlternatingRowColors(true);
+    m_view->setShowGrid(false);
+    m_view->verticalHeader()->hide();
+    m_view->horizontalHeader()->setStretchLastSection(false);
+    m_view->horizontalHeader()->setSectionResizeMode(SessionTableModel::TargetColumn, QHeaderView::Stretch);
+    m_view->horizontalHeader()->setSectionResizeMode(SessionTableModel::StateColumn, QHeaderView::ResizeToContents);
+    layout->addWidget(m_view, 1);
+
+    m_empty = new QLabel(tr("No taps yet. Select a pod and press Enter to tap it."), this);
+    m_empty->setObjectName(QStringLiteral("sessionsEmpty"));
+    m_empty->setEnabled(false);
+    layout->addWidget(m_empty);
+
+    m_fixView = new FixView(this);
+    m_fixView->hide();
+    layout->addWidget(m_fixView);
+
+    m_tsharkOutput = new QPlainTextEdit(this);
+    m_tsharkOutput->setObjectName(QStringLiteral("tsharkOutput"));
+    m_tsharkOutput->setReadOnly(true);
+    m_tsharkOutput->setMaximumBlockCount(5000);
+    m_tsharkOutput->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_tsharkOutput->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_tsharkOutput->hide();
+    layout->addWidget(m_tsharkOutput, 1);
+
+    connect(m_wireshark, &QPushButton::clicked, this, &SessionsPanel::openInWireshark);
+    connect(m_tshark, &QPushButton::clicked, this, &SessionsPanel::openTshark);
+    connect(m_stop, &QPushButton::clicked, this, &SessionsPanel::stopSelected);
+    connect(m_stopAll, &QPushButton::clicked, this, &SessionsPanel::stopAll);
+    connect(m_clear, &QPushButton::clicked, m_model, &SessionTableModel::removeFinished);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &SessionsPanel::updateActions);
+    connect(m_model, &QAbstractItemModel::dataChanged, this, &SessionsPanel::updateActions);
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, &SessionsPanel::updateActions);
+    connect(m_model, &QAbstractItemModel::rowsRemoved, this, &SessionsPanel::updateActions);
+    connect(m_model, &SessionTableModel::activeCountChanged, this, [this](int active) {
+        if (active == 0)
+            Q_EMIT allStopped();
+    });
+    updateActions();
+}
+
+SessionsPanel::~SessionsPanel()
+{
+    if (m_tsharkProcess)
+        m_tsharkProcess->stop(0);
+}
+
+void SessionsPanel::addSession(SessionHandle *session)
+{
+    m_model->addSession(session);
+    const auto *proxy = qobject_cast<QSortFilterProxyModel *>(m_view->model());
+    const QModelIndex index = proxy->mapFromSource(m_model->index(m_model->rowOf(session), 0));
+    m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    updateActions();
+}
+
+SessionHandle *SessionsPanel::selectedSession() const
+{
+    const auto *proxy = qobject_cast<QSortFilterProxyModel *>(m_view->model());
+    const QModelIndex current = m_view->selectionModel()->currentIndex();
+    if (!current.isValid())
+        return nullptr;
+    return m_model->sessionAt(proxy->mapToSource(current).row());
+}
+
+void SessionsPanel::updateActions()
+{
+    const SessionHandle *session = selectedSession();
+    const bool running = session && session->state() == SessionHandle::State::Running;
+    const bool canCapture = running && !session->captureInterface().isEmpty();
+    m_wireshark->setEnabled(canCapture);
+    m_tshark->setEnabled(canCapture);
+    m_stop->setEnabled(session && session->isActive() && session->state() != SessionHandle::State::Stopping);
+    m_stopAll->setEnabled(m_model->activeCount() > 0);
+    m_clear->setEnabled(m_model->rowCount() > m_model->activeCount());
+    m_empty->setVisible(m_model->rowCount() == 0);
+
+    if (session && session->state() == SessionHandle::State::Failed) {
+        m_fixView->setProblem(session->failureSummary(), session->failureFix());
+        m_fixView->show();
+    } else {
+        m_fixView->hide();
+    }
+}
+
+void SessionsPanel::showError(const QString &summary, const QString &fix)
+{
+    m_fixView->setProblem(summary, fix);
+    m_fixView->show();
+}
+
+void SessionsPanel::stopSelected()
+{
+    if (SessionHandle *session = selectedSession())
+        session->stop();
+}
+
+void SessionsPanel::stopAll()
+{
+    const QList<SessionHandle *> sessions = m_model->sessions();
+    for (SessionHandle *session : sessions) {
+        if (session->isActive() && session->state() != SessionHandle::State::Stopping)
+            session->stop();
+    }
+}
+
+void SessionsPanel::openInWireshark()
+{
+    const SessionHandle *session = selectedSession();
+    if (!session || session->captureInterface().isEmpty())
+        return;
+    CaptureOptions options;
+    options.tool = CaptureOptions::Tool::Wireshark;
+    options.interfaceName = session->captureInterface();
+    const CaptureCommand command = buildCaptureCommand(options, findCaptureTools());
+    if (!command.ok()) {
+        showError(tr("Cannot open Wireshark for %1.").arg(session->target()), command.error);
+        return;
+    }
+    // Wireshark outlives the tap on purpose: the capture stays open for reading after it stops.
+    if (!QProcess::startDetached(command.program, command.arguments)) {
+        showError(tr("Could not start Wireshark for %1.").arg(session->target()),
+            tr("Run it yourself:\n%1").arg(command.toString()));
+    }
+}
+
+void SessionsPanel::openTshark()
+{
+    const SessionHandle *session = selectedSession();
+    if (!session || session->captureInterface().isEmpty())
+        return;
+    CaptureOptions options;
+    options.tool = CaptureOptions::Tool::Tshark;
+    options.interfaceName = session->captureInterface();
+    options.hostsFile = session->hostsFile();
+    const CaptureCommand command = buildCaptureCommand(options, findCaptureTools());
+    if (!command.ok()) {
+        showError(tr("Cannot open tshark for %1.").arg(session->target()), command.error);
+        return;
+    }
+    if (m_tsharkProcess)
+        m_tsharkProcess->stop(1000);
+    m_tsharkOutput->clear();
+    m_tsharkOutput->appendPlainText(QStringLiteral("$ %1").arg(command.toString()));
+    m_tsharkOutput->show();
+    auto *process = new CaptureProcess(this);
+    m_tsharkProcess = process;
+    connect(process, &CaptureProcess::lineReceived, m_tsharkOutput, &QPlainTextEdit::appendPlainText);
+    connect(process, &CaptureProcess::diagnosticReceived, m_tsharkOutput, &QPlainTextEdit::appendPlainText);
+    connect(process, &CaptureProcess::failed, this,
+        [this](const QString &message) { m_tsharkOutput->appendPlainText(message); });
+    connect(process, &CaptureProcess::finished, process, &QObject::deleteLater);
+    // Closing the tap closes its interface; tshark then ends by itself.
+    process->start(command);
+}
+
+} // namespace podtap::gui

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/session_table_model.h"
+#include "session_handle.h"
+#include "sessions_panel.h"
+#include "widgets/fix_view.h"
+
+#include <QAbstractItemModelTester>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTest>
+
+using podtap::gui::SessionHandle;
+using podtap::gui::SessionsPanel;
+using podtap::gui::SessionTableModel;
+using State = podtap::gui::SessionHandle::State;
+
+namespace {
+
+/// Stands in for a running tap: stop() goes through Stopping and finishes only when told.
+class FakeSession final : public SessionHandle
+{
+public:
+    using SessionHandle::SessionHandle;
+    void stop() override
+    {
+        ++stops;
+        reportState(State::Stopping);
+    }
+    int stops = 0;
+};
+
+} // namespace
+
+/// @brief The Sessions panel shows each tap's state and counters and stops taps on request.
+class TestSessionsPanel final : public QObject
+{
+    Q_OBJECT
+
+private:
+    static QString cell(const SessionTableModel &model, int row, int column)
+    {
+        return model.index(row, column).data().toString();
+    }
+    template<typename T>
+    static T *child(SessionsPanel &panel, const char *name)
+    {
+        T *widget = panel.findChild<T *>(QLatin1String(name));
+        if (!widget)
+            qFatal("sessions panel has no %s", name);
+        return widget;
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void rowsFollowTheSession()
+    {
+        SessionTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto *session = new FakeSession(QStringLiteral("shop/web-0/eth0"), QStringLiteral("local"));
+        model.addSession(session);
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(cell(model, 0, SessionTableModel::TargetColumn), QStringLiteral("shop/web-0/eth0"));
+        QCOMPARE(cell(model, 0, SessionTableModel::DestinationColumn), QStringLiteral("local"));
+
+        session->reportProgress(QStringLiteral("Creating the sender pod on node-1"));
+        QCOMPARE(cell(model, 0, SessionTableModel::StateColumn),
+            QStringLiteral("Preparing: Creating the sender pod on node-1"));
+
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        session->reportState(State::Running);
+        session->reportStats({1234, 2'500'000, 3});
+        QVERIFY(changed.size() >= 2);
+        QCOMPARE(cell(model, 0, SessionTableModel::StateColumn), QStringLiteral("Running"));
+        QCOMPARE(model.index(0, SessionTableModel::PacketsColumn).data(SessionTableModel::SortRole).toLongLong(), 1234);
+        QCOMPARE(cell(model, 0, SessionTableModel::BytesColumn), QStringLiteral("2.5 MB"));
+        QCOMPARE(cell(model, 0, SessionTableModel::DropsColumn), QStringLiteral("3"));
+        QCOMPARE(model.activeCount(), 1);
+
+        session->reportState(State::Stopped);
+        QCOMPARE(model.activeCount(), 0);
+        model.removeFinished();
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void elapsedIsFormattedForPeople()
+    {
+        QCOMPARE(podtap::gui::formatElapsed(42), QStringLiteral("42s"));
+        QCOMPARE(podtap::gui::formatElapsed(187), QStringLiteral("3m 07s"));
+        QCOMPARE(podtap::gui::formatElapsed(3720), QStringLiteral("1h 02m"));
+    }
+
+    void stopButtonsStopTaps()
+    {
+        SessionsPanel panel;
+        auto *first = new FakeSession(QStringLiteral("shop/web-0/eth0"), QStringLiteral("local"));
+        auto *second = new FakeSession(QStringLiteral("shop/web-1/eth0"), QStringLiteral("node:node-2"));
+        panel.addSession(first);
+        panel.addSession(second);
+        first->reportState(State::Running);
+        second->reportState(State::Running);
+        QCOMPARE(panel.selectedSession(), second);
+        QVERIFY(child<QPushButton>(panel, "stopSession")->isEnabled());
+        // The tunnel ends on another node: nothing to open here.
+        QVERIFY(!child<QPushButton>(panel, "openWireshark")->isEnabled());
+
+        QTest::mouseClick(child<QPushButton>(panel, "stopSession"), Qt::LeftButton);
+        QCOMPARE(second->stops, 1);
+        QCOMPARE(first->stops, 0);
+        QVERIFY(!child<QPushButton>(panel, "stopSession")->isEnabled());
+
+        QSignalSpy allStopped(&panel, &SessionsPanel::allStopped);
+        QTest::mouseClick(child<QPushButton>(panel, "stopAllSessions"), Qt::LeftButton);
+        QCOMPARE(first->stops, 1);
+        QCOMPARE(second->stops, 1); // already stopping: not asked twice
+        first->reportState(State::Stopped);
+        QVERIFY(allStopped.isEmpty());
+        second->reportState(State::Stopped);
+        QCOMPARE(allStopped.size(), 1);
+        QVERIFY(!child<QPushButton>(panel, "stopAllSessions")->isEnabled());
+    }
+
+    void localRunningTapCanBeOpened()
+    {
+        SessionsPanel panel;
+        auto *session = new FakeSession(QStringLiteral("shop/web-0/eth0"), QStringLiteral("local"));
+        panel.addSession(session);
+        QVERIFY(!child<QPushButton>(panel, "openWireshark")->isEnabled());
+        session->setCaptureInterface(QStringLiteral("ptap4242"));
+        session->reportState(State::Running);
+        QVERIFY(child<QPushButton>(panel, "openWireshark")->isEnabled());
+        QVERIFY(child<QPushButton>(panel, "openTshark")->isEnabled());
+    }
+
+    void failureShowsItsFixAsCopyableText()
+    {
+        SessionsPanel panel;
+        panel.show();
+        auto *session = new FakeSession(QStringLiteral("shop/web-0/eth0"), QStringLiteral("local"));
+        panel.addSession(session);
+        const QString fix = QStringLiteral("kubectl label ns podtap pod-security.kubernetes.io/enforce=privileged");
+        session->reportFailure(QStringLiteral("Pod Security refused the sender pod in namespace podtap."), fix);
+        auto *fixView = child<podtap::gui::FixView>(panel, "fixView");
+        QVERIFY(fixView->isVisible());
+        QVERIFY(fixView->summary().contains(QStringLiteral("Pod Security")));
+        QCOMPARE(fixView->fix(), fix);
+        QVERIFY(child<QPlainTextEdit>(panel, "fixText")->isReadOnly());
+        QCOMPARE(panel.model()->index(0, 0).data().toString(), QStringLiteral("Failed"));
+    }
+};
+
+QTEST_MAIN(TestSessionsPanel)
+#include "tst_sessions_panel.moc"
