@@ -4,6 +4,7 @@
 #include "command_line.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -11,6 +12,7 @@
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/cache.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -226,6 +228,25 @@ std::string LinkControl::addressOf(int ifindex, int family) const
         }
     });
     return result;
+}
+
+bool disableIpv6(int netnsFd, const std::string &name)
+{
+    // /proc/sys/net resolves against the netns of the task that opens the file, so enter the netns only
+    // for the open() and come back at once.
+    UniqueFd home;
+    if (netnsFd >= 0) {
+        home = UniqueFd(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+        if (!home.valid() || ::setns(netnsFd, CLONE_NEWNET) != 0) {
+            return false;
+        }
+    }
+    const std::string path = "/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6";
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (home.valid()) {
+        ::setns(home.get(), CLONE_NEWNET);
+    }
+    return fd.valid() && ::write(fd.get(), "1\n", 2) == 2;
 }
 
 std::string localAddressToward(const std::string &remote, std::uint16_t port)

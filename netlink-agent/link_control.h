@@ -63,6 +63,10 @@ private:
     NetlinkSocket &m_socket;
 };
 
+/// Best effort: turns IPv6 off on @p name in the netns of @p netnsFd (-1: the agent's), so the device
+/// sends no MLD reports of its own into the capture. Needs a writable /proc/sys; returns false otherwise.
+bool disableIpv6(int netnsFd, const std::string &name);
+
 /// The local address the kernel would use to reach @p remote (UDP connect, nothing sent), or empty.
 std::string localAddressToward(const std::string &remote, std::uint16_t port);
 

@@ -260,6 +260,7 @@ void MirrorSession::install()
             "find the new vxlan " + o.name + " in netns " + m_target.netnsPath + ": it vanished right after creation");
     }
     m_vxlanIfindex = vxlan.ifindex;
+    disableIpv6(m_podNetns.get(), o.name);
     reply = podLinks.finishAndUp(vxlan.ifindex, deviceAlias(key));
     if (!reply.ok()) {
         throw kernelError("mark and bring up vxlan " + o.name + " in netns " + m_target.netnsPath, reply);

@@ -155,6 +155,7 @@ int Receiver::run()
     }
     LinkInfo device;
     links.find(spec.name, device);
+    disableIpv6(-1, spec.name);
     const KernelReply upReply = links.finishAndUp(device.ifindex, "podtap receiver");
     if (!upReply.ok()) {
         links.remove(device.ifindex);
