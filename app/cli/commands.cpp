@@ -11,6 +11,7 @@ int runTapCommand(const QStringList &args);
 int runListCommand(const QStringList &args);
 int runStopCommand(const QStringList &args);
 int runSweepCommand(const QStringList &args);
+int runGetCommand(const QStringList &args);
 
 std::span<const Command> commands()
 {
@@ -20,6 +21,7 @@ std::span<const Command> commands()
         Command {"stop", "stop podtap sessions (SESSION... or --all)", &runStopCommand},
         Command {"sweep", "remove podtap pods whose session is dead", &runSweepCommand},
         Command {"manifest", "print agent pods for kubectl create -f - (kokotap's flags)", &runManifestCommand},
+        Command {"get", "list namespaces, nodes or pods as kubectl's tables (-A, -l, --watch)", &runGetCommand},
         Command {"config", "show the merged kubeconfig (config view, as kubectl prints it)", &runConfigCommand},
     };
     return table;

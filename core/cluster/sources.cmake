@@ -1,4 +1,21 @@
 list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/pod_filter.h
     ${CMAKE_CURRENT_LIST_DIR}/pod_filter.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/string_pool.h
+    ${CMAKE_CURRENT_LIST_DIR}/string_pool.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/pod_row.h
+    ${CMAKE_CURRENT_LIST_DIR}/row_parser.h
+    ${CMAKE_CURRENT_LIST_DIR}/row_parser.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/pod_health.h
+    ${CMAKE_CURRENT_LIST_DIR}/pod_health.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kubectl_format.h
+    ${CMAKE_CURRENT_LIST_DIR}/kubectl_format.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/pod_table.h
+    ${CMAKE_CURRENT_LIST_DIR}/pod_table.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/pod_table_model.h
+    ${CMAKE_CURRENT_LIST_DIR}/pod_table_model.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/namespace_list_model.h
+    ${CMAKE_CURRENT_LIST_DIR}/namespace_list_model.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/node_list_model.h
+    ${CMAKE_CURRENT_LIST_DIR}/node_list_model.cpp
 )

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "pod_row.h"
+
+#include <QString>
+
+namespace podtap::cluster::kubectl {
+
+/// kubectl's short duration (`45s`, `3m12s`, `5h2m`, `12d`, `2y30d`).
+QString humanDuration(qint64 ms);
+/// AGE of an object created at @p creationMs (`<unknown>` when not set).
+QString age(qint64 creationMs, qint64 nowMs);
+/// READY: `ready/total`.
+QString ready(const PodRow &row);
+/// RESTARTS: `3`, or `3 (5m ago)` when the last restart time is known.
+QString restarts(const PodRow &row, qint64 nowMs);
+
+/// @brief Writes rows the way kubectl's tabwriter does: columns padded with three spaces, cells at
+/// least 10 wide, no padding after the last column. Widths grow as wider cells arrive, so rows can
+/// be printed page by page without keeping them all.
+class ColumnWriter final
+{
+public:
+    explicit ColumnWriter(QStringList headers);
+    /// Widens the columns for @p rows (one page) without writing them.
+    void measure(const QList<QStringList> &rows);
+    QString format(const QStringList &cells) const;
+    QString header() const { return format(m_headers); }
+
+private:
+    QStringList m_headers;
+    QList<qsizetype> m_widths;
+};
+
+} // namespace podtap::cluster::kubectl

@@ -1,0 +1,763 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kube_client.h"
+
+#include "podtap/version.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QRegularExpression>
+#include <QSslCertificate>
+#include <QSslError>
+#include <QSslKey>
+#include <QTimer>
+
+namespace podtap::kube {
+
+namespace {
+
+// QNAM opens at most 6 HTTP/1.1 connections per host and manager; a stream holds one for its
+// whole life. Keep well below so a stream never waits for a connection either.
+constexpr int kStreamsPerManager = 4;
+
+const char kSslErrorsProperty[] = "podtapSslErrors";
+
+QString userAgent()
+{
+    return QStringLiteral("podtap/%1").arg(QLatin1String(kVersion));
+}
+
+ApiError makeConfigError(const QString &message)
+{
+    ApiError error;
+    error.kind = ApiError::Kind::Config;
+    error.message = message;
+    return error;
+}
+
+/// Reads a private key whatever its algorithm: PKCS#1 RSA, SEC1 EC, or PKCS#8 "BEGIN PRIVATE KEY"
+/// wrapping either. Never assumes RSA: each algorithm is tried against the PEM.
+std::optional<QSslKey> parsePrivateKey(const QByteArray &pem, QString *problem)
+{
+    if (pem.contains("BEGIN ENCRYPTED PRIVATE KEY") || pem.contains("Proc-Type: 4,ENCRYPTED")) {
+        *problem = QStringLiteral("the key is encrypted with a passphrase, which a kubeconfig cannot supply; "
+                                  "decrypt it with 'openssl pkey -in KEY -out KEY.plain'");
+        return std::nullopt;
+    }
+    for (const QSsl::KeyAlgorithm algorithm : {QSsl::Rsa, QSsl::Ec, QSsl::Dsa}) {
+        QSslKey key(pem, algorithm, QSsl::Pem, QSsl::PrivateKey);
+        if (!key.isNull()) {
+            return key;
+        }
+    }
+    *problem = pem.contains("BEGIN") ? QStringLiteral("the key is not an RSA, EC or DSA private key that TLS can use")
+                                     : QStringLiteral("the data is not a PEM private key");
+    return std::nullopt;
+}
+
+bool applyClientIdentity(
+    QSslConfiguration &ssl, const QByteArray &certPem, const QByteArray &keyPem, const QString &who, ApiError *error)
+{
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certPem, QSsl::Pem);
+    if (chain.isEmpty()) {
+        *error = makeConfigError(QStringLiteral("%1: the client certificate is not a PEM certificate. "
+                                                "Fix client-certificate(-data) in the kubeconfig.")
+                                     .arg(who));
+        return false;
+    }
+    QString problem;
+    const std::optional<QSslKey> key = parsePrivateKey(keyPem, &problem);
+    if (!key) {
+        *error = makeConfigError(
+            QStringLiteral("%1: cannot use the client key: %2. Fix client-key(-data) in the kubeconfig.")
+                .arg(who, problem));
+        return false;
+    }
+    ssl.setLocalCertificateChain(chain);
+    ssl.setPrivateKey(*key);
+    return true;
+}
+
+QNetworkProxy proxyFromUrl(const QUrl &url)
+{
+    const QString scheme = url.scheme().toLower();
+    const QNetworkProxy::ProxyType type =
+        scheme.startsWith(QLatin1String("socks")) ? QNetworkProxy::Socks5Proxy : QNetworkProxy::HttpProxy;
+    const int defaultPort = type == QNetworkProxy::Socks5Proxy ? 1080 : (scheme == QLatin1String("https") ? 443 : 80);
+    return QNetworkProxy(type, url.host(), quint16(url.port(defaultPort)), url.userName(), url.password());
+}
+
+QByteArray encodeQuery(const QUrlQuery &query)
+{
+    QByteArray out;
+    for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
+        if (!out.isEmpty()) {
+            out += '&';
+        }
+        out += QUrl::toPercentEncoding(key) + '=' + QUrl::toPercentEncoding(value);
+    }
+    return out;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// KubeReply
+
+KubeReply::KubeReply(QObject *parent)
+    : QObject(parent)
+{
+}
+
+QJsonObject KubeReply::json() const
+{
+    if (!m_json) {
+        m_json = QJsonDocument::fromJson(m_body).object();
+    }
+    return *m_json;
+}
+
+void KubeReply::onFinished(QObject *context, std::function<void(KubeReply *)> callback)
+{
+    if (m_finished) {
+        callback(this);
+        return;
+    }
+    connect(this, &KubeReply::finished, context, [this, callback = std::move(callback)] { callback(this); });
+}
+
+void KubeReply::finish(int httpStatus, QByteArray body, ApiError error, QStringList warnings)
+{
+    m_finished = true;
+    m_httpStatus = httpStatus;
+    m_body = std::move(body);
+    m_error = std::move(error);
+    m_warnings = std::move(warnings);
+    Q_EMIT finished();
+}
+
+// ---------------------------------------------------------------------------------------------
+// KubeStream
+
+KubeStream::KubeStream(QObject *parent)
+    : QObject(parent)
+{
+}
+
+KubeStream::~KubeStream()
+{
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+        m_reply->deleteLater();
+    }
+}
+
+void KubeStream::close()
+{
+    if (m_closed) {
+        return;
+    }
+    m_closed = true;
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+        m_reply->deleteLater();
+        m_reply = nullptr;
+    }
+    Q_EMIT closed(ApiError {});
+}
+
+void KubeStream::attach(QNetworkReply *reply)
+{
+    m_reply = reply;
+    m_httpStatus = 0;
+    m_errorBody.clear();
+    connect(reply, &QNetworkReply::metaDataChanged, this, [this] {
+        if (!m_reply) {
+            return;
+        }
+        m_httpStatus = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        if (m_httpStatus >= 200 && m_httpStatus < 300 && !m_open) {
+            m_open = true;
+            Q_EMIT opened();
+        }
+    });
+    connect(reply, &QNetworkReply::readyRead, this, &KubeStream::onReadyRead);
+    connect(reply, &QNetworkReply::finished, this, &KubeStream::onFinished);
+}
+
+void KubeStream::onReadyRead()
+{
+    if (!m_reply) {
+        return;
+    }
+    m_httpStatus = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray chunk = m_reply->readAll();
+    if (m_httpStatus < 200 || m_httpStatus >= 300) {
+        if (m_errorBody.size() < 1024 * 1024) {
+            m_errorBody += chunk;
+        }
+        return;
+    }
+    if (!m_open) {
+        m_open = true;
+        Q_EMIT opened();
+    }
+    const QByteArrayList lines = m_framer.append(chunk);
+    QPointer<KubeStream> self(this);
+    for (const QByteArray &line : lines) {
+        Q_EMIT lineReceived(line);
+        if (!self || m_closed) {
+            return; // a receiver closed or deleted the stream
+        }
+    }
+}
+
+void KubeStream::onFinished()
+{
+    QNetworkReply *reply = m_reply;
+    if (!reply || m_closed) {
+        return;
+    }
+    if (reply->bytesAvailable() > 0) {
+        onReadyRead();
+        if (m_closed) {
+            return;
+        }
+    }
+    m_httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    reply->disconnect(this);
+    reply->deleteLater();
+    m_reply = nullptr;
+    if (m_httpStatus == 401 && !m_open && !m_retriedAuth && m_retry) {
+        m_retriedAuth = true;
+        if (m_retry(this, m_httpStatus)) {
+            return; // reattached to a fresh request
+        }
+    }
+    ApiError error;
+    if (m_httpStatus >= 200 && m_httpStatus < 300) {
+        const QByteArray rest = m_framer.takeRemainder();
+        if (!rest.isEmpty()) {
+            QPointer<KubeStream> self(this);
+            Q_EMIT lineReceived(rest);
+            if (!self || m_closed) {
+                return;
+            }
+        }
+        // A clean end (the server's timeout) is no error; a reset mid-stream is.
+        if (reply->error() != QNetworkReply::NoError && m_transportError) {
+            error = m_transportError(reply);
+        }
+    } else if (m_httpStatus == 0) {
+        error = m_transportError ? m_transportError(reply) : ApiError {};
+    } else {
+        error = ApiError::fromStatus(m_httpStatus, m_errorBody, QStringLiteral("stream"));
+    }
+    m_closed = true;
+    m_open = false;
+    Q_EMIT closed(error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// KubeClient
+
+KubeClient::KubeClient(RestConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+{
+    m_ssl = QSslConfiguration::defaultConfiguration();
+    m_ssl.setProtocol(QSsl::TlsV1_2OrLater);
+    const QString who = m_config.contextName.isEmpty() ? m_config.server.toString()
+                                                       : QStringLiteral("context %1").arg(m_config.contextName);
+    if (!m_config.caPem.isEmpty()) {
+        const QList<QSslCertificate> cas = QSslCertificate::fromData(m_config.caPem, QSsl::Pem);
+        if (cas.isEmpty()) {
+            m_configError =
+                makeConfigError(QStringLiteral("%1: the cluster's certificate-authority is not a PEM "
+                                               "certificate. Fix certificate-authority(-data) in the kubeconfig.")
+                                    .arg(who));
+        } else {
+            // The kubeconfig's CA is the only trust anchor, exactly as kubectl treats it.
+            m_ssl.setCaCertificates(cas);
+        }
+    }
+    if (m_config.insecureSkipTlsVerify) {
+        m_ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+    }
+    if (!m_config.clientCertificatePem.isEmpty() || !m_config.clientKeyPem.isEmpty()) {
+        ApiError error;
+        if (!applyClientIdentity(m_ssl, m_config.clientCertificatePem, m_config.clientKeyPem, who, &error)) {
+            m_configError = error;
+        }
+    }
+    if (m_config.server.scheme() == QLatin1String("https") && QSslSocket::supportsSsl() == false) {
+        m_configError = makeConfigError(QStringLiteral("%1: this build has no TLS support; install the Qt TLS plugin "
+                                                       "(OpenSSL backend).")
+                                            .arg(who));
+    }
+    m_manager = createManager();
+}
+
+KubeClient::~KubeClient() = default;
+
+QNetworkAccessManager *KubeClient::createManager()
+{
+    auto *manager = new QNetworkAccessManager(this);
+    if (m_config.proxyUrl.isValid() && !m_config.proxyUrl.isEmpty()) {
+        manager->setProxy(proxyFromUrl(m_config.proxyUrl));
+    } else {
+        manager->setProxy(QNetworkProxy::NoProxy);
+    }
+    manager->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    connect(manager, &QNetworkAccessManager::sslErrors, this, [](QNetworkReply *reply, const QList<QSslError> &errors) {
+        QStringList texts;
+        for (const QSslError &error : errors) {
+            texts << error.errorString();
+        }
+        reply->setProperty(kSslErrorsProperty, texts);
+    });
+    return manager;
+}
+
+void KubeClient::setCredentialProvider(CredentialProvider provider)
+{
+    m_credentialProvider = std::move(provider);
+    m_execCredential.reset();
+}
+
+QString KubeClient::corePath(const QString &resource, const QString &namespaceName, const QString &name)
+{
+    QString path = QStringLiteral("/api/v1");
+    if (!namespaceName.isEmpty()) {
+        path += QStringLiteral("/namespaces/") + namespaceName;
+    }
+    path += QLatin1Char('/') + resource;
+    if (!name.isEmpty()) {
+        path += QLatin1Char('/') + name;
+    }
+    return path;
+}
+
+QNetworkRequest KubeClient::buildRequest(const QString &path, const QUrlQuery &query, bool streaming)
+{
+    QUrl url = m_config.server;
+    QString base = url.path();
+    while (base.endsWith(QLatin1Char('/'))) {
+        base.chop(1);
+    }
+    url.setPath(base + path);
+    const QByteArray encoded = encodeQuery(query);
+    url.setQuery(encoded.isEmpty() ? QString() : QString::fromLatin1(encoded), QUrl::StrictMode);
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::UserAgentHeader, userAgent());
+    request.setTransferTimeout(streaming ? 0 : m_requestTimeoutMs);
+    if (streaming) {
+        // One connection per stream: a dropped stream never takes other streams with it.
+        request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    }
+    if (!m_config.tlsServerName.isEmpty()) {
+        request.setPeerVerifyName(m_config.tlsServerName);
+    }
+    return request;
+}
+
+bool KubeClient::applyCredentials(QNetworkRequest &request, QSslConfiguration &ssl, ApiError *error)
+{
+    QString token;
+    if (m_config.exec) {
+        const bool expired = m_execCredential && m_execCredential->expiration &&
+            *m_execCredential->expiration <= QDateTime::currentDateTimeUtc().addSecs(10);
+        if (!m_execCredential || expired) {
+            if (!m_credentialProvider) {
+                *error = makeConfigError(QStringLiteral("user %1 gets credentials from the exec plugin '%2', but this "
+                                                        "program was given no way to run it")
+                                             .arg(m_config.userName, m_config.exec->command));
+                return false;
+            }
+            QString problem;
+            m_execCredential = m_credentialProvider(expired, &problem);
+            if (!m_execCredential) {
+                *error = makeConfigError(problem.isEmpty()
+                        ? QStringLiteral("the exec plugin '%1' returned no credential").arg(m_config.exec->command)
+                        : problem);
+                return false;
+            }
+        }
+        token = m_execCredential->token;
+        if (!m_execCredential->clientCertificatePem.isEmpty()) {
+            if (!applyClientIdentity(ssl, m_execCredential->clientCertificatePem, m_execCredential->clientKeyPem,
+                    QStringLiteral("exec plugin '%1'").arg(m_config.exec->command), error)) {
+                return false;
+            }
+        }
+    }
+    if (token.isEmpty()) {
+        token = m_config.token;
+    }
+    if (token.isEmpty() && !m_config.tokenFile.isEmpty()) {
+        QFile file(m_config.tokenFile);
+        if (file.open(QIODevice::ReadOnly)) {
+            m_config.token = QString::fromUtf8(file.readAll()).trimmed();
+            token = m_config.token;
+        }
+    }
+    if (!token.isEmpty()) {
+        request.setRawHeader("Authorization", "Bearer " + token.toUtf8());
+    } else if (!m_config.username.isEmpty()) {
+        request.setRawHeader(
+            "Authorization", "Basic " + (m_config.username + QLatin1Char(':') + m_config.password).toUtf8().toBase64());
+    }
+    return true;
+}
+
+bool KubeClient::refreshCredentials()
+{
+    if (m_config.exec && m_credentialProvider) {
+        QString problem;
+        std::optional<ExecCredential> fresh = m_credentialProvider(true, &problem);
+        if (!fresh) {
+            return false;
+        }
+        m_execCredential = std::move(fresh);
+        return true;
+    }
+    if (!m_config.tokenFile.isEmpty()) {
+        QFile file(m_config.tokenFile);
+        if (file.open(QIODevice::ReadOnly)) {
+            const QString token = QString::fromUtf8(file.readAll()).trimmed();
+            if (token != m_config.token) {
+                m_config.token = token;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+QNetworkReply *KubeClient::dispatch(
+    QNetworkAccessManager *manager, const QNetworkRequest &request, const QByteArray &verb, const QByteArray &body)
+{
+    if (verb == "GET") {
+        return manager->get(request);
+    }
+    if (verb == "POST") {
+        return manager->post(request, body);
+    }
+    if (verb == "PUT") {
+        return manager->put(request, body);
+    }
+    return manager->sendCustomRequest(request, verb, body);
+}
+
+QStringList KubeClient::collectWarnings(QNetworkReply *reply)
+{
+    // RFC 7234 warn-value: `299 - "text"`; one header may carry several, comma-separated.
+    static const QRegularExpression warnValue(QStringLiteral(R"re((\d{3})\s+\S+\s+"((?:[^"\\]|\\.)*)")re"));
+    QStringList warnings;
+    for (const auto &[name, value] : reply->rawHeaderPairs()) {
+        if (name.compare("Warning", Qt::CaseInsensitive) != 0) {
+            continue;
+        }
+        const QString text = QString::fromUtf8(value);
+        auto it = warnValue.globalMatch(text);
+        bool any = false;
+        while (it.hasNext()) {
+            QString warning = it.next().captured(2);
+            warning.replace(QLatin1String("\\\""), QLatin1String("\""));
+            warning.replace(QLatin1String("\\\\"), QLatin1String("\\"));
+            warnings << warning;
+            any = true;
+        }
+        if (!any && !text.isEmpty()) {
+            warnings << text;
+        }
+    }
+    for (const QString &warning : std::as_const(warnings)) {
+        Q_EMIT warningReceived(warning);
+    }
+    return warnings;
+}
+
+ApiError KubeClient::transportError(QNetworkReply *reply) const
+{
+    ApiError error;
+    error.kind = ApiError::Kind::Network;
+    const QString server = m_config.server.toString();
+    const QString where =
+        m_config.contextName.isEmpty() ? server : QStringLiteral("%1 (context %2)").arg(server, m_config.contextName);
+    const QStringList sslErrors = reply->property(kSslErrorsProperty).toStringList();
+    switch (reply->error()) {
+    case QNetworkReply::ConnectionRefusedError:
+        error.message = QStringLiteral("cannot connect to the API server %1: connection refused. Check that the "
+                                       "cluster is up and that the kubeconfig's server address is right.")
+                            .arg(where);
+        break;
+    case QNetworkReply::HostNotFoundError:
+        error.message = QStringLiteral("cannot connect to the API server %1: host %2 not found. Check the server "
+                                       "address in the kubeconfig and your DNS or VPN.")
+                            .arg(where, m_config.server.host());
+        break;
+    case QNetworkReply::TimeoutError:
+    case QNetworkReply::OperationCanceledError:
+        error.message = QStringLiteral("the API server %1 did not answer in time. Check the network path "
+                                       "(VPN, proxy, firewall) to it.")
+                            .arg(where);
+        break;
+    case QNetworkReply::RemoteHostClosedError:
+        error.message = QStringLiteral("the API server %1 closed the connection. It may be restarting; retry, and "
+                                       "check a load balancer's idle timeout if it keeps happening.")
+                            .arg(where);
+        break;
+    case QNetworkReply::SslHandshakeFailedError:
+        error.kind = ApiError::Kind::Tls;
+        error.message =
+            QStringLiteral("TLS with the API server %1 failed: %2. Check the cluster's "
+                           "certificate-authority and tls-server-name in the kubeconfig, and the client "
+                           "certificate if the server asks for one.")
+                .arg(where, sslErrors.isEmpty() ? reply->errorString() : sslErrors.join(QStringLiteral("; ")));
+        break;
+    case QNetworkReply::ProxyConnectionRefusedError:
+    case QNetworkReply::ProxyConnectionClosedError:
+    case QNetworkReply::ProxyNotFoundError:
+    case QNetworkReply::ProxyTimeoutError:
+    case QNetworkReply::ProxyAuthenticationRequiredError:
+        error.message = QStringLiteral("the proxy %1 for the API server %2 failed: %3. Check proxy-url in the "
+                                       "kubeconfig.")
+                            .arg(m_config.proxyUrl.toString(QUrl::RemoveUserInfo), where, reply->errorString());
+        break;
+    default:
+        error.message = QStringLiteral("request to the API server %1 failed: %2. Check the network path to it.")
+                            .arg(where, reply->errorString());
+        if (!sslErrors.isEmpty()) {
+            error.kind = ApiError::Kind::Tls;
+        }
+        break;
+    }
+    return error;
+}
+
+KubeReply *KubeClient::send(const KubeRequest &request)
+{
+    auto *reply = new KubeReply(this);
+    startRequest(reply, request, false);
+    return reply;
+}
+
+void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool retried)
+{
+    auto failSoon = [reply](ApiError error) {
+        // Keep finished() asynchronous, as for any network answer.
+        QTimer::singleShot(0, reply, [reply, error] { reply->finish(0, {}, error, {}); });
+    };
+    if (m_configError.isError()) {
+        failSoon(m_configError);
+        return;
+    }
+    QNetworkRequest netRequest = buildRequest(request.path, request.query, false);
+    QSslConfiguration ssl = m_ssl;
+    ApiError credentialError;
+    if (!applyCredentials(netRequest, ssl, &credentialError)) {
+        failSoon(credentialError);
+        return;
+    }
+    netRequest.setSslConfiguration(ssl);
+    netRequest.setRawHeader("Accept", request.accept);
+    if (!request.body.isEmpty() || request.verb != "GET") {
+        netRequest.setHeader(QNetworkRequest::ContentTypeHeader,
+            request.contentType.isEmpty() ? QByteArrayLiteral("application/json") : request.contentType);
+    }
+    QNetworkReply *netReply = dispatch(m_manager, netRequest, request.verb, request.body);
+    const QString operation = QStringLiteral("%1 %2").arg(QString::fromLatin1(request.verb), request.path);
+    connect(netReply, &QNetworkReply::finished, reply, [this, reply, netReply, request, retried, operation] {
+        netReply->deleteLater();
+        const int status = netReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        QByteArray body = netReply->readAll();
+        if (status == 401 && !retried && refreshCredentials()) {
+            startRequest(reply, request, true);
+            return;
+        }
+        QStringList warnings = collectWarnings(netReply);
+        ApiError error;
+        if (status == 0) {
+            error = transportError(netReply);
+        } else if (status < 200 || status >= 300) {
+            error = ApiError::fromStatus(status, body, operation);
+        }
+        reply->finish(status, std::move(body), std::move(error), std::move(warnings));
+    });
+}
+
+KubeReply *KubeClient::get(const QString &path, const QUrlQuery &query)
+{
+    KubeRequest request;
+    request.path = path;
+    request.query = query;
+    return send(request);
+}
+
+KubeReply *KubeClient::create(const QString &collectionPath, const QJsonObject &object, bool dryRun)
+{
+    KubeRequest request;
+    request.verb = "POST";
+    request.path = collectionPath;
+    if (dryRun) {
+        request.query.addQueryItem(QStringLiteral("dryRun"), QStringLiteral("All"));
+    }
+    request.body = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    return send(request);
+}
+
+KubeReply *KubeClient::patch(const QString &path, const QJsonObject &patch, PatchType type, bool dryRun)
+{
+    KubeRequest request;
+    request.verb = "PATCH";
+    request.path = path;
+    if (dryRun) {
+        request.query.addQueryItem(QStringLiteral("dryRun"), QStringLiteral("All"));
+    }
+    switch (type) {
+    case PatchType::Merge:
+        request.contentType = "application/merge-patch+json";
+        break;
+    case PatchType::StrategicMerge:
+        request.contentType = "application/strategic-merge-patch+json";
+        break;
+    case PatchType::Json:
+        request.contentType = "application/json-patch+json";
+        break;
+    }
+    request.body = QJsonDocument(patch).toJson(QJsonDocument::Compact);
+    return send(request);
+}
+
+KubeReply *KubeClient::remove(const QString &path, int gracePeriodSeconds, bool dryRun)
+{
+    KubeRequest request;
+    request.verb = "DELETE";
+    request.path = path;
+    QJsonObject options {{QStringLiteral("kind"), QStringLiteral("DeleteOptions")},
+        {QStringLiteral("apiVersion"), QStringLiteral("v1")}};
+    if (gracePeriodSeconds >= 0) {
+        options.insert(QStringLiteral("gracePeriodSeconds"), gracePeriodSeconds);
+    }
+    if (dryRun) {
+        options.insert(QStringLiteral("dryRun"), QJsonArray {QStringLiteral("All")});
+    }
+    request.body = QJsonDocument(options).toJson(QJsonDocument::Compact);
+    return send(request);
+}
+
+KubeReply *KubeClient::selfSubjectAccessReview(const QString &verb, const QString &resource,
+    const QString &namespaceName, const QString &subresource, const QString &group, const QString &name)
+{
+    QJsonObject attributes {{QStringLiteral("verb"), verb}, {QStringLiteral("resource"), resource}};
+    if (!namespaceName.isEmpty()) {
+        attributes.insert(QStringLiteral("namespace"), namespaceName);
+    }
+    if (!subresource.isEmpty()) {
+        attributes.insert(QStringLiteral("subresource"), subresource);
+    }
+    if (!group.isEmpty()) {
+        attributes.insert(QStringLiteral("group"), group);
+    }
+    if (!name.isEmpty()) {
+        attributes.insert(QStringLiteral("name"), name);
+    }
+    const QJsonObject review {{QStringLiteral("apiVersion"), QStringLiteral("authorization.k8s.io/v1")},
+        {QStringLiteral("kind"), QStringLiteral("SelfSubjectAccessReview")},
+        {QStringLiteral("spec"), QJsonObject {{QStringLiteral("resourceAttributes"), attributes}}}};
+    return create(QStringLiteral("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"), review);
+}
+
+QNetworkAccessManager *KubeClient::acquireStreamManager()
+{
+    for (StreamManager &entry : m_streamManagers) {
+        if (entry.streams < kStreamsPerManager) {
+            ++entry.streams;
+            return entry.manager;
+        }
+    }
+    StreamManager entry;
+    entry.manager = createManager();
+    entry.streams = 1;
+    m_streamManagers.append(entry);
+    return entry.manager;
+}
+
+void KubeClient::releaseStreamManager(QNetworkAccessManager *manager)
+{
+    for (StreamManager &entry : m_streamManagers) {
+        if (entry.manager == manager && entry.streams > 0) {
+            --entry.streams;
+            return;
+        }
+    }
+}
+
+bool KubeClient::openStream(KubeStream *stream, const QString &path, const QUrlQuery &query)
+{
+    QNetworkRequest request = buildRequest(path, query, true);
+    QSslConfiguration ssl = m_ssl;
+    ApiError error = m_configError;
+    if (!error.isError() && !applyCredentials(request, ssl, &error)) {
+        // error set
+    }
+    if (error.isError()) {
+        QTimer::singleShot(0, stream, [stream, error] {
+            if (!stream->m_closed) {
+                stream->m_closed = true;
+                Q_EMIT stream->closed(error);
+            }
+        });
+        return true;
+    }
+    request.setSslConfiguration(ssl);
+    request.setRawHeader("Accept", "application/json");
+    QNetworkAccessManager *manager = acquireStreamManager();
+    QNetworkReply *reply = manager->get(request);
+    connect(reply, &QObject::destroyed, this, [this, manager] { releaseStreamManager(manager); });
+    connect(reply, &QNetworkReply::metaDataChanged, this, [this, reply] {
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        if (status != 0) {
+            collectWarnings(reply);
+        }
+    });
+    stream->m_transportError = [this](QNetworkReply *r) { return transportError(r); };
+    stream->m_retry = [this, path, query](KubeStream *s, int status) {
+        return status == 401 && refreshCredentials() && openStream(s, path, query);
+    };
+    stream->attach(reply);
+    return true;
+}
+
+KubeStream *KubeClient::stream(const QString &path, const QUrlQuery &query)
+{
+    auto *stream = new KubeStream(this);
+    openStream(stream, path, query);
+    return stream;
+}
+
+KubeStream *KubeClient::followLog(
+    const QString &namespaceName, const QString &pod, const QString &container, int tailLines, bool follow)
+{
+    QUrlQuery query;
+    if (follow) {
+        query.addQueryItem(QStringLiteral("follow"), QStringLiteral("true"));
+    }
+    if (!container.isEmpty()) {
+        query.addQueryItem(QStringLiteral("container"), container);
+    }
+    if (tailLines >= 0) {
+        query.addQueryItem(QStringLiteral("tailLines"), QString::number(tailLines));
+    }
+    return stream(corePath(QStringLiteral("pods"), namespaceName, pod) + QStringLiteral("/log"), query);
+}
+
+} // namespace podtap::kube

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "api_error.h"
+#include "line_framer.h"
+#include "rest_config.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QSslConfiguration>
+#include <QStringList>
+#include <QUrlQuery>
+
+#include <functional>
+#include <optional>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QNetworkRequest;
+
+namespace podtap::kube {
+
+/// @brief One API request: verb, path, query and an optional body.
+struct KubeRequest
+{
+    QByteArray verb = QByteArrayLiteral("GET");
+    QString path; ///< e.g. /api/v1/namespaces/default/pods
+    QUrlQuery query;
+    QByteArray body;
+    QByteArray contentType; ///< defaults to application/json when a body is set
+    QByteArray accept = QByteArrayLiteral("application/json");
+};
+
+/// @brief The answer to one non-streaming request. Emits finished() exactly once.
+class KubeReply final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(KubeReply)
+
+public:
+    explicit KubeReply(QObject *parent = nullptr);
+
+    bool isFinished() const { return m_finished; }
+    int httpStatus() const { return m_httpStatus; }
+    const QByteArray &body() const { return m_body; }
+    /// The body as a JSON object (parsed on first use); empty when it is not one.
+    QJsonObject json() const;
+    const ApiError &error() const { return m_error; }
+    bool ok() const { return m_finished && !m_error.isError(); }
+    /// The server's `Warning:` headers (deprecations, PodSecurity warn mode, ...), text only.
+    const QStringList &warnings() const { return m_warnings; }
+
+    /// Runs @p callback (in this reply's context) once finished, or at once if already finished.
+    void onFinished(QObject *context, std::function<void(KubeReply *)> callback);
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    friend class KubeClient;
+    void finish(int httpStatus, QByteArray body, ApiError error, QStringList warnings);
+
+    bool m_finished = false;
+    int m_httpStatus = 0;
+    QByteArray m_body;
+    mutable std::optional<QJsonObject> m_json;
+    ApiError m_error;
+    QStringList m_warnings;
+};
+
+/// @brief A long-lived response read line by line: a watch or a followed log.
+///
+/// opened() once the server accepted it (2xx headers), lineReceived() per line, then closed()
+/// exactly once: with no error when the server ended the stream cleanly, else with the reason.
+class KubeStream final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(KubeStream)
+
+public:
+    explicit KubeStream(QObject *parent = nullptr);
+    ~KubeStream() override;
+
+    bool isOpen() const { return m_open; }
+    bool isClosed() const { return m_closed; }
+    int httpStatus() const { return m_httpStatus; }
+    const QStringList &warnings() const { return m_warnings; }
+    /// Stops reading; emits closed() with no error if not closed yet.
+    void close();
+
+Q_SIGNALS:
+    void opened();
+    void lineReceived(const QByteArray &line);
+    void closed(const podtap::kube::ApiError &error);
+
+private:
+    friend class KubeClient;
+    void attach(QNetworkReply *reply);
+    void onReadyRead();
+    void onFinished();
+
+    QPointer<QNetworkReply> m_reply;
+    LineFramer m_framer;
+    QByteArray m_errorBody;
+    QStringList m_warnings;
+    int m_httpStatus = 0;
+    bool m_open = false;
+    bool m_closed = false;
+    bool m_retriedAuth = false;
+    std::function<bool(KubeStream *, int)> m_retry; ///< set by the client: retry once on 401
+    std::function<ApiError(QNetworkReply *)> m_transportError;
+};
+
+/// @brief Kubernetes REST + streaming client over QNetworkAccessManager, built from a RestConfig.
+///
+/// TLS, proxy and credentials come from the RestConfig. Ordinary requests and long-lived streams
+/// (watches, followed logs) use separate network managers, so ordinary requests are never queued
+/// behind the per-host connection limit that open streams hold.
+class KubeClient final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(KubeClient)
+
+public:
+    /// Returns a credential from an exec plugin. @p refresh: the cached one was refused (401), run
+    /// the plugin again. Returns nullopt and sets @p error when the plugin fails.
+    using CredentialProvider = std::function<std::optional<ExecCredential>(bool refresh, QString *error)>;
+
+    enum class PatchType { Merge, StrategicMerge, Json };
+
+    explicit KubeClient(RestConfig config, QObject *parent = nullptr);
+    ~KubeClient() override;
+
+    const RestConfig &config() const { return m_config; }
+    /// True when the kubeconfig turned certificate verification off: a UI must warn about it.
+    bool isInsecure() const { return m_config.insecureSkipTlsVerify; }
+    /// Set when the RestConfig itself is unusable (unparsable key or CA); every request then fails with it.
+    const ApiError &configError() const { return m_configError; }
+
+    /// Supplies exec credentials (the kubeconfig's `exec` user). Without one, an exec user gets a
+    /// Config error naming the plugin.
+    void setCredentialProvider(CredentialProvider provider);
+    /// Transfer timeout of ordinary requests in ms (default 30000); streams never time out.
+    void setRequestTimeout(int ms) { m_requestTimeoutMs = ms; }
+    int requestTimeout() const { return m_requestTimeoutMs; }
+
+    KubeReply *send(const KubeRequest &request);
+    KubeReply *get(const QString &path, const QUrlQuery &query = {});
+    /// POST @p object; @p dryRun adds `dryRun=All` (admission runs, nothing is stored).
+    KubeReply *create(const QString &collectionPath, const QJsonObject &object, bool dryRun = false);
+    KubeReply *patch(
+        const QString &path, const QJsonObject &patch, PatchType type = PatchType::Merge, bool dryRun = false);
+    /// DELETE with a DeleteOptions body; @p gracePeriodSeconds < 0 leaves it to the server.
+    KubeReply *remove(const QString &path, int gracePeriodSeconds = -1, bool dryRun = false);
+    /// POSTs a SelfSubjectAccessReview for the attributes (verb, resource, namespace, subresource,
+    /// group, name). The reply's json() holds `status.allowed`, `status.reason`.
+    KubeReply *selfSubjectAccessReview(const QString &verb, const QString &resource, const QString &namespaceName,
+        const QString &subresource = {}, const QString &group = {}, const QString &name = {});
+
+    /// Opens a stream (GET, no transfer timeout) read line by line.
+    KubeStream *stream(const QString &path, const QUrlQuery &query = {});
+    /// Follows pods/log. @p tailLines < 0: the whole log.
+    KubeStream *followLog(const QString &namespaceName, const QString &pod, const QString &container = {},
+        int tailLines = -1, bool follow = true);
+
+    /// Builds `/api/v1[/namespaces/NS]/RESOURCE[/NAME]` (core group only).
+    static QString corePath(const QString &resource, const QString &namespaceName = {}, const QString &name = {});
+
+    /// Network managers currently used for streams (tests use it to see streams spread out).
+    int streamManagerCount() const { return int(m_streamManagers.size()); }
+
+Q_SIGNALS:
+    /// A `Warning:` header on any reply.
+    void warningReceived(const QString &warning);
+
+private:
+    struct StreamManager
+    {
+        QNetworkAccessManager *manager = nullptr;
+        int streams = 0;
+    };
+
+    QNetworkRequest buildRequest(const QString &path, const QUrlQuery &query, bool streaming);
+    bool applyCredentials(QNetworkRequest &request, QSslConfiguration &ssl, ApiError *error);
+    bool refreshCredentials(); ///< after a 401: true if something changed and a retry makes sense
+    QNetworkReply *dispatch(
+        QNetworkAccessManager *manager, const QNetworkRequest &request, const QByteArray &verb, const QByteArray &body);
+    void startRequest(KubeReply *reply, const KubeRequest &request, bool retried);
+    bool openStream(KubeStream *stream, const QString &path, const QUrlQuery &query);
+    QNetworkAccessManager *acquireStreamManager();
+    void releaseStreamManager(QNetworkAccessManager *manager);
+    ApiError transportError(QNetworkReply *reply) const;
+    QStringList collectWarnings(QNetworkReply *reply);
+    QNetworkAccessManager *createManager();
+
+    RestConfig m_config;
+    ApiError m_configError;
+    QSslConfiguration m_ssl;
+    CredentialProvider m_credentialProvider;
+    std::optional<ExecCredential> m_execCredential;
+    int m_requestTimeoutMs = 30000;
+    QNetworkAccessManager *m_manager = nullptr;
+    QList<StreamManager> m_streamManagers;
+};
+
+} // namespace podtap::kube

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "line_framer.h"
+
+namespace podtap::kube {
+
+LineFramer::LineFramer(qsizetype maxLineBytes)
+    : m_maxLineBytes(maxLineBytes)
+{
+}
+
+QByteArrayList LineFramer::append(const QByteArray &chunk)
+{
+    QByteArrayList lines;
+    qsizetype start = 0;
+    for (;;) {
+        const qsizetype newline = chunk.indexOf('\n', start);
+        if (newline < 0) {
+            break;
+        }
+        if (m_discarding) {
+            // The tail of a line that was too long: drop it, resume at the next line.
+            m_discarding = false;
+            start = newline + 1;
+            continue;
+        }
+        QByteArray line;
+        if (m_pending.isEmpty()) {
+            line = chunk.mid(start, newline - start);
+        } else {
+            line = std::move(m_pending);
+            m_pending.clear();
+            line.append(QByteArrayView(chunk).sliced(start, newline - start));
+        }
+        if (line.endsWith('\r')) {
+            line.chop(1);
+        }
+        lines.append(std::move(line));
+        start = newline + 1;
+    }
+    if (start < chunk.size() && !m_discarding) {
+        m_pending.append(QByteArrayView(chunk).sliced(start));
+        if (m_pending.size() > m_maxLineBytes) {
+            m_pending.clear();
+            m_overflowed = true;
+            m_discarding = true;
+        }
+    }
+    return lines;
+}
+
+QByteArray LineFramer::takeRemainder()
+{
+    QByteArray rest = std::move(m_pending);
+    m_pending.clear();
+    if (rest.endsWith('\r')) {
+        rest.chop(1);
+    }
+    return rest;
+}
+
+} // namespace podtap::kube

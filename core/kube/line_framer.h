@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayList>
+
+namespace podtap::kube {
+
+/// @brief Cuts a byte stream into newline-terminated lines, however the reads split it.
+///
+/// A watch or log stream arrives in arbitrary chunks: one line may span several reads and one
+/// read may carry several lines. Lines are returned without their `\n` (and without a trailing `\r`).
+class LineFramer final
+{
+public:
+    /// @p maxLineBytes bounds a line that never ends, so a hostile server cannot grow memory forever.
+    explicit LineFramer(qsizetype maxLineBytes = 64 * 1024 * 1024);
+
+    /// Appends @p chunk and returns every line it completed.
+    QByteArrayList append(const QByteArray &chunk);
+    /// The unterminated rest, returned once at end of stream (a log's last line may lack `\n`).
+    QByteArray takeRemainder();
+    qsizetype pendingBytes() const { return m_pending.size(); }
+    /// True when a line exceeded the limit (it was dropped).
+    bool overflowed() const { return m_overflowed; }
+
+private:
+    QByteArray m_pending;
+    qsizetype m_maxLineBytes;
+    bool m_overflowed = false;
+    bool m_discarding = false;
+};
+
+} // namespace podtap::kube
