@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -74,6 +75,39 @@ private Q_SLOTS:
                 m_rig->receiverUnderlayIp()}));
         QCOMPARE(result.exitCode, 3);
         QVERIFY2(result.err.contains("loop"), result.err.constData());
+    }
+
+    void kernelRefusalExitsFourAndLeavesNothing()
+    {
+        // --name eth0 collides with the pod's own interface: the kernel refuses the VXLAN device.
+        const ProcessResult result = run(AgentRig::inNs(m_rig->nodeNs(),
+            QStringList {AgentRig::agentPath()} + mirrorArgs({QStringLiteral("--name"), QStringLiteral("eth0")})));
+        QCOMPARE(result.exitCode, 4);
+        QVERIFY2(result.err.contains("create vxlan eth0") && result.err.contains("File exists") &&
+                result.err.contains("in netns " + m_rig->procRoot().toUtf8()),
+            result.err.constData());
+        verifyClean();
+        const QByteArray qdiscs = mustRun({QStringLiteral("tc"), QStringLiteral("-n"), m_rig->podNs(),
+            QStringLiteral("qdisc"), QStringLiteral("show"), QStringLiteral("dev"), QStringLiteral("eth0")});
+        QVERIFY(!qdiscs.contains("clsact"));
+    }
+
+    void receiverOwnsItsSourceFilter()
+    {
+        auto receiver = m_rig->startReceiver(4100, QStringLiteral("rxnft"));
+        const QJsonObject ready = AgentRig::waitForEvent(*receiver, QStringLiteral("ready"), 10000, nullptr);
+        QCOMPARE(ready.value(QStringLiteral("source_filter")).toString(), QStringLiteral("podtap-recv-rxnft"));
+        const QStringList list = AgentRig::inNs(m_rig->receiverNs(),
+            {QStringLiteral("nft"), QStringLiteral("list"), QStringLiteral("table"), QStringLiteral("inet"),
+                QStringLiteral("podtap-recv-rxnft")});
+        const ProcessResult table = run(list);
+        QVERIFY2(table.ok() && table.out.contains(m_rig->nodeUnderlayIp().toUtf8()), qPrintable(table.describe(list)));
+        QVERIFY(AgentRig::stop(*receiver, SIGTERM));
+        QCOMPARE(receiver->exitCode(), 0);
+        QVERIFY2(!run(list).ok(), "the receiver removes its nftables table");
+        QVERIFY(!run({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->receiverNs(), QStringLiteral("link"),
+                         QStringLiteral("show"), QStringLiteral("rxnft")})
+                     .ok());
     }
 
     void heartbeatLapseTearsDown()
