@@ -7,9 +7,11 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QLocale>
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace podtap::kube {
@@ -167,6 +169,41 @@ private:
     QString m_entry;
 };
 
+/// A number as Go's encoding/json writes it after YAML decoded it (1.50 -> 1.5, 1e3 -> 1000).
+QString goNumberText(const YamlPlainScalar &resolved)
+{
+    if (resolved.type == YamlPlainScalar::Type::Int) {
+        return resolved.canonical;
+    }
+    const double value = resolved.canonical.toDouble();
+    const double magnitude = std::abs(value);
+    if (value == 0 || (magnitude >= 1e-6 && magnitude < 1e21)) {
+        return QString::number(value, 'f', QLocale::FloatingPointShortest);
+    }
+    return QString::number(value, 'g', QLocale::FloatingPointShortest);
+}
+
+/// A map key as it ends up in JSON: plain `yes`/`n` are booleans and `0x10` a number in YAML 1.1.
+QString keyText(const YAML::Node &key)
+{
+    const QString text = qs(key.Scalar());
+    if (!EntryReader::isPlain(key)) {
+        return text;
+    }
+    const auto resolved = YamlPlainScalar::resolve(text);
+    switch (resolved.type) {
+    case YamlPlainScalar::Type::Null:
+        return QStringLiteral("null");
+    case YamlPlainScalar::Type::Bool:
+        return resolved.boolean ? QStringLiteral("true") : QStringLiteral("false");
+    case YamlPlainScalar::Type::Int:
+    case YamlPlainScalar::Type::Float:
+        return goNumberText(resolved);
+    default:
+        return text;
+    }
+}
+
 /// Converts arbitrary YAML into a JSON-shaped value; @p budget caps the nodes visited so alias
 /// bombs ("billion laughs") end in an error instead of exhausting memory.
 KubeconfigValue toValue(const YAML::Node &node, int &budget, int depth)
@@ -190,7 +227,7 @@ KubeconfigValue toValue(const YAML::Node &node, int &budget, int depth)
             case YamlPlainScalar::Type::Int:
             case YamlPlainScalar::Type::Float:
                 value.kind = KubeconfigValue::Kind::Number;
-                value.text = resolved.canonical;
+                value.text = goNumberText(resolved);
                 return value;
             default:
                 break;
@@ -211,7 +248,7 @@ KubeconfigValue toValue(const YAML::Node &node, int &budget, int depth)
         if (!pair.first.IsScalar()) {
             throw FieldError(QStringLiteral("extension content has a map key that is not a string"));
         }
-        sorted.insert(qs(pair.first.Scalar()), toValue(pair.second, budget, depth + 1));
+        sorted.insert(keyText(pair.first), toValue(pair.second, budget, depth + 1));
     }
     for (auto it = sorted.cbegin(); it != sorted.cend(); ++it) {
         value.insert(it.key(), it.value());

@@ -81,6 +81,7 @@ private Q_SLOTS:
             {"merged-reversed", QStringLiteral("overlay/override.yaml:base.yaml")},
             {"duplicates-and-missing", QStringLiteral("base.yaml:missing.yaml:base.yaml:overlay/override.yaml")},
             {"quoting", QStringLiteral("quoting.yaml")},
+            {"extensions", QStringLiteral("extensions.yaml:base.yaml")},
             {"empty-and-lonely", QStringLiteral("empty.yaml:lonely.yaml")},
             {"nothing", QStringLiteral("missing.yaml")},
         };
