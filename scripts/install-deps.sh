@@ -9,7 +9,7 @@ groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(build)
 
 build_pkgs=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-base-dev-tools libgl-dev
-            libyaml-cpp-dev libnl-3-dev libnl-route-3-dev libpcap-dev)
+            libyaml-cpp-dev libnl-3-dev libnl-route-3-dev libpcap-dev libssl-dev)
 # Real parts for the tests: namespaces and tc (iproute2), capture (tshark, tcpdump), traffic
 # (iperf3, ping), nftables for the receiver's source filter, Xvfb for the console, the Python
 # Kubernetes client for kube-sim conformance, buildah/umoci for the agent image.

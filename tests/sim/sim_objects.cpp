@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sim_objects.h"
+
+namespace podtap::sim {
+
+QByteArray SimObject::label(const QByteArray &k, bool *found) const
+{
+    for (const auto &[labelKey, labelValue] : labels) {
+        if (labelKey == k) {
+            if (found) {
+                *found = true;
+            }
+            return labelValue;
+        }
+    }
+    if (found) {
+        *found = false;
+    }
+    return {};
+}
+
+bool SimPod::allReady() const
+{
+    return !containers.empty() && readyCount() == int(containers.size());
+}
+
+int SimPod::readyCount() const
+{
+    int count = 0;
+    for (const ContainerInfo &c : containers) {
+        count += c.ready ? 1 : 0;
+    }
+    return count;
+}
+
+int SimPod::restarts() const
+{
+    int count = 0;
+    for (const ContainerInfo &c : containers) {
+        count += c.restartCount;
+    }
+    return count;
+}
+
+QByteArray SimPod::displayStatus() const
+{
+    if (deletionMs != 0) {
+        return "Terminating";
+    }
+    QByteArray status = reason.isEmpty() ? phase : reason;
+    for (const ContainerInfo &c : containers) {
+        if (c.state == ContainerInfo::State::Waiting && !c.reason.isEmpty()) {
+            status = c.reason;
+        } else if (c.state == ContainerInfo::State::Terminated && !c.reason.isEmpty()) {
+            status = c.reason;
+        }
+    }
+    return status;
+}
+
+std::shared_ptr<SimObject> cloneObject(const SimObject &object)
+{
+    switch (object.kind) {
+    case Kind::Namespace:
+        return std::make_shared<SimNamespace>(static_cast<const SimNamespace &>(object));
+    case Kind::Node:
+        return std::make_shared<SimNode>(static_cast<const SimNode &>(object));
+    case Kind::Pod:
+        return std::make_shared<SimPod>(static_cast<const SimPod &>(object));
+    }
+    return {};
+}
+
+const char *kindName(Kind kind)
+{
+    switch (kind) {
+    case Kind::Namespace:
+        return "Namespace";
+    case Kind::Node:
+        return "Node";
+    case Kind::Pod:
+        return "Pod";
+    }
+    return "";
+}
+
+const char *resourceName(Kind kind)
+{
+    switch (kind) {
+    case Kind::Namespace:
+        return "namespaces";
+    case Kind::Node:
+        return "nodes";
+    case Kind::Pod:
+        return "pods";
+    }
+    return "";
+}
+
+} // namespace podtap::sim
