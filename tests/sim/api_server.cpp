@@ -457,7 +457,8 @@ void ApiServer::serveResource(HttpConnection *connection, const HttpRequest &req
 {
     const QByteArray resource = resourceName(target.kind);
     const QByteArray &method = request.method;
-    const bool watching = target.watchPath || request.param("watch") == "true" || request.param("watch") == "1";
+    const bool watching =
+        target.watchPath || request.param("watch").toLower() == "true" || request.param("watch") == "1";
     const QByteArray scopeNs = target.kind == Kind::Namespace ? target.name : target.ns;
 
     if (target.subresource == "log") {
@@ -692,7 +693,7 @@ void ApiServer::watch(HttpConnection *connection, const HttpRequest &request, co
     }
     options.table = wantsTable(request);
     options.tableObject = tableObjectMode(request);
-    options.bookmarks = request.param("allowWatchBookmarks") == "true";
+    options.bookmarks = request.param("allowWatchBookmarks").toLower() == "true";
     options.bookmarkIntervalMs = m_options.bookmarkIntervalMs;
     options.timeoutSeconds = request.param("timeoutSeconds").toInt();
     options.dropAfterMs = m_options.dropWatchAfterMs;
@@ -1166,13 +1167,13 @@ void ApiServer::podLog(HttpConnection *connection, const HttpRequest &request, c
             lines = lines.mid(lines.size() - tail);
         }
     }
-    const bool timestamps = request.param("timestamps") == "true";
+    const bool timestamps = request.param("timestamps").toLower() == "true";
     const QByteArray stamp = ObjectWriter::timestamp(pod.startMs ? pod.startMs : pod.creationMs);
     QByteArray text;
     for (const QByteArray &line : lines) {
         text += (timestamps ? stamp + ' ' : QByteArray()) + line + '\n';
     }
-    if (request.param("follow") != "true") {
+    if (request.param("follow").toLower() != "true") {
         connection->respond(200, "text/plain", text);
         return;
     }
