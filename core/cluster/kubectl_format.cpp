@@ -92,8 +92,8 @@ QString ColumnWriter::format(const QStringList &cells) const
             line += cells[i];
             break;
         }
-        // tabwriter(minwidth 10, padding 3)
-        const qsizetype width = std::max<qsizetype>(m_widths[i] + 3, 10);
+        // kubectl's tabwriter: minwidth 6, padding 3
+        const qsizetype width = std::max<qsizetype>(m_widths[i] + 3, 6);
         line += cells[i].leftJustified(width, QLatin1Char(' '));
     }
     return line;

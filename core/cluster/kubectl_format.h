@@ -17,7 +17,7 @@ QString ready(const PodRow &row);
 QString restarts(const PodRow &row, qint64 nowMs);
 
 /// @brief Writes rows the way kubectl's tabwriter does: columns padded with three spaces, cells at
-/// least 10 wide, no padding after the last column. Widths grow as wider cells arrive, so rows can
+/// least 6 wide, no padding after the last column. Widths grow as wider cells arrive, so rows can
 /// be printed page by page without keeping them all.
 class ColumnWriter final
 {

@@ -4,6 +4,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QList>
+#include <QMetaType>
 #include <QString>
 
 namespace podtap::kube {
@@ -64,3 +65,5 @@ struct ApiError
 };
 
 } // namespace podtap::kube
+
+Q_DECLARE_METATYPE(podtap::kube::ApiError)

@@ -42,10 +42,10 @@ private Q_SLOTS:
         const QList<QStringList> rows {
             {QStringLiteral("a-very-long-pod-name"), QStringLiteral("1/1"), QStringLiteral("Running")}};
         writer.measure(rows);
-        // Cells are padded to width+3 (at least 10); the last column is never padded.
-        QCOMPARE(writer.header(),
-            QStringLiteral("NAME") + QString(19, QLatin1Char(' ')) + QStringLiteral("READY     STATUS"));
-        QCOMPARE(writer.format(rows.first()), QStringLiteral("a-very-long-pod-name   1/1       Running"));
+        // Cells are padded to width+3 (at least 6); the last column is never padded.
+        QCOMPARE(
+            writer.header(), QStringLiteral("NAME") + QString(19, QLatin1Char(' ')) + QStringLiteral("READY   STATUS"));
+        QCOMPARE(writer.format(rows.first()), QStringLiteral("a-very-long-pod-name   1/1     Running"));
     }
 
     void restartsWithLastRestart()
