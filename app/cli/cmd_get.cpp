@@ -10,10 +10,13 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QEventLoop>
+#include <QHash>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QTextStream>
 
 #include <cstdio>
+#include <optional>
 
 namespace podtap::cli {
 
@@ -277,6 +280,201 @@ private:
     qsizetype m_printed = 0;
 };
 
+/// The continue token of a list page, read from the first bytes of the body. A list's metadata
+/// comes before its items, so the next page can be requested before this one is parsed.
+QString peekContinueToken(const QByteArray &body)
+{
+    static const QByteArray key = QByteArrayLiteral("\"continue\":\"");
+    const qsizetype at = QByteArrayView(body).first(std::min<qsizetype>(body.size(), 4096)).indexOf(key);
+    if (at < 0) {
+        return {};
+    }
+    const qsizetype start = at + key.size();
+    const qsizetype end = body.indexOf('"', start);
+    if (end < 0 || body.mid(start, end - start).contains('\\')) {
+        return {};
+    }
+    return QString::fromLatin1(body.mid(start, end - start));
+}
+
+/// Lists in pages as kubectl does: the server renders its Table (the same columns and cells
+/// kubectl shows), the next page is already on its way while this one prints, and nothing but
+/// the column widths outlives a page. Servers without Table support get the JSON path.
+class PagedLister final
+{
+public:
+    PagedLister(
+        kube::KubeClient *client, QString path, const GetOptions &options, GetPrinter *fallback, bool withNamespace)
+        : m_client(client)
+        , m_path(std::move(path))
+        , m_options(options)
+        , m_fallback(fallback)
+        , m_withNamespace(withNamespace)
+    {
+    }
+
+    /// Returns the exit code.
+    int run()
+    {
+        QEventLoop loop;
+        m_loop = &loop;
+        request({});
+        loop.exec();
+        std::fflush(stdout);
+        return m_exitCode;
+    }
+
+    qsizetype printed() const { return m_printed + m_fallback->printed(); }
+
+private:
+    void request(const QString &continueToken)
+    {
+        kube::KubeRequest request;
+        request.path = m_path;
+        request.accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+        if (m_options.chunkSize > 0) {
+            request.query.addQueryItem(QStringLiteral("limit"), QString::number(m_options.chunkSize));
+        }
+        if (!continueToken.isEmpty()) {
+            request.query.addQueryItem(QStringLiteral("continue"), continueToken);
+        }
+        if (!m_options.selector.isEmpty()) {
+            request.query.addQueryItem(QStringLiteral("labelSelector"), m_options.selector);
+        }
+        if (!m_options.fieldSelector.isEmpty()) {
+            request.query.addQueryItem(QStringLiteral("fieldSelector"), m_options.fieldSelector);
+        }
+        ++m_inFlight;
+        kube::KubeReply *reply = m_client->send(request);
+        QObject::connect(reply, &kube::KubeReply::finished, reply, [this, reply] {
+            reply->deleteLater();
+            m_ready.insert(reply->property("podtapSeq").toInt(), reply);
+            drain();
+        });
+        reply->setProperty("podtapSeq", m_nextSeq++);
+    }
+
+    void drain()
+    {
+        // Pages are printed strictly in order, even though only one is ever in flight.
+        while (m_ready.contains(m_printSeq)) {
+            kube::KubeReply *reply = m_ready.take(m_printSeq++);
+            --m_inFlight;
+            if (m_done) {
+                continue;
+            }
+            if (!reply->ok()) {
+                const kube::ApiError &error = reply->error();
+                std::fprintf(stderr, "podtapctl get: %s%s\n",
+                    error.kind == kube::ApiError::Kind::Status
+                        ? qPrintable(QStringLiteral("Error from server (%1): ").arg(error.reason))
+                        : "",
+                    qPrintable(error.toString()));
+                finish(1);
+                return;
+            }
+            const QString next = peekContinueToken(reply->body());
+            if (!next.isEmpty()) {
+                request(next); // overlap the server's next page with printing this one
+            }
+            const QJsonObject page = QJsonDocument::fromJson(reply->body()).object();
+            const QString continueToken =
+                page.value(QLatin1String("metadata")).toObject().value(QLatin1String("continue")).toString();
+            if (page.value(QLatin1String("kind")).toString() == QLatin1String("Table")) {
+                printTable(page);
+            } else {
+                m_fallback->printPage(page.value(QLatin1String("items")).toArray());
+            }
+            if (next.isEmpty() && !continueToken.isEmpty()) {
+                request(continueToken);
+            } else if (continueToken.isEmpty()) {
+                finish(0);
+                return;
+            }
+        }
+    }
+
+    void printTable(const QJsonObject &page)
+    {
+        if (!m_writer) {
+            QStringList headers;
+            const QJsonArray definitions = page.value(QLatin1String("columnDefinitions")).toArray();
+            for (qsizetype i = 0; i < definitions.size(); ++i) {
+                const QJsonObject column = definitions.at(i).toObject();
+                if (column.value(QLatin1String("priority")).toInt() == 0) {
+                    headers << column.value(QLatin1String("name")).toString().toUpper();
+                    m_columns << i;
+                }
+            }
+            if (m_withNamespace) {
+                headers.prepend(QStringLiteral("NAMESPACE"));
+            }
+            m_writer.emplace(headers);
+        }
+        const QJsonArray rows = page.value(QLatin1String("rows")).toArray();
+        QList<QStringList> lines;
+        lines.reserve(rows.size());
+        for (const QJsonValue &value : rows) {
+            const QJsonObject row = value.toObject();
+            const QJsonArray cells = row.value(QLatin1String("cells")).toArray();
+            QStringList line;
+            line.reserve(m_columns.size() + 1);
+            if (m_withNamespace) {
+                line << row.value(QLatin1String("object"))
+                            .toObject()
+                            .value(QLatin1String("metadata"))
+                            .toObject()
+                            .value(QLatin1String("namespace"))
+                            .toString();
+            }
+            for (const qsizetype column : std::as_const(m_columns)) {
+                const QJsonValue cell = cells.at(column);
+                line << (cell.isString()  ? cell.toString()
+                        : cell.isDouble() ? QString::number(cell.toDouble())
+                                          : cell.toVariant().toString());
+            }
+            lines.append(std::move(line));
+        }
+        m_writer->measure(lines);
+        QByteArray out;
+        out.reserve(lines.size() * 96);
+        if (!m_headerPrinted && !lines.isEmpty()) {
+            out += m_writer->header().toUtf8() + '\n';
+            m_headerPrinted = true;
+        }
+        for (const QStringList &line : std::as_const(lines)) {
+            out += m_writer->format(line).toUtf8();
+            out += '\n';
+        }
+        m_printed += lines.size();
+        std::fwrite(out.constData(), 1, std::size_t(out.size()), stdout);
+    }
+
+    void finish(int exitCode)
+    {
+        m_done = true;
+        m_exitCode = exitCode;
+        m_loop->quit();
+    }
+
+    kube::KubeClient *m_client;
+    QString m_path;
+    const GetOptions &m_options;
+    GetPrinter *m_fallback;
+    bool m_withNamespace;
+    QEventLoop *m_loop = nullptr;
+    std::optional<ColumnWriter> m_writer;
+    QList<qsizetype> m_columns;
+    QHash<int, kube::KubeReply *> m_ready;
+    int m_nextSeq = 0;
+    int m_printSeq = 0;
+    int m_inFlight = 0;
+    bool m_done = false;
+    bool m_headerPrinted = false;
+    int m_exitCode = 0;
+    qsizetype m_printed = 0;
+};
+
 } // namespace
 
 int runGetCommand(const QStringList &args)
@@ -321,6 +519,20 @@ int runGetCommand(const QStringList &args)
     case Resource::Pods:
         path = kube::KubeClient::corePath(QStringLiteral("pods"), all ? QString() : namespaceName);
         break;
+    }
+
+    if (!options.watch) {
+        GetPrinter fallback(options, all);
+        PagedLister lister(client, path, options, &fallback, all);
+        const int code = lister.run();
+        if (code == 0 && lister.printed() == 0) {
+            if (namespaced && !all) {
+                err << "No resources found in " << namespaceName << " namespace.\n";
+            } else {
+                err << "No resources found\n";
+            }
+        }
+        return code;
     }
 
     kube::ListOptions listOptions;
