@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "main_window.h"
+#include "tap_session_handle.h"
 
 #include "podtap/version.h"
 
@@ -18,9 +19,19 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral("Capture a Kubernetes pod's traffic into Wireshark"));
     parser.addHelpOption();
     parser.addVersionOption();
+    const QCommandLineOption kubeconfig(QStringLiteral("kubeconfig"),
+        QStringLiteral("Use this kubeconfig file instead of KUBECONFIG or ~/.kube/config."), QStringLiteral("FILE"));
+    const QCommandLineOption context(
+        QStringLiteral("context"), QStringLiteral("Start with this kubeconfig context."), QStringLiteral("NAME"));
+    parser.addOption(kubeconfig);
+    parser.addOption(context);
     parser.process(app);
 
-    podtap::gui::MainWindow window;
+    podtap::gui::MainWindowOptions options;
+    options.kubeconfig.explicitPath = parser.value(kubeconfig);
+    options.context = parser.value(context);
+    podtap::gui::MainWindow window(options);
+    window.setSessionFactory(&podtap::gui::createTapSession);
     window.show();
     return QApplication::exec();
 }

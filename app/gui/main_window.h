@@ -1,19 +1,141 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "kube/kubeconfig.h"
+#include "tap_dialog.h"
+
 #include <QMainWindow>
+#include <QPointer>
+
+#include <functional>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListView;
+class QPushButton;
+class QSortFilterProxyModel;
+class QTableView;
+class QToolButton;
+
+namespace podtap::kube {
+class KubeClient;
+class ListWatch;
+} // namespace podtap::kube
+
+namespace podtap::cluster {
+class NamespaceListModel;
+class NodeListModel;
+class PodTableModel;
+} // namespace podtap::cluster
 
 namespace podtap::gui {
 
-/// @brief The console's top-level window.
+class PodDetailsPanel;
+class PodFilterProxyModel;
+class SessionHandle;
+class SessionsPanel;
+
+/// @brief What the command line (`--kubeconfig`, `--context`) and tests choose for the window.
+struct MainWindowOptions
+{
+    kube::KubeconfigLoadOptions kubeconfig;
+    QString context; ///< empty: the last one used, else current-context
+};
+
+/// @brief Starts one tap; returns the handle the Sessions panel shows (it takes ownership).
+using SessionFactory = std::function<SessionHandle *(
+    kube::KubeClient *client, const TapRequest &request, TapTool tool, const QString &saveFile)>;
+
+/// @brief The console's top-level window: context, namespaces, pods, details and sessions.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    explicit MainWindow(QWidget *parent = nullptr);
+    explicit MainWindow(const MainWindowOptions &options = {}, QWidget *parent = nullptr);
     ~MainWindow() override;
+
+    const kube::Kubeconfig &kubeconfig() const { return m_kubeconfig; }
+    QString currentContext() const { return m_context; }
+    /// Switches to context @p name; a broken context shows its error and leaves the window usable.
+    void switchContext(const QString &name);
+    /// Shows only @p namespaceName's pods; empty: all namespaces.
+    void selectNamespace(const QString &namespaceName);
+    QString currentNamespace() const;
+
+    cluster::PodTableModel *podModel() const { return m_pods; }
+    PodFilterProxyModel *podProxy() const { return m_podProxy; }
+    QTableView *podView() const { return m_podView; }
+    SessionsPanel *sessionsPanel() const { return m_sessions; }
+    kube::KubeClient *client() const;
+
+    /// How taps are started; until one is set, tapping explains that it is not available.
+    void setSessionFactory(SessionFactory factory) { m_sessionFactory = std::move(factory); }
+    /// Starts a tap from a filled-in dialog (what Enter → dialog → Start ends in).
+    void startTap(const TapRequest &request, TapTool tool, const QString &saveFile);
+
+    /// Offers to remove agent pods left by sessions that are gone (found by the sweep logic).
+    void offerSweep(const QStringList &leftoverPods);
+
+public Q_SLOTS:
+    /// Opens the tap dialog for the selected pod.
+    void tapSelectedPod();
+
+Q_SIGNALS:
+    /// A context was connected: where the leftover sweep and other per-cluster hooks attach.
+    void clusterConnected(podtap::kube::KubeClient *client);
+    void sweepRequested(const QStringList &leftoverPods);
+    /// The server answered /version.
+    void serverVersionKnown(const QString &version);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildUi();
+    void buildActions();
+    void populateContexts(const QString &preferred);
+    void disconnectCluster();
+    void updateConnectionState();
+    void updateStatusDelegate();
+    void onPodSelectionChanged();
+    void onNamespaceSelectionChanged();
+    void showBanner(QLabel *banner, const QString &html);
+
+    kube::Kubeconfig m_kubeconfig;
+    QString m_context;
+    QPointer<kube::KubeClient> m_client;
+    QPointer<kube::ListWatch> m_podWatch;
+    QPointer<kube::ListWatch> m_namespaceWatch;
+    QPointer<kube::ListWatch> m_nodeWatch;
+    QString m_serverVersion;
+    QString m_connectionError;
+    bool m_closing = false;
+
+    cluster::PodTableModel *m_pods = nullptr;
+    cluster::NamespaceListModel *m_namespaces = nullptr;
+    cluster::NodeListModel *m_nodes = nullptr;
+    PodFilterProxyModel *m_podProxy = nullptr;
+    QSortFilterProxyModel *m_namespaceProxy = nullptr;
+    SessionFactory m_sessionFactory;
+
+    QComboBox *m_contextCombo = nullptr;
+    QLabel *m_contextError = nullptr;
+    QLabel *m_staleBanner = nullptr;
+    QLabel *m_sweepBanner = nullptr;
+    QLineEdit *m_namespaceFilter = nullptr;
+    QToolButton *m_allNamespaces = nullptr;
+    QListView *m_namespaceView = nullptr;
+    QLineEdit *m_podFilter = nullptr;
+    QLabel *m_podCount = nullptr;
+    QTableView *m_podView = nullptr;
+    PodDetailsPanel *m_details = nullptr;
+    SessionsPanel *m_sessions = nullptr;
+    QLabel *m_versionLabel = nullptr;
+    QLabel *m_connectionLabel = nullptr;
+    QStringList m_leftovers;
 };
 
 } // namespace podtap::gui

@@ -1,23 +1,235 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "cluster/pod_table_model.h"
+#include "common/process.h"
 #include "main_window.h"
+#include "models/pod_filter_proxy_model.h"
 
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProcess>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QStatusBar>
+#include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 
-/// @brief The console's main window opens, is titled and shows its version.
+using podtap::cluster::PodTableModel;
+using podtap::gui::MainWindow;
+using podtap::gui::MainWindowOptions;
+
+namespace {
+
+// One usable context (an unreachable local port) and one whose cluster entry is missing.
+const char kTwoContexts[] = R"(apiVersion: v1
+kind: Config
+current-context: good
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:9
+contexts:
+- name: good
+  context: {cluster: local, user: me, namespace: shop}
+- name: broken
+  context: {cluster: nowhere, user: me}
+users:
+- name: me
+  user: {token: not-a-real-token}
+)";
+
+/// Runs podtap-sim until destroyed.
+class Sim final
+{
+public:
+    ~Sim()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+
+    /// Starts the simulator; empty result: started, else why not.
+    QString start(const QString &kubeconfigOut)
+    {
+        const QString program = podtap::test::builtExecutable(QStringLiteral("tests/sim/podtap-sim"));
+        if (!QFileInfo(program).isExecutable())
+            return QStringLiteral("podtap-sim is not built (%1)").arg(program);
+        m_process.setProgram(program);
+        m_process.setArguments({QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--kubeconfig-out"), kubeconfigOut, QStringLiteral("--namespaces"), QStringLiteral("4"),
+            QStringLiteral("--pods"), QStringLiteral("60"), QStringLiteral("--nodes"), QStringLiteral("3")});
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_process.start();
+        if (!m_process.waitForStarted(10000))
+            return m_process.errorString();
+        QByteArray out;
+        QDeadlineTimer deadline(20000);
+        while (!out.contains("ready ") || !out.contains('\n')) {
+            if (deadline.hasExpired() || !m_process.waitForReadyRead(int(deadline.remainingTime())))
+                return QStringLiteral("podtap-sim did not say ready: %1").arg(QString::fromUtf8(out));
+            out += m_process.readAllStandardOutput();
+        }
+        return {};
+    }
+
+    void kill()
+    {
+        m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+
+private:
+    QProcess m_process;
+};
+
+} // namespace
+
+/// @brief The console's main window: contexts (broken ones inline), and live pods from a cluster.
 class TestMainWindow final : public QObject
 {
     Q_OBJECT
 
+private:
+    QTemporaryDir m_dir;
+
+    QString writeKubeconfig(const QByteArray &text)
+    {
+        const QString path = m_dir.filePath(QStringLiteral("kubeconfig-%1").arg(QDateTime::currentMSecsSinceEpoch()));
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size())
+            qFatal("cannot write %s", qPrintable(path));
+        return path;
+    }
+
+    static MainWindowOptions optionsFor(const QString &kubeconfig)
+    {
+        MainWindowOptions options;
+        options.kubeconfig.explicitPath = kubeconfig;
+        options.kubeconfig.allowInCluster = false;
+        return options;
+    }
+
+    template<typename T>
+    static T *child(MainWindow &window, const char *name)
+    {
+        T *widget = window.findChild<T *>(QLatin1String(name));
+        if (!widget)
+            qFatal("main window has no %s", name);
+        return widget;
+    }
+
 private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_dir.isValid());
+    }
+
+    void init() { QSettings().clear(); }
+
     void opensWithTitleAndVersion()
     {
-        podtap::gui::MainWindow window;
+        MainWindow window(optionsFor(m_dir.filePath(QStringLiteral("missing"))));
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(window.windowTitle(), QStringLiteral("podtap"));
+        QVERIFY(window.windowTitle().startsWith(QStringLiteral("podtap")));
         QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("podtap 0.")));
         QVERIFY(!window.windowIcon().isNull());
+        // No kubeconfig is not fatal: the window says what to do.
+        QVERIFY(child<QLabel>(window, "contextError")->isVisibleTo(&window));
+        QVERIFY(child<QLabel>(window, "contextError")->text().contains(QStringLiteral("missing")));
+    }
+
+    void brokenContextIsListedWithItsErrorInline()
+    {
+        MainWindow window(optionsFor(writeKubeconfig(kTwoContexts)));
+        window.show();
+        auto *combo = child<QComboBox>(window, "contextCombo");
+        QCOMPARE(combo->count(), 2);
+        QCOMPARE(window.currentContext(), QStringLiteral("good"));
+        const int brokenRow = combo->findData(QStringLiteral("broken"));
+        QVERIFY(brokenRow >= 0);
+        QVERIFY2(
+            combo->itemText(brokenRow).contains(QStringLiteral("unusable")), qPrintable(combo->itemText(brokenRow)));
+        QVERIFY(!child<QLabel>(window, "contextError")->isVisibleTo(&window));
+
+        window.switchContext(QStringLiteral("broken"));
+        auto *error = child<QLabel>(window, "contextError");
+        QVERIFY(error->isVisibleTo(&window));
+        QVERIFY2(error->text().contains(QStringLiteral("nowhere")), qPrintable(error->text()));
+        QCOMPARE(child<QLabel>(window, "connectionState")->text(), QStringLiteral("Not connected"));
+
+        window.switchContext(QStringLiteral("good"));
+        QVERIFY(!error->isVisibleTo(&window));
+        QVERIFY(window.client());
+        // The context's namespace was not remembered yet: all namespaces, then the choice sticks.
+        window.selectNamespace(QStringLiteral("shop"));
+        MainWindow again(optionsFor(writeKubeconfig(kTwoContexts)));
+        QCOMPARE(again.currentNamespace(), QStringLiteral("shop"));
+    }
+
+    void showsLivePodsFiltersAndGoesStale()
+    {
+        const QString kubeconfig = m_dir.filePath(QStringLiteral("sim-kubeconfig"));
+        Sim sim;
+        if (const QString why = sim.start(kubeconfig); !why.isEmpty())
+            QSKIP(qPrintable(why));
+
+        MainWindow window(optionsFor(kubeconfig));
+        window.resize(1440, 820);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTRY_COMPARE_WITH_TIMEOUT(window.podModel()->rowCount(), 60, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(!child<QLabel>(window, "serverVersion")->text().isEmpty(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            child<QLabel>(window, "connectionState")->text().startsWith(QStringLiteral("Connected")), 10000);
+
+        // Typing filters at once: every row left contains the typed text.
+        QTableView *view = window.podView();
+        const QString first = window.podProxy()->index(0, 0).data(PodTableModel::NameRole).toString();
+        const QString part = first.left(first.indexOf(QLatin1Char('-')) > 0 ? first.indexOf(QLatin1Char('-')) : 3);
+        auto *filter = child<QLineEdit>(window, "podFilter");
+        QTest::keySequence(&window, QKeySequence::Find);
+        QVERIFY(filter->hasFocus());
+        QTest::keyClicks(filter, part);
+        const int shown = view->model()->rowCount();
+        QVERIFY(shown > 0);
+        QVERIFY(shown <= 60);
+        for (int row = 0; row < shown; ++row)
+            QVERIFY(view->model()
+                        ->index(row, 0)
+                        .data(PodTableModel::NameRole)
+                        .toString()
+                        .contains(part, Qt::CaseInsensitive));
+        filter->clear();
+        QCOMPARE(view->model()->rowCount(), 60);
+
+        // One namespace: fewer rows, all from it.
+        const QString ns = window.podProxy()->index(0, 0).data(PodTableModel::NamespaceRole).toString();
+        window.selectNamespace(ns);
+        QVERIFY(view->model()->rowCount() < 60);
+        QCOMPARE(view->model()->index(0, 0).data(PodTableModel::NamespaceRole).toString(), ns);
+        window.selectNamespace({});
+        view->selectRow(2);
+
+        // The README screenshot: the console as an operator first sees it.
+        QTest::qWait(50);
+        const QImage shot = window.grab().toImage();
+        QVERIFY(!shot.isNull());
+        QVERIFY(shot.save(podtap::test::builtExecutable(QStringLiteral("console.png"))));
+        if (qEnvironmentVariableIntValue("PODTAP_UPDATE_SCREENSHOT") == 1)
+            QVERIFY(shot.save(qEnvironmentVariable("PODTAP_SOURCE_DIR") + QStringLiteral("/docs/console.png")));
+
+        // The server goes away: the rows stay and the table says it is stale.
+        sim.kill();
+        QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(window, "staleBanner")->isVisibleTo(&window), 15000);
+        QCOMPARE(window.podModel()->rowCount(), 60);
+        QVERIFY(child<QLabel>(window, "connectionState")->text().contains(QStringLiteral("lost")));
     }
 };
 

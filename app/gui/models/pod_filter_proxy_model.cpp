@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/pod_filter_proxy_model.h"
+
+#include "cluster/pod_table_model.h"
+
+namespace podtap::gui {
+
+using cluster::PodTableModel;
+
+PodFilterProxyModel::PodFilterProxyModel(QObject *parent)
+    : QSortFilterProxyModel(parent)
+{
+    setSortRole(PodTableModel::SortRole);
+    setDynamicSortFilter(true);
+}
+
+PodFilterProxyModel::~PodFilterProxyModel() = default;
+
+void PodFilterProxyModel::setSourceModel(QAbstractItemModel *model)
+{
+    m_pods = qobject_cast<PodTableModel *>(model);
+    QSortFilterProxyModel::setSourceModel(model);
+}
+
+void PodFilterProxyModel::setNamespace(const QString &namespaceName)
+{
+    if (m_namespace == namespaceName)
+        return;
+    m_namespace = namespaceName;
+    invalidateRowsFilter();
+}
+
+void PodFilterProxyModel::setFilterText(const QString &text)
+{
+    if (m_filterText == text)
+        return;
+    m_filterText = text;
+    cluster::PodFilter filter = cluster::PodFilter::parse(text);
+    // Typing a trailing space or a half-made word changes the text but not the filter.
+    if (filter == m_filter)
+        return;
+    m_filter = std::move(filter);
+    invalidateRowsFilter();
+}
+
+bool PodFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
+{
+    if (m_pods) {
+        const cluster::PodRow &row = m_pods->table().at(sourceRow);
+        if (!m_namespace.isEmpty() && row.namespaceName != m_namespace)
+            return false;
+        return m_filter.matches(row.name, row.nodeName, [&row](const QString &key) -> std::optional<QString> {
+            for (const auto &[labelKey, value] : row.labels) {
+                if (labelKey == key)
+                    return value;
+            }
+            return std::nullopt;
+        });
+    }
+
+    const QModelIndex index = sourceModel()->index(sourceRow, 0, sourceParent);
+    if (!m_namespace.isEmpty() && index.data(PodTableModel::NamespaceRole).toString() != m_namespace)
+        return false;
+    const QVariantMap labels = m_filter.needsLabels() ? index.data(PodTableModel::LabelsRole).toMap() : QVariantMap();
+    return m_filter.matches(index.data(PodTableModel::NameRole).toString(),
+        index.data(PodTableModel::NodeRole).toString(), [&labels](const QString &key) -> std::optional<QString> {
+            const auto it = labels.constFind(key);
+            if (it == labels.cend())
+                return std::nullopt;
+            return it->toString();
+        });
+}
+
+} // namespace podtap::gui

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "cluster/pod_filter.h"
+
+#include <QPointer>
+#include <QSortFilterProxyModel>
+
+namespace podtap::cluster {
+class PodTableModel;
+}
+
+namespace podtap::gui {
+
+/// @brief The pod table as the operator sees it: one namespace (or all), the filter text applied,
+/// sorted on raw keys (age by creation time, restarts as numbers).
+///
+/// The filter is parsed once per change by cluster::PodFilter; matching reads the core's compact
+/// rows directly when the source is a PodTableModel, so a keystroke over many pods allocates nothing.
+/// Any other source is read through PodTableModel's roles.
+class PodFilterProxyModel final : public QSortFilterProxyModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(PodFilterProxyModel)
+
+public:
+    explicit PodFilterProxyModel(QObject *parent = nullptr);
+    ~PodFilterProxyModel() override;
+
+    void setSourceModel(QAbstractItemModel *model) override;
+
+    /// Only pods of @p namespaceName; empty: every namespace.
+    void setNamespace(const QString &namespaceName);
+    QString namespaceName() const { return m_namespace; }
+
+    /// Filter words (AND): `name-part`, `label=value`, `label!=value`, `label=`, `node:NAME`.
+    void setFilterText(const QString &text);
+    QString filterText() const { return m_filterText; }
+    const cluster::PodFilter &filter() const { return m_filter; }
+
+protected:
+    bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
+
+private:
+    QPointer<cluster::PodTableModel> m_pods;
+    QString m_namespace;
+    QString m_filterText;
+    cluster::PodFilter m_filter;
+};
+
+} // namespace podtap::gui

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tap_session_handle.h"
+
+#include "tap/tap_session.h"
+
+namespace podtap::gui {
+
+namespace {
+
+SessionHandle::State handleState(TapSession::State state)
+{
+    switch (state) {
+    case TapSession::State::Running:
+        return SessionHandle::State::Running;
+    case TapSession::State::Stopping:
+        return SessionHandle::State::Stopping;
+    case TapSession::State::Stopped:
+        return SessionHandle::State::Stopped;
+    case TapSession::State::Failed:
+        return SessionHandle::State::Failed;
+    default:
+        return SessionHandle::State::Preparing;
+    }
+}
+
+TapSessionOptions sessionOptions(TapTool tool, const QString &saveFile)
+{
+    TapSessionOptions options;
+    switch (tool) {
+    case TapTool::Wireshark:
+        options.tool = TapSessionOptions::Tool::Wireshark;
+        break;
+    case TapTool::Tshark:
+        options.tool = TapSessionOptions::Tool::Tshark;
+        break;
+    case TapTool::SaveToFile:
+        options.tool = TapSessionOptions::Tool::Tshark;
+        options.writeFile = saveFile;
+        break;
+    case TapTool::None:
+        options.tool = TapSessionOptions::Tool::None;
+        break;
+    }
+    return options;
+}
+
+} // namespace
+
+TapSessionHandle::TapSessionHandle(
+    kube::KubeClient *client, const TapRequest &request, TapTool tool, const QString &saveFile, QObject *parent)
+    : SessionHandle(QStringLiteral("%1/%2/%3").arg(request.targetNamespace, request.pod, request.interfaceName),
+          request.destination.toString(), parent)
+    , m_session(new TapSession(client, request, sessionOptions(tool, saveFile), this))
+{
+    connect(m_session, &TapSession::progress, this, &SessionHandle::reportProgress);
+    connect(m_session, &TapSession::stateChanged, this, [this](TapSession::State state) {
+        // Failed is reported with its fix by failed(); the state alone would lose it.
+        if (state != TapSession::State::Failed)
+            reportState(handleState(state));
+    });
+    connect(m_session, &TapSession::statsChanged, this, [this](const AgentStats &stats) {
+        reportStats({stats.packets, stats.bytes, stats.drops});
+    });
+    connect(m_session, &TapSession::ready, this, [this] {
+        if (m_session->request().destination.kind == Destination::Kind::ThisMachine)
+            setCaptureInterface(m_session->captureInterface());
+    });
+    connect(m_session, &TapSession::failed, this, &SessionHandle::reportFailure);
+    m_session->start();
+}
+
+TapSessionHandle::~TapSessionHandle() = default;
+
+TapSession *TapSessionHandle::session() const
+{
+    return m_session;
+}
+
+void TapSessionHandle::stop()
+{
+    if (m_session)
+        m_session->stop();
+}
+
+SessionHandle *createTapSession(
+    kube::KubeClient *client, const TapRequest &request, TapTool tool, const QString &saveFile)
+{
+    if (!client)
+        return nullptr;
+    return new TapSessionHandle(client, request, tool, saveFile);
+}
+
+} // namespace podtap::gui

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "widgets/pod_status_delegate.h"
+
+#include "cluster/pod_health.h"
+#include "cluster/pod_table_model.h"
+
+#include <QHash>
+#include <QPainter>
+#include <QPixmap>
+
+namespace podtap::gui {
+
+namespace {
+
+QIcon dotIcon(const QColor &color)
+{
+    static QHash<QRgb, QIcon> cache;
+    const auto it = cache.constFind(color.rgb());
+    if (it != cache.cend())
+        return *it;
+    QPixmap pixmap(16, 16);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(color);
+    painter.drawEllipse(QRectF(4, 4, 8, 8));
+    painter.end();
+    const QIcon icon(pixmap);
+    cache.insert(color.rgb(), icon);
+    return icon;
+}
+
+} // namespace
+
+PodStatusDelegate::PodStatusDelegate(QObject *parent)
+    : QStyledItemDelegate(parent)
+{
+}
+
+PodStatusDelegate::~PodStatusDelegate() = default;
+
+void PodStatusDelegate::initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const
+{
+    QStyledItemDelegate::initStyleOption(option, index);
+    const QColor color(index.data(cluster::PodTableModel::HealthColorRole).toString());
+    if (!color.isValid())
+        return;
+    option->features |= QStyleOptionViewItem::HasDecoration;
+    option->icon = dotIcon(color);
+    option->decorationSize = QSize(16, 16);
+    const auto health = cluster::PodHealth(index.data(cluster::PodTableModel::HealthRole).toInt());
+    if (health != cluster::PodHealth::Running && !(option->state & QStyle::State_Selected))
+        option->palette.setColor(QPalette::Text, color);
+}
+
+} // namespace podtap::gui

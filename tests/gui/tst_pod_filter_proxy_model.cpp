@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cluster/pod_table_model.h"
+#include "models/pod_filter_proxy_model.h"
+
+#include <QAbstractItemModelTester>
+#include <QStandardPaths>
+#include <QTest>
+
+using podtap::cluster::PodRow;
+using podtap::cluster::PodTableModel;
+using podtap::gui::PodFilterProxyModel;
+
+/// @brief The pod table proxy keeps the namespace and filter words the operator chose and sorts on raw keys.
+class TestPodFilterProxyModel final : public QObject
+{
+    Q_OBJECT
+
+private:
+    static PodRow pod(const QString &ns, const QString &name, const QString &node, qint64 creationMs,
+        const QList<QPair<QString, QString>> &labels)
+    {
+        PodRow row;
+        row.uid = ns + QLatin1Char('/') + name;
+        row.namespaceName = ns;
+        row.name = name;
+        row.nodeName = node;
+        row.phase = QStringLiteral("Running");
+        row.status = QStringLiteral("Running");
+        row.creationMs = creationMs;
+        row.readyContainers = 1;
+        row.totalContainers = 1;
+        row.labels = labels;
+        return row;
+    }
+
+    static QStringList names(const PodFilterProxyModel &proxy)
+    {
+        QStringList result;
+        for (int row = 0; row < proxy.rowCount(); ++row)
+            result << proxy.index(row, 0).data(PodTableModel::NameRole).toString();
+        return result;
+    }
+
+    void fill(PodTableModel &model)
+    {
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        const auto app = [](const char *value) {
+            return QPair<QString, QString>(QStringLiteral("app"), QLatin1String(value));
+        };
+        // Ages chosen so their text ("5m", "2d", "40s") sorts differently from their timestamps.
+        model.queueRow(podtap::kube::WatchEventType::Added,
+            pod(QStringLiteral("shop"), QStringLiteral("web-0"), QStringLiteral("node-1"), now - 5 * 60'000,
+                {app("web")}));
+        model.queueRow(podtap::kube::WatchEventType::Added,
+            pod(QStringLiteral("shop"), QStringLiteral("web-1"), QStringLiteral("node-2"), now - 2 * 86'400'000,
+                {app("web")}));
+        model.queueRow(podtap::kube::WatchEventType::Added,
+            pod(QStringLiteral("shop"), QStringLiteral("db-0"), QStringLiteral("node-2"), now - 40'000, {app("db")}));
+        model.queueRow(podtap::kube::WatchEventType::Added,
+            pod(QStringLiteral("ops"), QStringLiteral("web-probe"), QStringLiteral("node-1"), now - 3'600'000, {}));
+        model.applyPending();
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void filtersByNamespaceAndWords()
+    {
+        PodTableModel model;
+        PodFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        fill(model);
+        QCOMPARE(proxy.rowCount(), 4);
+
+        proxy.setFilterText(QStringLiteral("web"));
+        QCOMPARE(proxy.rowCount(), 3);
+        proxy.setNamespace(QStringLiteral("shop"));
+        QCOMPARE(proxy.rowCount(), 2);
+        proxy.setFilterText(QStringLiteral("web node:node-2"));
+        QCOMPARE(names(proxy), QStringList {QStringLiteral("web-1")});
+        proxy.setFilterText(QStringLiteral("app=db"));
+        QCOMPARE(names(proxy), QStringList {QStringLiteral("db-0")});
+        proxy.setFilterText(QStringLiteral("app!=db"));
+        QCOMPARE(proxy.rowCount(), 2);
+        proxy.setNamespace({});
+        proxy.setFilterText(QString());
+        QCOMPARE(proxy.rowCount(), 4);
+    }
+
+    void rowsArrivingLaterAreFilteredToo()
+    {
+        PodTableModel model;
+        PodFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        proxy.setFilterText(QStringLiteral("db"));
+        fill(model);
+        QCOMPARE(names(proxy), QStringList {QStringLiteral("db-0")});
+        model.queueRow(podtap::kube::WatchEventType::Deleted,
+            pod(QStringLiteral("shop"), QStringLiteral("db-0"), QStringLiteral("node-2"), 0, {}));
+        model.applyPending();
+        QCOMPARE(proxy.rowCount(), 0);
+    }
+
+    void ageSortsByTimestampNotText()
+    {
+        PodTableModel model;
+        PodFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        fill(model);
+        int ageColumn = -1;
+        for (int column = 0; column < model.columnCount(); ++column) {
+            if (model.columnAt(column) == PodTableModel::AgeColumn)
+                ageColumn = column;
+        }
+        QVERIFY(ageColumn >= 0);
+        proxy.sort(ageColumn, Qt::AscendingOrder);
+        // Youngest first: 40s, 5m, 1h, 2d (as text, "1h" < "2d" < "40s" < "5m").
+        QCOMPARE(names(proxy),
+            (QStringList {QStringLiteral("db-0"), QStringLiteral("web-0"), QStringLiteral("web-probe"),
+                QStringLiteral("web-1")}));
+    }
+};
+
+QTEST_MAIN(TestPodFilterProxyModel)
+#include "tst_pod_filter_proxy_model.moc"
