@@ -4,6 +4,8 @@
 #include "commands.h"
 
 #include "capture/capture_filter_compiler.h"
+#include "kube/cluster_connection.h"
+#include "kube/kube_client.h"
 #include "tap/agent_namespace.h"
 #include "tap/agent_pod_spec.h"
 #include "tap/manifest_yaml.h"
@@ -12,6 +14,7 @@
 
 #include <QCommandLineParser>
 #include <QDateTime>
+#include <QEventLoop>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -28,6 +31,7 @@ namespace {
 struct Resolution
 {
     ResolvedTarget target;
+    QString targetNamespace; ///< as given, or the context's namespace
     QString destinationNodeIp;
 };
 
@@ -40,18 +44,70 @@ struct ResolveInput
     QString destinationNode; ///< empty unless --dest-node
 };
 
+/// GETs one object and waits for it (podtapctl is a one-shot command).
+QJsonObject getObject(kube::KubeClient &client, const QString &path, const QString &what, QString *error)
+{
+    kube::KubeReply *reply = client.get(path);
+    if (!reply->isFinished()) {
+        QEventLoop loop;
+        QObject::connect(reply, &kube::KubeReply::finished, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    QJsonObject object;
+    if (reply->ok()) {
+        object = reply->json();
+    } else {
+        *error = QStringLiteral("cannot get %1: %2").arg(what, reply->error().message);
+    }
+    reply->deleteLater();
+    return object;
+}
+
 /// Looks up the target pod (node, running container) and the nodes' InternalIPs through the API,
-/// as kokotap does. The API client is not part of this build yet, so this says so plainly; the
-/// offline flags (--target-node, --target-node-ip, --container-id, --dest-node-ip) cover the gap.
+/// as kokotap does.
 std::optional<Resolution> resolveTarget(const ResolveInput &input, QString *error)
 {
-    Q_UNUSED(input);
-    *error = QStringLiteral("resolving pods through the Kubernetes API is not available in this build yet. Give the "
-                            "target yourself: --target-node NODE --target-node-ip IP --container-id ID (from `kubectl "
-                            "get pod %1 -n %2 -o wide` and its status.containerStatuses[].containerID)%3.")
-                 .arg(input.pod, input.targetNamespace,
-                     input.destinationNode.isEmpty() ? QString() : QStringLiteral(", and --dest-node-ip IP"));
-    return std::nullopt;
+    kube::ClusterConnection connection = kube::connectToCluster(input.kubeconfig, input.context);
+    if (!connection.client) {
+        *error = connection.error;
+        return std::nullopt;
+    }
+    kube::KubeClient &client = *connection.client;
+    const QString ns = input.targetNamespace.isEmpty() ? connection.namespaceName : input.targetNamespace;
+    const QJsonObject pod = getObject(client, kube::KubeClient::corePath(QStringLiteral("pods"), ns, input.pod),
+        QStringLiteral("pod %1/%2").arg(ns, input.pod), error);
+    if (pod.isEmpty()) {
+        return std::nullopt;
+    }
+    auto target = targetFromPod(pod, error);
+    if (!target) {
+        return std::nullopt;
+    }
+    Resolution resolution;
+    resolution.target = *target;
+    resolution.targetNamespace = ns;
+    const QJsonObject node = getObject(client, kube::KubeClient::corePath(QStringLiteral("nodes"), {}, target->node),
+        QStringLiteral("node %1").arg(target->node), error);
+    if (node.isEmpty()) {
+        return std::nullopt;
+    }
+    resolution.target.nodeIp = nodeInternalIp(node, error);
+    if (resolution.target.nodeIp.isEmpty()) {
+        return std::nullopt;
+    }
+    if (!input.destinationNode.isEmpty()) {
+        const QJsonObject destination =
+            getObject(client, kube::KubeClient::corePath(QStringLiteral("nodes"), {}, input.destinationNode),
+                QStringLiteral("destination node %1").arg(input.destinationNode), error);
+        if (destination.isEmpty()) {
+            return std::nullopt;
+        }
+        resolution.destinationNodeIp = nodeInternalIp(destination, error);
+        if (resolution.destinationNodeIp.isEmpty()) {
+            return std::nullopt;
+        }
+    }
+    return resolution;
 }
 
 /// The local address that routes toward @p remote: what a VXLAN receiver on this machine listens on.
@@ -93,7 +149,7 @@ int runManifest(const QStringList &args)
     const QCommandLineOption podOpt(
         QStringLiteral("pod"), QStringLiteral("Target pod (required)."), QStringLiteral("name"));
     const QCommandLineOption nsOpt(QStringList {QStringLiteral("n"), QStringLiteral("namespace")},
-        QStringLiteral("Target pod's namespace."), QStringLiteral("ns"), QStringLiteral("default"));
+        QStringLiteral("Target pod's namespace (default: the context's, or \"default\")."), QStringLiteral("ns"));
     const QCommandLineOption ifOpt(QStringLiteral("pod-ifname"), QStringLiteral("Interface in the pod to mirror."),
         QStringLiteral("if"), QStringLiteral("eth0"));
     const QCommandLineOption dirOpt(QStringLiteral("mirrortype"), QStringLiteral("ingress, egress or both."),
@@ -174,7 +230,7 @@ int runManifest(const QStringList &args)
     }
 
     TapRequestFields fields;
-    fields.targetNamespace = parser.value(nsOpt);
+    fields.targetNamespace = parser.isSet(nsOpt) ? parser.value(nsOpt) : QStringLiteral("default");
     fields.pod = parser.value(podOpt);
     fields.interfaceName = parser.value(ifOpt);
     fields.direction = parser.value(dirOpt);
@@ -238,13 +294,15 @@ int runManifest(const QStringList &args)
         }
     } else {
         QString error;
-        const auto resolved = resolveTarget(ResolveInput {parser.value(kubeconfigOpt), parser.value(contextOpt),
-                                                request.targetNamespace, request.pod, plan.destinationNode},
+        const auto resolved = resolveTarget(
+            ResolveInput {parser.value(kubeconfigOpt), parser.value(contextOpt),
+                parser.isSet(nsOpt) ? request.targetNamespace : QString(), request.pod, plan.destinationNode},
             &error);
         if (!resolved) {
             err << "podtapctl manifest: " << error << "\n";
             return 1;
         }
+        plan.targetNamespace = resolved->targetNamespace;
         plan.targetNode = resolved->target.node;
         plan.targetNodeIp = resolved->target.nodeIp;
         plan.containerId = resolved->target.containerId;
