@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tap/agent_event.h"
+
+#include <QTest>
+
+using namespace podtap;
+
+/// @brief The agent's JSON lines become typed events; anything else in a pod log is ignored.
+class TestAgentEvent final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void readsEachEventType()
+    {
+        QCOMPARE(parseAgentEvent("{\"event\":\"ready\",\"device\":\"ptap7\"}")->type, AgentEvent::Type::Ready);
+        const auto stopped = parseAgentEvent("{\"event\":\"stopped\",\"reason\":\"target-gone\"}");
+        QCOMPARE(stopped->type, AgentEvent::Type::Stopped);
+        QCOMPARE(stopped->reason, QStringLiteral("target-gone"));
+        const auto error = parseAgentEvent("{\"event\":\"error\",\"message\":\"add clsact on eth0: File exists\"}");
+        QCOMPARE(error->type, AgentEvent::Type::Error);
+        QCOMPARE(error->message, QStringLiteral("add clsact on eth0: File exists"));
+        QCOMPARE(parseAgentEvent("{\"event\":\"later-kind\"}")->type, AgentEvent::Type::Other);
+    }
+
+    void sumsStatsOverHooks()
+    {
+        const auto stats =
+            parseAgentEvent("{\"event\":\"stats\",\"ingress\":{\"packets\":10,\"bytes\":1000},"
+                            "\"egress\":{\"packets\":5,\"bytes\":700},\"vxlan\":{\"tx_dropped\":2,\"tx_errors\":1}}");
+        QVERIFY(stats);
+        QCOMPARE(stats->stats, (AgentStats {15, 1700, 3}));
+        const auto flat = parseAgentEvent("{\"event\":\"stats\",\"packets\":4,\"bytes\":400,\"tx_dropped\":0}");
+        QCOMPARE(flat->stats, (AgentStats {4, 400, 0}));
+    }
+
+    void ignoresNoiseAndHostileLines()
+    {
+        QVERIFY(!parseAgentEvent("podtap-agent: mirroring eth0"));
+        QVERIFY(!parseAgentEvent(""));
+        QVERIFY(!parseAgentEvent("{"));
+        QVERIFY(!parseAgentEvent("{\"event\":42}"));
+        QVERIFY(!parseAgentEvent("[\"event\",\"ready\"]"));
+        const auto negative = parseAgentEvent("{\"event\":\"stats\",\"packets\":-5,\"bytes\":1e300}");
+        QCOMPARE(negative->stats, (AgentStats {0, 0, 0}));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAgentEvent)
+#include "tst_agent_event.moc"

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+// Whole TapSessions against podtap-sim. The sim runs agent pods but no data path (that is the
+// rig's job), so the tests speak for the agent by appending its JSON lines to the pod log through
+// the sim's /sim/logs endpoint, and check what the session does with them.
+#include "kube/sim_fixture.h"
+
+#include "tap/agent_pod_spec.h"
+#include "tap/tap_session.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace podtap;
+using namespace podtap::test;
+
+namespace {
+
+struct Target
+{
+    QString namespaceName;
+    QString pod;
+    QString node;
+};
+
+// A Running seeded pod with a container ID, and a node other than its own.
+std::optional<Target> findTarget(kube::KubeClient &client, QString *otherNode)
+{
+    kube::KubeReply *reply = waitFor(client.get(kube::KubeClient::corePath(QStringLiteral("pods"))));
+    for (const QJsonValue &value : reply->json().value(QLatin1String("items")).toArray()) {
+        const QJsonObject pod = value.toObject();
+        const QJsonObject status = pod.value(QLatin1String("status")).toObject();
+        const QJsonArray containers = status.value(QLatin1String("containerStatuses")).toArray();
+        if (status.value(QLatin1String("phase")).toString() != QLatin1String("Running") || containers.isEmpty() ||
+            !containers.first()
+                 .toObject()
+                 .value(QLatin1String("state"))
+                 .toObject()
+                 .contains(QLatin1String("running"))) {
+            continue;
+        }
+        const QJsonObject metadata = pod.value(QLatin1String("metadata")).toObject();
+        Target target {metadata.value(QLatin1String("namespace")).toString(),
+            metadata.value(QLatin1String("name")).toString(),
+            pod.value(QLatin1String("spec")).toObject().value(QLatin1String("nodeName")).toString()};
+        kube::KubeReply *nodes = waitFor(client.get(kube::KubeClient::corePath(QStringLiteral("nodes"))));
+        for (const QJsonValue &node : nodes->json().value(QLatin1String("items")).toArray()) {
+            const QString name =
+                node.toObject().value(QLatin1String("metadata")).toObject().value(QLatin1String("name")).toString();
+            if (name != target.node) {
+                *otherNode = name;
+                return target;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+void speakForAgent(kube::KubeClient &client, const QString &pod, const QByteArray &line)
+{
+    kube::KubeRequest request;
+    request.verb = "POST";
+    request.path = QStringLiteral("/sim/logs");
+    request.body = QJsonDocument(QJsonObject {{QStringLiteral("namespace"), QStringLiteral("podtap")},
+                                     {QStringLiteral("name"), pod}, {QStringLiteral("line"), QString::fromUtf8(line)}})
+                       .toJson(QJsonDocument::Compact);
+    kube::KubeReply *reply = waitFor(client.send(request));
+    QVERIFY2(reply->ok(), qPrintable(reply->error().toString()));
+}
+
+int podtapPodCount(kube::KubeClient &client)
+{
+    QUrlQuery query;
+    query.addQueryItem(QStringLiteral("labelSelector"), QStringLiteral("app.kubernetes.io/managed-by=podtap"));
+    kube::KubeReply *reply =
+        waitFor(client.get(kube::KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("podtap")), query));
+    return int(reply->json().value(QLatin1String("items")).toArray().size());
+}
+
+TapRequest requestFor(const Target &target, const QString &destinationNode)
+{
+    TapRequest request;
+    request.targetNamespace = target.namespaceName;
+    request.pod = target.pod;
+    request.destination = Destination {Destination::Kind::Node, destinationNode};
+    return request;
+}
+
+TapSessionOptions fastOptions()
+{
+    TapSessionOptions options;
+    options.heartbeatIntervalMs = 300;
+    options.podStartTimeoutMs = 20000;
+    options.agentReadyTimeoutMs = 20000;
+    options.deleteGraceSeconds = 0;
+    return options;
+}
+
+} // namespace
+
+/// @brief TapSession runs its steps against an API server, fails with a fix, and leaves nothing behind.
+class TestTapSessionSim final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void runsToReadyReportsStatsAndEndsWhenTheTargetGoes()
+    {
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("2"), QStringLiteral("--pods"),
+            QStringLiteral("12"), QStringLiteral("--nodes"), QStringLiteral("3")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QVERIFY(client);
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY2(target, "the sim seeded no running pod");
+
+        TapSession session(client.get(), requestFor(*target, otherNode), fastOptions());
+        QSignalSpy ready(&session, &TapSession::ready);
+        QSignalSpy finished(&session, &TapSession::finished);
+        QStringList progress;
+        connect(&session, &TapSession::progress, this, [&](const QString &text) { progress << text; });
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
+        QCOMPARE(podtapPodCount(*client), 2); // the sender, and a receiver on the destination node
+
+        const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
+        speakForAgent(*client, sender, "{\"event\":\"ready\",\"device\":\"ptap1\"}");
+        QVERIFY(ready.wait(10000));
+        QCOMPARE(session.state(), TapSession::State::Running);
+
+        speakForAgent(*client, sender,
+            "{\"event\":\"stats\",\"ingress\":{\"packets\":7,\"bytes\":700},\"egress\":{\"packets\":3,\"bytes\":300}}");
+        QTRY_COMPARE_WITH_TIMEOUT(session.stats().packets, 10, 10000);
+        QCOMPARE(session.stats().bytes, 1000);
+
+        // The heartbeat annotation moves forward while the session runs (it has seconds resolution).
+        const auto heartbeat = [&] {
+            kube::KubeReply *reply = waitFor(
+                client->get(kube::KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("podtap"), sender)));
+            reply->deleteLater();
+            return reply->json()
+                .value(QLatin1String("metadata"))
+                .toObject()
+                .value(QLatin1String("annotations"))
+                .toObject()
+                .value(QLatin1String("podtap.io/heartbeat"))
+                .toString();
+        };
+        const QString firstBeat = heartbeat();
+        QVERIFY(!firstBeat.isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(heartbeat() > firstBeat, 8000);
+
+        speakForAgent(*client, sender, "{\"event\":\"stopped\",\"reason\":\"target-gone\"}");
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(session.state(), TapSession::State::Stopped);
+        QVERIFY2(session.stopReason().contains(QStringLiteral("target gone")), qPrintable(session.stopReason()));
+        QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
+        QVERIFY2(progress.join(QLatin1Char('\n')).contains(QStringLiteral("Checking permissions")),
+            qPrintable(progress.join(QLatin1Char('\n'))));
+    }
+
+    void stopIsIdempotentAndLeavesNothing()
+    {
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY(target);
+        TapSession session(client.get(), requestFor(*target, otherNode), fastOptions());
+        QSignalSpy finished(&session, &TapSession::finished);
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
+        session.stop();
+        session.stop();
+        QVERIFY(finished.wait(20000));
+        session.stop();
+        QTest::qWait(200);
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(session.state(), TapSession::State::Stopped);
+        QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
+    }
+
+    void refusalsFailWithTheirFix_data()
+    {
+        QTest::addColumn<QStringList>("simFlags");
+        QTest::addColumn<QString>("image");
+        QTest::addColumn<QString>("expectedInFix");
+        QTest::newRow("pod security") << QStringList {QStringLiteral("--pod-security"),
+                                             QStringLiteral("podtap=baseline")}
+                                      << QString() << QStringLiteral("pod-security.kubernetes.io/enforce=privileged");
+        QTest::newRow("rbac") << QStringList {QStringLiteral("--forbid"), QStringLiteral("create:pods:podtap")}
+                              << QString() << QStringLiteral("kind: Role");
+        QTest::newRow("image pull") << QStringList {} << QStringLiteral("registry.example/does-not-exist:1")
+                                    << QStringLiteral("image");
+    }
+
+    void refusalsFailWithTheirFix()
+    {
+        QFETCH(QStringList, simFlags);
+        QFETCH(QString, image);
+        QFETCH(QString, expectedInFix);
+        SimFixture sim(simFlags +
+            QStringList {QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+                QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY(target);
+        TapRequest request = requestFor(*target, otherNode);
+        request.agentImage = image;
+        TapSession session(client.get(), request, fastOptions());
+        QSignalSpy failed(&session, &TapSession::failed);
+        QSignalSpy finished(&session, &TapSession::finished);
+        session.start();
+        QVERIFY(finished.wait(30000));
+        QCOMPARE(session.state(), TapSession::State::Failed);
+        QCOMPARE(failed.count(), 1);
+        const QString text = failed.first().at(0).toString() + QLatin1Char('\n') + failed.first().at(1).toString();
+        QVERIFY2(text.contains(expectedInFix, Qt::CaseInsensitive), qPrintable(text));
+        QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
+    }
+
+    void missingPodNamesItAndTheFix()
+    {
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("2"), QStringLiteral("--nodes"), QStringLiteral("1")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        TapRequest request;
+        request.targetNamespace = QStringLiteral("default");
+        request.pod = QStringLiteral("no-such-pod");
+        request.destination = Destination {Destination::Kind::Ip, QStringLiteral("192.0.2.50")};
+        TapSession session(client.get(), request, fastOptions());
+        QSignalSpy failed(&session, &TapSession::failed);
+        session.start();
+        QVERIFY(failed.wait(15000));
+        QCOMPARE(failed.first().at(0).toString(), QStringLiteral("Pod default/no-such-pod was not found."));
+        QVERIFY(failed.first().at(1).toString().contains(QStringLiteral("kubectl get pods -n default")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTapSessionSim)
+#include "tst_tap_session_sim.moc"
