@@ -229,7 +229,8 @@ private Q_SLOTS:
         QVERIFY(!changed.isEmpty());
         QCOMPARE(model.rowCount(), kPods);
         m_watchRows = QStringLiteral(
-            "| PodTableModel: 100k pods into the model through list pages (includes building the 100k synthetic pod objects) | %1 s (%2 pods/s), +%3 MB RSS | | | |\n"
+            "| PodTableModel: 100k pods into the model through list pages (includes building the 100k synthetic pod "
+            "objects) | %1 s (%2 pods/s), +%3 MB RSS | | | |\n"
             "| PodTableModel: MODIFIED watch events parsed and applied, batches of %4 | **%5 events/s**, worst batch "
             "%6 ms | | | 2,000 events/s, no frame > 50 ms |\n")
                           .arg(listSeconds, 0, 'f', 2)
