@@ -17,13 +17,15 @@ QString ProcessResult::describe(const QStringList &command) const
             command.join(QLatin1Char(' ')), what, QString::fromUtf8(err.left(4000)), QString::fromUtf8(out.left(2000)));
 }
 
-ProcessResult run(const QStringList &command, int timeoutMs, const QByteArray &input)
+ProcessResult run(
+    const QStringList &command, int timeoutMs, const QByteArray &input, const QProcessEnvironment &environment)
 {
     ProcessResult result;
     if (command.isEmpty()) {
         return result;
     }
     QProcess process;
+    process.setProcessEnvironment(environment);
     process.start(command.first(), command.mid(1));
     if (!process.waitForStarted(10000)) {
         result.err = process.errorString().toUtf8();

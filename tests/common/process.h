@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 
@@ -21,8 +22,10 @@ struct ProcessResult
     QString describe(const QStringList &command) const;
 };
 
-/// Runs @p command (no shell) with @p input on stdin and waits at most @p timeoutMs.
-ProcessResult run(const QStringList &command, int timeoutMs = 30000, const QByteArray &input = {});
+/// Runs @p command (no shell) with @p input on stdin and waits at most @p timeoutMs, in @p environment
+/// (default: this process's).
+ProcessResult run(const QStringList &command, int timeoutMs = 30000, const QByteArray &input = {},
+    const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment());
 
 /// Runs @p command and fails the current test when it does not exit 0.
 QByteArray mustRun(const QStringList &command, int timeoutMs = 30000);

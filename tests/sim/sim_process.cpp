@@ -76,52 +76,13 @@ QProcessEnvironment SimProcess::environment() const
 
 ProcessResult SimProcess::runWithEnv(const QStringList &command, int timeoutMs) const
 {
-    ProcessResult result;
-    QProcess process;
-    process.setProcessEnvironment(environment());
-    process.start(command.first(), command.mid(1));
-    if (!process.waitForStarted(10000)) {
-        result.err = process.errorString().toUtf8();
-        return result;
-    }
-    process.closeWriteChannel();
-    if (!process.waitForFinished(timeoutMs)) {
-        result.timedOut = true;
-        process.kill();
-        process.waitForFinished(5000);
-    }
-    result.out = process.readAllStandardOutput();
-    result.err = process.readAllStandardError();
-    result.crashed = process.exitStatus() == QProcess::CrashExit;
-    result.exitCode = process.exitCode();
-    return result;
+    return run(command, timeoutMs, {}, environment());
 }
 
 ProcessResult SimProcess::kubectl(const QStringList &args, int timeoutMs, const QByteArray &input) const
 {
-    ProcessResult result;
-    QProcess process;
-    process.setProcessEnvironment(environment());
-    process.start(
-        QStringLiteral("/usr/bin/kubectl"), QStringList {QStringLiteral("--kubeconfig"), kubeconfig()} + args);
-    if (!process.waitForStarted(10000)) {
-        result.err = process.errorString().toUtf8();
-        return result;
-    }
-    if (!input.isEmpty()) {
-        process.write(input);
-    }
-    process.closeWriteChannel();
-    if (!process.waitForFinished(timeoutMs)) {
-        result.timedOut = true;
-        process.kill();
-        process.waitForFinished(5000);
-    }
-    result.out = process.readAllStandardOutput();
-    result.err = process.readAllStandardError();
-    result.crashed = process.exitStatus() == QProcess::CrashExit;
-    result.exitCode = process.exitCode();
-    return result;
+    return run(QStringList {QStringLiteral("/usr/bin/kubectl"), QStringLiteral("--kubeconfig"), kubeconfig()} + args,
+        timeoutMs, input, environment());
 }
 
 std::unique_ptr<QProcess> SimProcess::startKubectl(const QStringList &args) const
