@@ -58,6 +58,10 @@ private Q_SLOTS:
         }
         m_netns = QStringLiteral("ptcap%1").arg(getpid());
         mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("add"), m_netns});
+        // No IPv6 in the namespace: link-local MLD reports would otherwise race the pings into the capture.
+        mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), m_netns,
+            QStringLiteral("sysctl"), QStringLiteral("-qw"), QStringLiteral("net.ipv6.conf.all.disable_ipv6=1"),
+            QStringLiteral("net.ipv6.conf.default.disable_ipv6=1")});
         const QStringList ip {QStringLiteral("ip"), QStringLiteral("-n"), m_netns};
         mustRun(ip + QStringLiteral("link add ptva type veth peer name ptvb").split(QLatin1Char(' ')));
         mustRun(ip + QStringLiteral("addr add 192.0.2.1/24 dev ptva").split(QLatin1Char(' ')));
