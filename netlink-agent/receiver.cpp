@@ -186,6 +186,10 @@ int Receiver::run()
         if (::poll(&pfd, 1, 1000) > 0) {
             signalfd_siginfo info = {};
             if (::read(sigfd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                // PR_SET_PDEATHSIG arrives as an ordinary SIGTERM: say why, as the polling path below does.
+                if (m_options.exitWithParent && ::getppid() != parent) {
+                    reason = "parent-gone";
+                }
                 break;
             }
         }
