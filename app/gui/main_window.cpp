@@ -7,12 +7,14 @@
 #include "console_settings.h"
 #include "kube/kube_client.h"
 #include "kube/list_watch.h"
+#include "leftover_sweep.h"
 #include "models/pod_filter_proxy_model.h"
 #include "models/session_table_model.h"
 #include "pod_details_panel.h"
 #include "podtap/version.h"
 #include "session_handle.h"
 #include "sessions_panel.h"
+#include "tap/agent_pod_spec.h"
 #include "widgets/namespace_delegate.h"
 #include "widgets/pod_status_delegate.h"
 
@@ -21,6 +23,7 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDockWidget>
+#include <QFrame>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -79,6 +82,8 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
 
     buildUi();
     buildActions();
+    connect(this, &MainWindow::clusterConnected, this, &MainWindow::findLeftovers);
+    connect(this, &MainWindow::sweepRequested, this, &MainWindow::removeLeftovers);
     statusBar()->showMessage(tr("podtap %1").arg(QLatin1String(kVersion)), 10000);
     resize(1280, 780);
 
@@ -118,12 +123,30 @@ void MainWindow::buildUi()
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(6, 6, 6, 0);
     m_contextError = makeBanner(QStringLiteral("contextError"), QStringLiteral("#fde0dc"), central);
-    m_sweepBanner = makeBanner(QStringLiteral("sweepBanner"), QStringLiteral("#e3f2fd"), central);
-    connect(m_sweepBanner, &QLabel::linkActivated, this, [this](const QString &link) {
+    // The leftover offer: a bar, not a dialog, so the window is usable while it waits for an answer.
+    m_sweepBanner = new QFrame(central);
+    m_sweepBanner->setObjectName(QStringLiteral("sweepBanner"));
+    m_sweepBanner->setStyleSheet(QStringLiteral(
+        "#sweepBanner { background: #e3f2fd; border-radius: 3px; } #sweepBanner QLabel { color: #202020; }"));
+    auto *sweepLayout = new QHBoxLayout(m_sweepBanner);
+    sweepLayout->setContentsMargins(6, 4, 6, 4);
+    m_sweepText = new QLabel(m_sweepBanner);
+    m_sweepText->setObjectName(QStringLiteral("sweepText"));
+    m_sweepText->setWordWrap(true);
+    m_sweepText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    sweepLayout->addWidget(m_sweepText, 1);
+    m_sweepButton = new QPushButton(tr("&Remove them"), m_sweepBanner);
+    m_sweepButton->setObjectName(QStringLiteral("sweepButton"));
+    sweepLayout->addWidget(m_sweepButton);
+    auto *sweepDismiss = new QPushButton(tr("Not now"), m_sweepBanner);
+    sweepDismiss->setObjectName(QStringLiteral("sweepDismiss"));
+    sweepLayout->addWidget(sweepDismiss);
+    m_sweepBanner->hide();
+    connect(m_sweepButton, &QPushButton::clicked, this, [this] {
         m_sweepBanner->hide();
-        if (link == QLatin1String("sweep"))
-            Q_EMIT sweepRequested(m_leftovers);
+        Q_EMIT sweepRequested(m_leftovers);
     });
+    connect(sweepDismiss, &QPushButton::clicked, m_sweepBanner, &QWidget::hide);
     layout->addWidget(m_contextError);
     layout->addWidget(m_sweepBanner);
 
@@ -421,6 +444,9 @@ void MainWindow::switchContext(const QString &name)
 
 void MainWindow::disconnectCluster()
 {
+    // Leftovers belong to the cluster they were found in.
+    delete m_sweep.data();
+    offerSweep({});
     for (QPointer<kube::ListWatch> *watch : {&m_podWatch, &m_namespaceWatch, &m_nodeWatch}) {
         if (*watch) {
             (*watch)->stop();
@@ -596,11 +622,75 @@ void MainWindow::offerSweep(const QStringList &leftoverPods)
         m_sweepBanner->hide();
         return;
     }
-    showBanner(m_sweepBanner,
-        tr("%n podtap agent pod(s) from earlier sessions are still in the cluster (%1). "
-           "<a href=\"sweep\">Remove them</a> &nbsp; <a href=\"dismiss\">Not now</a>",
-            nullptr, int(leftoverPods.size()))
-            .arg(leftoverPods.join(QStringLiteral(", ")).toHtmlEscaped()));
+    QStringList reasons;
+    if (m_sweep) {
+        for (const AgentPodInfo &pod : m_sweep->leftovers()) {
+            if (leftoverPods.contains(pod.name))
+                reasons << tr("%1: %2").arg(pod.name, pod.deadReason);
+        }
+    }
+    const int count = int(leftoverPods.size());
+    m_sweepText->setText((count == 1 ? tr("<b>1 podtap agent pod</b> of a session that is no longer running is still "
+                                          "in the cluster: %1.")
+                                     : tr("<b>%1 podtap agent pods</b> of sessions that are no longer running are "
+                                          "still in the cluster: %2.")
+                                           .arg(count))
+                             .arg(leftoverPods.join(QStringLiteral(", ")).toHtmlEscaped()));
+    m_sweepText->setToolTip(reasons.join(QLatin1Char('\n')));
+    m_sweepBanner->show();
+}
+
+QSet<QString> MainWindow::liveSessionIds() const
+{
+    QSet<QString> ids;
+    for (const SessionHandle *session : m_sessions->model()->sessions()) {
+        if (session && session->isActive() && !session->sessionId().isEmpty())
+            ids.insert(session->sessionId());
+    }
+    return ids;
+}
+
+void MainWindow::findLeftovers()
+{
+    if (!m_client)
+        return;
+    delete m_sweep.data();
+    m_sweep = new LeftoverSweep(m_client, this);
+    connect(m_sweep, &LeftoverSweep::found, this, [this](const QList<AgentPodInfo> &pods) {
+        QStringList names;
+        for (const AgentPodInfo &pod : pods)
+            names << pod.name;
+        offerSweep(names);
+    });
+    connect(m_sweep, &LeftoverSweep::failed, this,
+        [this](const QString &error) { statusBar()->showMessage(error, 15000); });
+    connect(m_sweep, &LeftoverSweep::removed, this, [this](int removed, const QStringList &errors) {
+        if (errors.isEmpty()) {
+            statusBar()->showMessage(removed == 1 ? tr("Removed 1 leftover podtap pod.")
+                                                  : tr("Removed %1 leftover podtap pods.").arg(removed),
+                15000);
+            return;
+        }
+        statusBar()->showMessage(tr("Removed %1 leftover podtap pod(s); %2 could not be removed: %3. Check your "
+                                    "permission to delete pods there, or delete them with kubectl.")
+                                     .arg(removed)
+                                     .arg(errors.size())
+                                     .arg(errors.join(QStringLiteral("; "))));
+    });
+    m_sweep->find(ConsoleSettings::agentNamespace(), TapPlan::kDefaultHeartbeatTimeoutSeconds, liveSessionIds());
+}
+
+void MainWindow::removeLeftovers(const QStringList &names)
+{
+    if (!m_sweep)
+        return;
+    QList<AgentPodInfo> pods;
+    for (const AgentPodInfo &pod : m_sweep->leftovers()) {
+        if (names.contains(pod.name))
+            pods << pod;
+    }
+    statusBar()->showMessage(tr("Removing %n leftover podtap pod(s)…", nullptr, int(pods.size())));
+    m_sweep->remove(pods, liveSessionIds());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -6,10 +6,12 @@
 
 #include <QMainWindow>
 #include <QPointer>
+#include <QSet>
 
 #include <functional>
 
 class QComboBox;
+class QFrame;
 class QLabel;
 class QLineEdit;
 class QListView;
@@ -31,6 +33,7 @@ class PodTableModel;
 
 namespace podtap::gui {
 
+class LeftoverSweep;
 class PodDetailsPanel;
 class PodFilterProxyModel;
 class SessionHandle;
@@ -80,6 +83,8 @@ public:
     void offerSweep(const QStringList &leftoverPods);
 
 public Q_SLOTS:
+    /// Looks for agent pods of dead sessions in the agent namespace and offers to remove them.
+    void findLeftovers();
     /// Opens the tap dialog for the selected pod.
     void tapSelectedPod();
 
@@ -103,6 +108,8 @@ private:
     void onPodSelectionChanged();
     void onNamespaceSelectionChanged();
     void showBanner(QLabel *banner, const QString &html);
+    void removeLeftovers(const QStringList &names);
+    QSet<QString> liveSessionIds() const;
 
     kube::Kubeconfig m_kubeconfig;
     QString m_context;
@@ -124,7 +131,10 @@ private:
     QComboBox *m_contextCombo = nullptr;
     QLabel *m_contextError = nullptr;
     QLabel *m_staleBanner = nullptr;
-    QLabel *m_sweepBanner = nullptr;
+    QFrame *m_sweepBanner = nullptr;
+    QLabel *m_sweepText = nullptr;
+    QPushButton *m_sweepButton = nullptr;
+    QPointer<LeftoverSweep> m_sweep;
     QLineEdit *m_namespaceFilter = nullptr;
     QToolButton *m_allNamespaces = nullptr;
     QListView *m_namespaceView = nullptr;

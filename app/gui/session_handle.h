@@ -41,6 +41,8 @@ public:
 
     const QString &target() const { return m_target; }
     const QString &destination() const { return m_destination; }
+    /// The podtap.io/session label of the tap's agent pods; empty until the session has one.
+    const QString &sessionId() const { return m_sessionId; }
     State state() const { return m_state; }
     bool isActive() const
     {
@@ -69,6 +71,7 @@ public:
     void reportStats(const Stats &stats);
     void reportFailure(const QString &summary, const QString &fix);
     void setCaptureInterface(const QString &interfaceName, const QString &hostsFile = {});
+    void setSessionId(const QString &sessionId) { m_sessionId = sessionId; }
 
 Q_SIGNALS:
     /// Anything shown in the session's row changed.
@@ -79,6 +82,7 @@ Q_SIGNALS:
 private:
     QString m_target;
     QString m_destination;
+    QString m_sessionId;
     State m_state = State::Preparing;
     Stats m_stats;
     QString m_progress;

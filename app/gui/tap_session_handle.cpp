@@ -67,6 +67,8 @@ TapSessionHandle::TapSessionHandle(
     });
     connect(m_session, &TapSession::failed, this, &SessionHandle::reportFailure);
     m_session->start();
+    // The leftover sweep must never offer this console's own pods.
+    setSessionId(m_session->sessionId());
 }
 
 TapSessionHandle::~TapSessionHandle() = default;

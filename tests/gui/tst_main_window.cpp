@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cluster/pod_table_model.h"
 #include "common/process.h"
+#include "kube/sim_fixture.h"
 #include "main_window.h"
 #include "models/pod_filter_proxy_model.h"
+#include "models/session_table_model.h"
+#include "session_handle.h"
+#include "sessions_panel.h"
+#include "tap/agent_namespace.h"
+#include "tap/agent_pod_spec.h"
+#include "tap/session_id.h"
+#include "tap/session_sweep.h"
 
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProcess>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -20,6 +30,7 @@
 using podtap::cluster::PodTableModel;
 using podtap::gui::MainWindow;
 using podtap::gui::MainWindowOptions;
+using podtap::gui::SessionHandle;
 
 namespace {
 
@@ -40,6 +51,63 @@ users:
 - name: me
   user: {token: not-a-real-token}
 )";
+
+/// Stands in for a running tap of this console: only its session ID and state matter here.
+class FakeSession final : public SessionHandle
+{
+public:
+    FakeSession(const QString &sessionId, const QString &target)
+        : SessionHandle(target, QStringLiteral("local"))
+    {
+        setSessionId(sessionId);
+        reportState(State::Running);
+    }
+    void stop() override
+    {
+        ++stops;
+        reportState(State::Stopping);
+    }
+    int stops = 0;
+};
+
+/// Creates a sender pod in the podtap namespace the way TapSession labels and annotates it, with
+/// its last heartbeat @p heartbeatAgeSeconds ago. Returns the pod's name.
+QString createAgentPod(
+    podtap::kube::KubeClient &client, const QString &sessionId, const QString &node, int heartbeatAgeSeconds)
+{
+    podtap::TapPlan plan;
+    plan.sessionId = sessionId;
+    plan.targetNamespace = QStringLiteral("shop");
+    plan.targetPod = QStringLiteral("web-%1").arg(sessionId.left(4));
+    plan.targetNode = node;
+    plan.targetNodeIp = QStringLiteral("192.0.2.11");
+    plan.containerId = QStringLiteral("containerd://0123456789abcdef");
+    plan.destinationIp = QStringLiteral("192.0.2.10");
+    plan.vni = 4242;
+    plan.heartbeat = QDateTime::currentDateTimeUtc().addSecs(-heartbeatAgeSeconds);
+    podtap::kube::KubeReply *reply = podtap::test::waitFor(client.create(
+        podtap::kube::KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("podtap")), podtap::senderPod(plan)));
+    if (!reply->ok())
+        qWarning("creating agent pod for session %s: %s", qPrintable(sessionId), qPrintable(reply->error().toString()));
+    return reply->ok() ? podtap::agentPodName(plan.targetPod, sessionId, podtap::AgentRole::Sender) : QString();
+}
+
+/// Names of the podtap pods the API server still has (not counting those being deleted).
+QStringList agentPodNames(podtap::kube::KubeClient &client)
+{
+    QUrlQuery query;
+    query.addQueryItem(QStringLiteral("labelSelector"), podtap::podtapPodSelector());
+    podtap::kube::KubeReply *reply = podtap::test::waitFor(
+        client.get(podtap::kube::KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("podtap")), query));
+    QStringList names;
+    for (const QJsonValue &pod : reply->json().value(QLatin1String("items")).toArray()) {
+        const QJsonObject metadata = pod.toObject().value(QLatin1String("metadata")).toObject();
+        if (!metadata.contains(QLatin1String("deletionTimestamp")))
+            names << metadata.value(QLatin1String("name")).toString();
+    }
+    names.sort();
+    return names;
+}
 
 /// Runs podtap-sim until destroyed.
 class Sim final
@@ -171,6 +239,66 @@ private Q_SLOTS:
         window.selectNamespace(QStringLiteral("shop"));
         MainWindow again(optionsFor(writeKubeconfig(kTwoContexts)));
         QCOMPARE(again.currentNamespace(), QStringLiteral("shop"));
+    }
+
+    void offersToSweepLeftoversOfDeadSessionsOnly()
+    {
+        podtap::test::SimFixture sim(
+            {QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"), QStringLiteral("4"),
+                QStringLiteral("--nodes"), QStringLiteral("2"), QStringLiteral("--stop-delay"), QStringLiteral("0")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QVERIFY(client);
+        podtap::test::waitFor(client->create(
+            podtap::kube::KubeClient::corePath(QStringLiteral("namespaces")), podtap::agentNamespaceObject()));
+        const QString node = QStringLiteral("node-001");
+        const QString deadA = podtap::generateSessionId();
+        const QString deadB = podtap::generateSessionId();
+        const QString alive = podtap::generateSessionId();
+        const QString ours = podtap::generateSessionId();
+        const QString podA = createAgentPod(*client, deadA, node, 3600);
+        const QString podB = createAgentPod(*client, deadB, node, 600);
+        const QString podAlive = createAgentPod(*client, alive, node, 5);
+        const QString podOurs = createAgentPod(*client, ours, node, 3600);
+        QVERIFY(!podA.isEmpty() && !podB.isEmpty() && !podAlive.isEmpty() && !podOurs.isEmpty());
+
+        MainWindow window(optionsFor(sim.kubeconfig()));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *banner = child<QWidget>(window, "sweepBanner");
+        auto *text = child<QLabel>(window, "sweepText");
+        // Right after connecting: the three silent pods, never the one with a fresh heartbeat.
+        QTRY_VERIFY_WITH_TIMEOUT(banner->isVisibleTo(&window), 15000);
+        QVERIFY2(text->text().contains(QStringLiteral("3 podtap agent pods")), qPrintable(text->text()));
+        QVERIFY(text->text().contains(podA));
+        QVERIFY(!text->text().contains(podAlive));
+        QVERIFY(text->toolTip().contains(QStringLiteral("heartbeat")));
+
+        // A session this console runs is never offered, however old its pod's heartbeat looks.
+        window.setSessionFactory([&](podtap::kube::KubeClient *, const podtap::TapRequest &request,
+                                     podtap::gui::TapTool, const QString &) -> SessionHandle * {
+            return new FakeSession(ours, request.targetNamespace + QLatin1Char('/') + request.pod);
+        });
+        podtap::TapRequest request;
+        request.targetNamespace = QStringLiteral("shop");
+        request.pod = QStringLiteral("web-ours");
+        window.startTap(request, podtap::gui::TapTool::None, {});
+        QCOMPARE(window.sessionsPanel()->model()->activeCount(), 1);
+        window.findLeftovers();
+        QTRY_VERIFY_WITH_TIMEOUT(text->text().contains(QStringLiteral("2 podtap agent pods")), 15000);
+        QVERIFY(banner->isVisibleTo(&window));
+        QVERIFY(!text->text().contains(podOurs));
+
+        // Accepting deletes exactly those two through the API and says so.
+        QTest::mouseClick(child<QPushButton>(window, "sweepButton"), Qt::LeftButton);
+        QVERIFY(!banner->isVisibleTo(&window));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window.statusBar()->currentMessage().contains(QStringLiteral("Removed 2 leftover podtap pods")), 15000);
+        QStringList expected {podAlive, podOurs};
+        expected.sort();
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodNames(*client), expected, 15000);
+
+        window.sessionsPanel()->model()->sessions().first()->reportState(SessionHandle::State::Stopped);
     }
 
     void showsLivePodsFiltersAndGoesStale()
