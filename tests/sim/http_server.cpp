@@ -3,9 +3,21 @@
 
 #include "cert_authority.h"
 
+#include <QFile>
 #include <QSslServer>
 #include <QSslSocket>
 #include <QUrl>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
 
 namespace podtap::sim {
 
@@ -345,20 +357,73 @@ HttpServer::HttpServer(const CertAuthority *ca, QObject *parent)
 
 HttpServer::~HttpServer() = default;
 
-bool HttpServer::listen(const QHostAddress &address, quint16 port, const QSslConfiguration &tls)
+QSslServer *HttpServer::addServer(const QSslConfiguration &tls)
 {
-    m_server = new QSslServer(this);
-    m_server->setSslConfiguration(tls);
-    connect(m_server, &QSslServer::pendingConnectionAvailable, this, [this] {
-        while (m_server->hasPendingConnections()) {
-            auto *socket = qobject_cast<QSslSocket *>(m_server->nextPendingConnection());
+    auto *server = new QSslServer(this);
+    server->setSslConfiguration(tls);
+    connect(server, &QSslServer::pendingConnectionAvailable, this, [this, server] {
+        while (server->hasPendingConnections()) {
+            auto *socket = qobject_cast<QSslSocket *>(server->nextPendingConnection());
             if (socket) {
                 new HttpConnection(socket, m_handler, m_ca, m_token, this);
             }
         }
     });
+    return server;
+}
+
+bool HttpServer::listen(const QHostAddress &address, quint16 port, const QSslConfiguration &tls)
+{
+    m_server = addServer(tls);
     if (!m_server->listen(address, port)) {
         m_error = m_server->errorString();
+        return false;
+    }
+    return true;
+}
+
+bool HttpServer::listenInNetns(const QString &netnsPath, const QHostAddress &address, const QSslConfiguration &tls)
+{
+    // setns() changes only the calling thread's namespace: open the socket from a short-lived thread.
+    int fd = -1;
+    QString failure;
+    std::thread opener([&] {
+        const int ns = ::open(QFile::encodeName(netnsPath).constData(), O_RDONLY | O_CLOEXEC);
+        if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
+            failure = QStringLiteral("enter %1: %2").arg(netnsPath, QString::fromLocal8Bit(std::strerror(errno)));
+            if (ns >= 0) {
+                ::close(ns);
+            }
+            return;
+        }
+        ::close(ns);
+        sockaddr_in local = {};
+        local.sin_family = AF_INET;
+        local.sin_port = htons(port());
+        local.sin_addr.s_addr = htonl(address.toIPv4Address());
+        const int one = 1;
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+            ::bind(fd, reinterpret_cast<sockaddr *>(&local), sizeof local) != 0 || ::listen(fd, 128) != 0) {
+            failure = QStringLiteral("listen on %1:%2 in %3: %4")
+                          .arg(address.toString())
+                          .arg(port())
+                          .arg(netnsPath, QString::fromLocal8Bit(std::strerror(errno)));
+            if (fd >= 0) {
+                ::close(fd);
+                fd = -1;
+            }
+        }
+    });
+    opener.join();
+    if (fd < 0) {
+        m_error = failure;
+        return false;
+    }
+    QSslServer *server = addServer(tls);
+    if (!server->setSocketDescriptor(fd)) {
+        m_error = server->errorString();
+        ::close(fd);
         return false;
     }
     return true;

@@ -104,10 +104,14 @@ public:
     /// Accept this bearer token besides client certificates (empty: certificates only).
     void setToken(const QByteArray &token) { m_token = token; }
     bool listen(const QHostAddress &address, quint16 port, const QSslConfiguration &tls);
+    /// Also listens on the same port of @p address (IPv4) inside the network namespace at
+    /// @p netnsPath, so clients there reach the server with the same kubeconfig.
+    bool listenInNetns(const QString &netnsPath, const QHostAddress &address, const QSslConfiguration &tls);
     quint16 port() const;
     QString errorString() const { return m_error; }
 
 private:
+    QSslServer *addServer(const QSslConfiguration &tls);
     QSslServer *m_server = nullptr;
     const CertAuthority *m_ca;
     HttpConnection::Handler m_handler;

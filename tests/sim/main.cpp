@@ -3,12 +3,14 @@
 #include "api_server.h"
 #include "cert_authority.h"
 #include "http_server.h"
+#include "rig/rig_kubelet.h"
 #include "seeder.h"
 #include "sim_kubelet.h"
 #include "sim_store.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QRandomGenerator>
@@ -27,6 +29,7 @@ using namespace podtap::sim;
 namespace {
 
 int g_signalPipe[2] = {-1, -1};
+RigKubelet *g_rig = nullptr; // torn down by fail(), so a failed start leaves no namespaces behind
 
 void onSignal(int)
 {
@@ -37,6 +40,9 @@ void onSignal(int)
 [[noreturn]] void fail(const QString &message)
 {
     std::fprintf(stderr, "podtap-sim: %s\n", qPrintable(message));
+    if (g_rig) {
+        g_rig->tearDown();
+    }
     std::exit(2);
 }
 
@@ -127,8 +133,21 @@ int main(int argc, char **argv)
         QStringLiteral("Enforce a Pod Security level (repeatable)."), QStringLiteral("NAMESPACE=restricted|baseline"));
     const QCommandLineOption quota(
         QStringLiteral("quota"), QStringLiteral("Pod quota (repeatable)."), QStringLiteral("NAMESPACE=PODS"));
+    const QCommandLineOption rig(QStringLiteral("rig"),
+        QStringLiteral("Run pods for real (needs root): nodes and pods become network namespaces, pods run "
+                       "processes that make traffic, and podtap agent pods run the built podtap-agent."));
+    const QCommandLineOption describeOut(QStringLiteral("describe-out"),
+        QStringLiteral("With --rig: write the rig's namespaces and addresses here as JSON once it is up."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption agentBinary(QStringLiteral("agent-binary"),
+        QStringLiteral("With --rig: the podtap-agent agent pods run (default: the one built beside podtap-sim)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption trafficInterval(QStringLiteral("traffic-interval"),
+        QStringLiteral("With --rig: milliseconds between the datagrams each pod sends."), QStringLiteral("MS"),
+        QStringLiteral("200"));
     parser.addOptions({listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, expire, dropWatch,
-        bookmarkInterval, startDelay, stopDelay, forbid, podSecurity, quota});
+        bookmarkInterval, startDelay, stopDelay, forbid, podSecurity, quota, rig, describeOut, agentBinary,
+        trafficInterval});
     parser.process(app);
 
     const auto number = [&](const QCommandLineOption &option) {
@@ -152,8 +171,35 @@ int main(int argc, char **argv)
         fail(QStringLiteral("--auth %1: use cert or token").arg(authMode));
     }
 
+    const bool rigMode = parser.isSet(rig);
+    if (rigMode && ::geteuid() != 0) {
+        fail(QStringLiteral("--rig creates network namespaces, cgroups and mounts, so it needs root: run it with sudo"));
+    }
+    if (rigMode && address.protocol() != QAbstractSocket::IPv4Protocol) {
+        fail(QStringLiteral("--rig needs an IPv4 --listen address (clients in the rig's namespace use 127.0.0.1)"));
+    }
+    if (parser.isSet(describeOut) && !rigMode) {
+        fail(QStringLiteral("--describe-out describes the rig: add --rig"));
+    }
+
     SimStore store;
-    SimKubelet kubelet(&store);
+    std::unique_ptr<SimKubelet> kubeletOwner;
+    RigKubelet *rigKubelet = nullptr;
+    if (rigMode) {
+        RigKubelet::Options rigOptions;
+        rigOptions.agentBinary = parser.isSet(agentBinary) ? parser.value(agentBinary)
+                                                           : RigKubelet::findBuiltProgram(QStringLiteral("podtap-agent"));
+        rigOptions.podBinary = RigKubelet::findBuiltProgram(QStringLiteral("podtap-sim-pod"));
+        rigOptions.runDir = QStringLiteral("/run/podtap-sim/%1").arg(::getpid());
+        rigOptions.trafficIntervalMs = std::max(10, int(number(trafficInterval)));
+        auto owned = std::make_unique<RigKubelet>(&store, rigOptions);
+        rigKubelet = owned.get();
+        g_rig = rigKubelet;
+        kubeletOwner = std::move(owned);
+    } else {
+        kubeletOwner = std::make_unique<SimKubelet>(&store);
+    }
+    SimKubelet &kubelet = *kubeletOwner;
     kubelet.setStartDelayMs(int(number(startDelay)));
     kubelet.setStopDelayMs(int(number(stopDelay)));
     const quint64 expireAfter = quint64(number(expire));
@@ -167,6 +213,17 @@ int main(int argc, char **argv)
     std::fprintf(stderr, "podtap-sim: seeded %d namespaces, %d nodes, %d pods in %lld ms\n",
         int(store.objects(Kind::Namespace).size()), int(store.objects(Kind::Node).size()),
         int(store.objects(Kind::Pod).size()), seedTimer.elapsed());
+
+    if (rigKubelet) {
+        QElapsedTimer rigTimer;
+        rigTimer.start();
+        QString error;
+        if (!rigKubelet->setUp(&error)) {
+                        fail(QStringLiteral("--rig: %1").arg(error));
+        }
+        std::fprintf(stderr, "podtap-sim: rig up in %lld ms; clients and local receivers run in the network namespace %s\n",
+            rigTimer.elapsed(), qPrintable(rigKubelet->workstationNetns()));
+    }
 
     CertAuthority ca;
     if (!ca.isValid()) {
@@ -223,6 +280,19 @@ int main(int argc, char **argv)
     if (!server.listen(address, port, tls)) {
         fail(QStringLiteral("listen on %1: %2").arg(parser.value(listen), server.errorString()));
     }
+    if (rigKubelet) {
+        const QHostAddress inside = address == QHostAddress::AnyIPv4 ? address : QHostAddress(QHostAddress::LocalHost);
+        if (!server.listenInNetns(
+                QStringLiteral("/run/netns/") + rigKubelet->workstationNetns(), inside, tls)) {
+                        fail(server.errorString());
+        }
+        if (parser.isSet(describeOut)) {
+            QSaveFile file(parser.value(describeOut));
+            if (!file.open(QIODevice::WriteOnly) || file.write(rigKubelet->describe()) < 0 || !file.commit()) {
+                                fail(QStringLiteral("write %1: %2").arg(parser.value(describeOut), file.errorString()));
+            }
+        }
+    }
     const QByteArray host = address.protocol() == QAbstractSocket::IPv6Protocol
         ? '[' + address.toString().toUtf8() + ']'
         : address.toString().toUtf8();
@@ -266,5 +336,9 @@ int main(int argc, char **argv)
 
     std::printf("ready %s\n", url.constData());
     std::fflush(stdout);
-    return app.exec();
+    const int status = app.exec();
+    if (rigKubelet) {
+        rigKubelet->tearDown();
+    }
+    return status;
 }
