@@ -54,6 +54,19 @@ QList<TapInterfaceChoice> tapInterfaceChoices(const QVariant &interfaces)
     return choices;
 }
 
+QString containerStateText(const QVariantMap &container)
+{
+    const QString state = container.value(QStringLiteral("state")).toString();
+    const QString reason = container.value(QStringLiteral("reason")).toString();
+    if (state == QLatin1String("Unknown") || state.isEmpty())
+        return QCoreApplication::translate("podtap", "No status yet");
+    QString text = reason.isEmpty() ? state : QStringLiteral("%1: %2").arg(state, reason);
+    if (state == QLatin1String("Terminated"))
+        text += QCoreApplication::translate("podtap", " (exit %1)")
+                    .arg(container.value(QStringLiteral("exitCode")).toInt());
+    return text;
+}
+
 namespace {
 
 QLabel *valueLabel(QWidget *parent)
@@ -106,6 +119,18 @@ PodDetailsPanel::PodDetailsPanel(QWidget *parent)
     form->addRow(tr("Created:"), m_age);
     form->addRow(tr("Labels:"), m_labels);
     body->addLayout(form);
+
+    m_containerList = new QTreeWidget(m_body);
+    m_containerList->setObjectName(QStringLiteral("podContainerList"));
+    m_containerList->setRootIsDecorated(false);
+    m_containerList->setHeaderLabels({tr("Container"), tr("State"), tr("Ready"), tr("Restarts")});
+    m_containerList->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_containerList->header()->setSectionResizeMode(1, QHeaderView::Stretch);
+    m_containerList->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+    m_containerList->header()->setSectionResizeMode(3, QHeaderView::ResizeToContents);
+    m_containerList->header()->setStretchLastSection(false);
+    m_containerList->setSelectionMode(QAbstractItemView::NoSelection);
+    body->addWidget(m_containerList);
 
     auto *interfacesTitle = new QLabel(tr("<b>Interfaces</b>"), m_body);
     body->addWidget(interfacesTitle);
@@ -166,6 +191,28 @@ void PodDetailsPanel::refresh()
         containers += QStringLiteral("<br><tt>%1</tt> %2").arg(shortId.toHtmlEscaped(), runtime.toHtmlEscaped());
     }
     m_containers->setText(containers);
+
+    m_containerList->clear();
+    const QVariantList containerList = value(PodTableModel::ContainersRole).toList();
+    for (const QVariant &entry : containerList) {
+        const QVariantMap container = entry.toMap();
+        const QString kind = container.value(QStringLiteral("kind")).toString();
+        QString name = container.value(QStringLiteral("name")).toString();
+        if (kind != QLatin1String("app"))
+            name += QStringLiteral(" (%1)").arg(kind);
+        auto *item = new QTreeWidgetItem(m_containerList,
+            {name, containerStateText(container),
+                container.value(QStringLiteral("ready")).toBool() ? tr("yes") : tr("no"),
+                QString::number(container.value(QStringLiteral("restarts")).toInt())});
+        // The status column's colours, from the same phase/reason table.
+        const QString colour = container.value(QStringLiteral("healthColor")).toString();
+        if (!colour.isEmpty())
+            item->setForeground(1, QColor(colour));
+    }
+    // Tall enough for every container without scrolling (pods rarely have more than a handful).
+    const int rows = std::max<int>(1, int(containerList.size()));
+    m_containerList->setFixedHeight(m_containerList->header()->sizeHint().height() +
+        rows * (m_containerList->fontMetrics().height() + 6) + 2 * m_containerList->frameWidth() + 2);
     m_node->setText(value(PodTableModel::NodeRole).toString().toHtmlEscaped());
     m_ip->setText(value(PodTableModel::IpRole).toString().toHtmlEscaped());
     const qint64 created = value(PodTableModel::CreationTimeRole).toLongLong();

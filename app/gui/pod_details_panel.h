@@ -17,6 +17,10 @@ namespace podtap::gui {
 /// ones of its network-status annotation; kinds without a kernel netdev come back not tappable.
 QList<TapInterfaceChoice> tapInterfaceChoices(const QVariant &interfaces);
 
+/// "Running", "Waiting: CrashLoopBackOff", "Terminated: OOMKilled (exit 137)", "No status yet": one entry
+/// of PodTableModel::ContainersRole as the details panel shows it.
+QString containerStateText(const QVariantMap &container);
+
 /// @brief The selected pod in detail: status, containers, addresses, node, labels and interfaces.
 class PodDetailsPanel final : public QWidget
 {
@@ -43,6 +47,7 @@ private:
     QWidget *m_body = nullptr;
     QLabel *m_status = nullptr;
     QLabel *m_containers = nullptr;
+    QTreeWidget *m_containerList = nullptr;
     QLabel *m_node = nullptr;
     QLabel *m_ip = nullptr;
     QLabel *m_age = nullptr;

@@ -93,6 +93,24 @@ PodHealth podHealth(const PodRow &row)
     return podHealth(row.status, row.readyContainers, row.totalContainers);
 }
 
+PodHealth podHealth(const PodContainer &container)
+{
+    switch (container.state) {
+    case PodContainer::State::Running:
+        return podHealth(QStringLiteral("Running"), container.ready ? 1 : 0, 1);
+    case PodContainer::State::Waiting:
+        return container.reason.isEmpty() ? PodHealth::Pending : podHealth(container.reason, 0, 1);
+    case PodContainer::State::Terminated:
+        if (!container.reason.isEmpty()) {
+            return podHealth(container.reason, 0, 1);
+        }
+        return container.exitCode == 0 ? PodHealth::Completed : PodHealth::Failed;
+    case PodContainer::State::Unknown:
+        break;
+    }
+    return PodHealth::Pending;
+}
+
 const PodHealthStyle &podHealthStyle(PodHealth health)
 {
     for (const PodHealthStyle &style : kStyles) {

@@ -30,6 +30,9 @@ struct PodHealthStyle
 PodHealth podHealth(const PodRow &row);
 /// The same decision from the STATUS text and the ready counts (for callers without a row).
 PodHealth podHealth(const QString &status, int readyContainers, int totalContainers);
+/// One container's health through the same table: its waiting/terminated reason (or ExitCode:N),
+/// Running and whether it is ready, or Pending while it has no status.
+PodHealth podHealth(const PodContainer &container);
 const PodHealthStyle &podHealthStyle(PodHealth health);
 
 } // namespace podtap::cluster

@@ -22,6 +22,34 @@ struct PodInterface
     bool hasKernelNetdev = true;
 };
 
+/// @brief One container of a pod and its state, as `kubectl describe pod` shows it.
+///
+/// Kept small because every row of a 100k-pod table carries these: the name and reason are
+/// interned (they repeat across pods), the rest are plain numbers.
+struct PodContainer
+{
+    enum class State : quint8 {
+        Unknown, ///< no status reported yet
+        Waiting,
+        Running,
+        Terminated,
+    };
+    enum class Kind : quint8 { App, Init, Ephemeral };
+
+    QString name;
+    QString reason; ///< waiting/terminated reason (CrashLoopBackOff, Completed, OOMKilled, ...); empty if none
+    int restarts = 0;
+    int exitCode = 0; ///< of a terminated container
+    State state = State::Unknown;
+    Kind kind = Kind::App;
+    bool ready = false;
+
+    bool operator==(const PodContainer &) const = default;
+};
+
+/// "Running", "Waiting", "Terminated" or "Unknown".
+QString containerStateName(PodContainer::State state);
+
 /// @brief A pod reduced to what the console and `podtapctl get` show: no JSON is kept.
 ///
 /// Strings that repeat across pods (namespace, node, status, phase, label keys/values) are
@@ -43,6 +71,9 @@ struct PodRow
     int restarts = 0;
     bool podReady = false; ///< the Ready condition
     QStringList containerIds; ///< runtime://id of every container that has one (init containers last)
+    /// Init containers, then app containers, then ephemeral ones, each in spec order; containers
+    /// without a status yet are listed from the spec with State::Unknown.
+    QList<PodContainer> containers;
     QList<QPair<QString, QString>> labels;
     QList<PodInterface> interfaces;
 };

@@ -27,6 +27,23 @@ QVariantList interfacesVariant(const QList<PodInterface> &interfaces)
     return list;
 }
 
+QVariantList containersVariant(const QList<PodContainer> &containers)
+{
+    QVariantList list;
+    list.reserve(containers.size());
+    for (const PodContainer &container : containers) {
+        const QString kind = container.kind == PodContainer::Kind::Init ? QStringLiteral("init")
+            : container.kind == PodContainer::Kind::Ephemeral           ? QStringLiteral("ephemeral")
+                                                                        : QStringLiteral("app");
+        list << QVariantMap {{QStringLiteral("name"), container.name}, {QStringLiteral("kind"), kind},
+            {QStringLiteral("state"), containerStateName(container.state)},
+            {QStringLiteral("reason"), container.reason}, {QStringLiteral("exitCode"), container.exitCode},
+            {QStringLiteral("ready"), container.ready}, {QStringLiteral("restarts"), container.restarts},
+            {QStringLiteral("healthColor"), QLatin1String(podHealthStyle(podHealth(container)).color)}};
+    }
+    return list;
+}
+
 } // namespace
 
 PodTableModel::PodTableModel(QObject *parent)
@@ -125,6 +142,7 @@ QHash<int, QByteArray> PodTableModel::roleNames() const
     names.insert(InterfacesRole, "interfaces");
     names.insert(SortRole, "sortKey");
     names.insert(StaleRole, "stale");
+    names.insert(ContainersRole, "containers");
     return names;
 }
 
@@ -229,6 +247,8 @@ QVariant PodTableModel::data(const QModelIndex &index, int role) const
         return sortKey(row, columnAt(index.column()));
     case StaleRole:
         return m_stale;
+    case ContainersRole:
+        return containersVariant(row.containers);
     default:
         return {};
     }

@@ -64,6 +64,8 @@ public:
                         ///< hasKernelNetdev}
         SortRole, ///< the column's raw sort key: age → creation time, ready → ratio, restarts → count
         StaleRole, ///< bool, same for every row
+        ContainersRole, ///< QVariantList of QVariantMap {name, kind (init/app/ephemeral), state (Running/Waiting/
+                        ///< Terminated/Unknown), reason, exitCode, ready, restarts, healthColor}
     };
     Q_ENUM(Role)
 

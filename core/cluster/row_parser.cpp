@@ -12,6 +12,7 @@ namespace {
 constexpr int kMaxInterfaces = 64;
 constexpr int kMaxIpsPerInterface = 16;
 constexpr qsizetype kMaxAnnotationBytes = 256 * 1024;
+constexpr qsizetype kMaxContainers = 64;
 
 QJsonObject obj(const QJsonObject &o, QLatin1String key)
 {
@@ -72,7 +73,73 @@ qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
     return era * 146097 + qint64(doe) - 719468;
 }
 
+// Fills @p container's state from one containerStatuses entry.
+void readContainerStatus(const QJsonObject &status, PodContainer *container, StringPool *pool)
+{
+    container->ready = status.value(QLatin1String("ready")).toBool(false);
+    container->restarts = int(toInt(status.value(QLatin1String("restartCount"))));
+    const QJsonObject state = obj(status, QLatin1String("state"));
+    if (state.value(QLatin1String("running")).isObject()) {
+        container->state = PodContainer::State::Running;
+    } else if (const QJsonValue waiting = state.value(QLatin1String("waiting")); waiting.isObject()) {
+        container->state = PodContainer::State::Waiting;
+        container->reason = pool->intern(str(waiting.toObject(), QLatin1String("reason")));
+    } else if (const QJsonValue terminated = state.value(QLatin1String("terminated")); terminated.isObject()) {
+        container->state = PodContainer::State::Terminated;
+        container->reason = pool->intern(str(terminated.toObject(), QLatin1String("reason")));
+        container->exitCode = int(toInt(terminated.toObject().value(QLatin1String("exitCode"))));
+    } else {
+        // The kubelet reports "waiting" when it knows nothing more; a status without a state is the same.
+        container->state = PodContainer::State::Waiting;
+    }
+}
+
+// The containers of one kind in spec order, each with its status when the kubelet reported one.
+void readContainers(const QJsonArray &specs, const QJsonArray &statuses, PodContainer::Kind kind,
+    QList<PodContainer> *containers, StringPool *pool)
+{
+    for (qsizetype i = 0; i < specs.size() && containers->size() < kMaxContainers; ++i) {
+        PodContainer container;
+        container.kind = kind;
+        container.name = pool->intern(str(specs.at(i).toObject(), QLatin1String("name")));
+        if (container.name.isEmpty()) {
+            continue; // not a container a person could name
+        }
+        // Statuses come in spec order in practice; look there first, then anywhere.
+        QJsonObject status;
+        if (i < statuses.size() && str(statuses.at(i).toObject(), QLatin1String("name")) == container.name) {
+            status = statuses.at(i).toObject();
+        } else {
+            for (const QJsonValue &value : statuses) {
+                if (str(value.toObject(), QLatin1String("name")) == container.name) {
+                    status = value.toObject();
+                    break;
+                }
+            }
+        }
+        if (!status.isEmpty()) {
+            readContainerStatus(status, &container, pool);
+        }
+        containers->append(std::move(container));
+    }
+}
+
 } // namespace
+
+QString containerStateName(PodContainer::State state)
+{
+    switch (state) {
+    case PodContainer::State::Waiting:
+        return QStringLiteral("Waiting");
+    case PodContainer::State::Running:
+        return QStringLiteral("Running");
+    case PodContainer::State::Terminated:
+        return QStringLiteral("Terminated");
+    case PodContainer::State::Unknown:
+        break;
+    }
+    return QStringLiteral("Unknown");
+}
 
 RowParser::RowParser(StringPool *pool)
     : m_pool(pool)
@@ -323,6 +390,15 @@ PodRow RowParser::pod(const QJsonObject &object) const
             }
         }
     }
+
+    // Containers in the order they run: init, app, then ephemeral (debug) ones.
+    row.containers.reserve(specInitContainers.size() + specContainers.size());
+    readContainers(specInitContainers, initStatuses, PodContainer::Kind::Init, &row.containers, m_pool);
+    readContainers(specContainers, status.value(QLatin1String("containerStatuses")).toArray(), PodContainer::Kind::App,
+        &row.containers, m_pool);
+    readContainers(spec.value(QLatin1String("ephemeralContainers")).toArray(),
+        status.value(QLatin1String("ephemeralContainerStatuses")).toArray(), PodContainer::Kind::Ephemeral,
+        &row.containers, m_pool);
     return row;
 }
 

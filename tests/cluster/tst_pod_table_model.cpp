@@ -66,6 +66,14 @@ private Q_SLOTS:
             qint64(2 * 86400 * 1000));
         QCOMPARE(model.index(row, 0).data(PodTableModel::ContainerIdsRole).toStringList(),
             QStringList {QStringLiteral("containerd://abc123")});
+        const QVariantList containers = model.index(row, 0).data(PodTableModel::ContainersRole).toList();
+        QCOMPARE(containers.size(), 1);
+        const QVariantMap app = containers.first().toMap();
+        QCOMPARE(app.value(QStringLiteral("name")).toString(), QStringLiteral("app"));
+        QCOMPARE(app.value(QStringLiteral("kind")).toString(), QStringLiteral("app"));
+        QCOMPARE(app.value(QStringLiteral("state")).toString(), QStringLiteral("Running"));
+        QCOMPARE(app.value(QStringLiteral("ready")).toBool(), true);
+        QCOMPARE(app.value(QStringLiteral("restarts")).toInt(), 0);
         QCOMPARE(model.podCount(QStringLiteral("ns-0")), 200 + 4);
     }
 

@@ -214,6 +214,72 @@ private Q_SLOTS:
         QCOMPARE(a.namespaceName.constData(), b.namespaceName.constData());
         QCOMPARE(a.nodeName.constData(), b.nodeName.constData());
         QCOMPARE(a.status.constData(), b.status.constData());
+        // Container names repeat across pods too, so 100k rows share them.
+        QCOMPARE(a.containers.size(), 1);
+        QCOMPARE(a.containers.first().name.constData(), b.containers.first().name.constData());
+    }
+
+    void containersAndTheirStates()
+    {
+        const PodRow row = m_parser.pod(podJson(QStringLiteral("u9"), QStringLiteral("shop"), QStringLiteral("web-1"),
+            R"({"phase":"Running","conditions":[{"type":"Initialized","status":"True"}],
+               "initContainerStatuses":[{"name":"migrate","ready":false,"restartCount":0,
+                 "state":{"terminated":{"reason":"Completed","exitCode":0}}}],
+               "containerStatuses":[
+                 {"name":"side","ready":false,"restartCount":7,"state":{"waiting":{"reason":"CrashLoopBackOff"}},
+                  "lastState":{"terminated":{"reason":"OOMKilled","exitCode":137}}},
+                 {"name":"app","ready":true,"restartCount":2,"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}},
+                 {"name":"job","ready":false,"restartCount":0,"state":{"terminated":{"exitCode":3}}},
+                 {"name":"ghost","ready":true,"state":{"running":{}}}]})",
+            "{}",
+            R"({"nodeName":"node-1","initContainers":[{"name":"migrate"}],
+               "containers":[{"name":"app"},{"name":"side"},{"name":"job"},{"name":"fresh"}],
+               "ephemeralContainers":[{"name":"debugger"}]})"));
+        // Spec order, init first, ephemeral last; a status without a spec entry is not a container.
+        QStringList names;
+        for (const PodContainer &container : row.containers)
+            names << container.name;
+        QCOMPARE(names,
+            (QStringList {QStringLiteral("migrate"), QStringLiteral("app"), QStringLiteral("side"),
+                QStringLiteral("job"), QStringLiteral("fresh"), QStringLiteral("debugger")}));
+        const PodContainer &migrate = row.containers.at(0);
+        QCOMPARE(migrate.kind, PodContainer::Kind::Init);
+        QCOMPARE(migrate.state, PodContainer::State::Terminated);
+        QCOMPARE(migrate.reason, QStringLiteral("Completed"));
+        const PodContainer &app = row.containers.at(1);
+        QCOMPARE(app.kind, PodContainer::Kind::App);
+        QCOMPARE(app.state, PodContainer::State::Running);
+        QVERIFY(app.ready);
+        QCOMPARE(app.restarts, 2);
+        QVERIFY(app.reason.isEmpty());
+        const PodContainer &side = row.containers.at(2);
+        QCOMPARE(side.state, PodContainer::State::Waiting);
+        QCOMPARE(side.reason, QStringLiteral("CrashLoopBackOff"));
+        QVERIFY(!side.ready);
+        QCOMPARE(side.restarts, 7);
+        const PodContainer &job = row.containers.at(3);
+        QCOMPARE(job.state, PodContainer::State::Terminated);
+        QVERIFY(job.reason.isEmpty());
+        QCOMPARE(job.exitCode, 3);
+        QCOMPARE(row.containers.at(4).state, PodContainer::State::Unknown); // no status reported yet
+        QCOMPARE(row.containers.at(5).kind, PodContainer::Kind::Ephemeral);
+        QCOMPARE(containerStateName(side.state), QStringLiteral("Waiting"));
+        // Each container's colour comes from the same reason table as the pod's.
+        QCOMPARE(podHealth(migrate), PodHealth::Completed);
+        QCOMPARE(podHealth(app), PodHealth::Running);
+        QCOMPARE(podHealth(side), PodHealth::Failed);
+        QCOMPARE(podHealth(job), PodHealth::Failed);
+        QCOMPARE(podHealth(row.containers.at(4)), PodHealth::Pending);
+
+        // Hostile shapes: wrong types and absurd numbers leave fields empty, never crash.
+        const PodRow odd = m_parser.pod(podJson(QStringLiteral("u10"), QStringLiteral("shop"), QStringLiteral("odd"),
+            R"({"containerStatuses":[{"name":"a","restartCount":1e300,"state":"running"},7,
+               {"name":"b","state":{"waiting":[]}}]})",
+            "{}", R"({"containers":[{"name":"a"},{"name":"b"},"c",{"name":5}]})"));
+        QCOMPARE(odd.containers.size(), 2); // entries without a name are skipped
+        QCOMPARE(odd.containers.at(0).restarts, 0);
+        QCOMPARE(odd.containers.at(0).state, PodContainer::State::Waiting);
+        QCOMPARE(odd.containers.at(1).state, PodContainer::State::Waiting);
     }
 };
 
