@@ -145,9 +145,9 @@ int main(int argc, char **argv)
     const QCommandLineOption trafficInterval(QStringLiteral("traffic-interval"),
         QStringLiteral("With --rig: milliseconds between the datagrams each pod sends."), QStringLiteral("MS"),
         QStringLiteral("200"));
-    parser.addOptions({listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, expire, dropWatch,
-        bookmarkInterval, startDelay, stopDelay, forbid, podSecurity, quota, rig, describeOut, agentBinary,
-        trafficInterval});
+    parser.addOptions(
+        {listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, expire, dropWatch, bookmarkInterval,
+            startDelay, stopDelay, forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval});
     parser.process(app);
 
     const auto number = [&](const QCommandLineOption &option) {
@@ -173,7 +173,8 @@ int main(int argc, char **argv)
 
     const bool rigMode = parser.isSet(rig);
     if (rigMode && ::geteuid() != 0) {
-        fail(QStringLiteral("--rig creates network namespaces, cgroups and mounts, so it needs root: run it with sudo"));
+        fail(
+            QStringLiteral("--rig creates network namespaces, cgroups and mounts, so it needs root: run it with sudo"));
     }
     if (rigMode && address.protocol() != QAbstractSocket::IPv4Protocol) {
         fail(QStringLiteral("--rig needs an IPv4 --listen address (clients in the rig's namespace use 127.0.0.1)"));
@@ -187,8 +188,9 @@ int main(int argc, char **argv)
     RigKubelet *rigKubelet = nullptr;
     if (rigMode) {
         RigKubelet::Options rigOptions;
-        rigOptions.agentBinary = parser.isSet(agentBinary) ? parser.value(agentBinary)
-                                                           : RigKubelet::findBuiltProgram(QStringLiteral("podtap-agent"));
+        rigOptions.agentBinary = parser.isSet(agentBinary)
+            ? parser.value(agentBinary)
+            : RigKubelet::findBuiltProgram(QStringLiteral("podtap-agent"));
         rigOptions.podBinary = RigKubelet::findBuiltProgram(QStringLiteral("podtap-sim-pod"));
         rigOptions.runDir = QStringLiteral("/run/podtap-sim/%1").arg(::getpid());
         rigOptions.trafficIntervalMs = std::max(10, int(number(trafficInterval)));
@@ -219,9 +221,10 @@ int main(int argc, char **argv)
         rigTimer.start();
         QString error;
         if (!rigKubelet->setUp(&error)) {
-                        fail(QStringLiteral("--rig: %1").arg(error));
+            fail(QStringLiteral("--rig: %1").arg(error));
         }
-        std::fprintf(stderr, "podtap-sim: rig up in %lld ms; clients and local receivers run in the network namespace %s\n",
+        std::fprintf(stderr,
+            "podtap-sim: rig up in %lld ms; clients and local receivers run in the network namespace %s\n",
             rigTimer.elapsed(), qPrintable(rigKubelet->workstationNetns()));
     }
 
@@ -282,14 +285,13 @@ int main(int argc, char **argv)
     }
     if (rigKubelet) {
         const QHostAddress inside = address == QHostAddress::AnyIPv4 ? address : QHostAddress(QHostAddress::LocalHost);
-        if (!server.listenInNetns(
-                QStringLiteral("/run/netns/") + rigKubelet->workstationNetns(), inside, tls)) {
-                        fail(server.errorString());
+        if (!server.listenInNetns(QStringLiteral("/run/netns/") + rigKubelet->workstationNetns(), inside, tls)) {
+            fail(server.errorString());
         }
         if (parser.isSet(describeOut)) {
             QSaveFile file(parser.value(describeOut));
             if (!file.open(QIODevice::WriteOnly) || file.write(rigKubelet->describe()) < 0 || !file.commit()) {
-                                fail(QStringLiteral("write %1: %2").arg(parser.value(describeOut), file.errorString()));
+                fail(QStringLiteral("write %1: %2").arg(parser.value(describeOut), file.errorString()));
             }
         }
     }

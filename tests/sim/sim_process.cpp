@@ -11,13 +11,21 @@ SimProcess::SimProcess() = default;
 
 SimProcess::~SimProcess()
 {
-    if (m_process.state() != QProcess::NotRunning) {
-        m_process.terminate();
-        if (!m_process.waitForFinished(5000)) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
+    stop();
+}
+
+bool SimProcess::stop(int timeoutMs)
+{
+    if (m_process.state() == QProcess::NotRunning) {
+        return true;
     }
+    m_process.terminate();
+    if (m_process.waitForFinished(timeoutMs)) {
+        return true;
+    }
+    m_process.kill();
+    m_process.waitForFinished(5000);
+    return false;
 }
 
 QString SimProcess::kubeconfig() const

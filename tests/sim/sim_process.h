@@ -30,6 +30,11 @@ public:
     QString dir() const { return m_dir.path(); }
     QString writeFile(const QString &name, const QByteArray &contents) const;
 
+    qint64 pid() const { return m_process.processId(); }
+    /// SIGTERM, then waits up to @p timeoutMs for the sim to finish (a rig removes itself first);
+    /// false if it had to be killed.
+    bool stop(int timeoutMs = 20000);
+
     /// Runs kubectl against the sim (HOME pointed at the scratch directory).
     ProcessResult kubectl(const QStringList &args, int timeoutMs = 30000, const QByteArray &input = {}) const;
     /// A started, not yet finished kubectl (for `get -w`); the caller owns it.

@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -261,8 +261,8 @@ int traffic(int argc, char **argv)
             char buffer[512];
             sockaddr_in from = {};
             socklen_t fromLength = sizeof from;
-            const ssize_t got = ::recvfrom(
-                fd, buffer, sizeof buffer, MSG_DONTWAIT, reinterpret_cast<sockaddr *>(&from), &fromLength);
+            const ssize_t got =
+                ::recvfrom(fd, buffer, sizeof buffer, MSG_DONTWAIT, reinterpret_cast<sockaddr *>(&from), &fromLength);
             static const char greeting[] = "podtap-sim hello";
             if (got >= ssize_t(sizeof greeting - 1) && std::memcmp(buffer, greeting, sizeof greeting - 1) == 0) {
                 const std::string echo = "podtap-sim echo from " + name;

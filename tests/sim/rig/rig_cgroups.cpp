@@ -133,8 +133,9 @@ QString RigCgroups::createContainer(
                    .arg(m_base, QString::fromUtf8(podUid), QString::fromUtf8(containerId));
     } else {
         const QString underscored = QString::fromUtf8(podUid).replace(QLatin1Char('-'), QLatin1Char('_'));
-        path = QStringLiteral("%1/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%2.slice/crio-%3.scope")
-                   .arg(m_base, underscored, QString::fromUtf8(containerId));
+        path =
+            QStringLiteral("%1/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%2.slice/crio-%3.scope")
+                .arg(m_base, underscored, QString::fromUtf8(containerId));
     }
     if (m_base.isEmpty() || !QDir().mkpath(path)) {
         *error = QStringLiteral("cannot create the container cgroup %1").arg(path);

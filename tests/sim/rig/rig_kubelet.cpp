@@ -180,7 +180,8 @@ bool RigKubelet::setUp(QString *error)
     for (const auto &[uid, rig] : m_pods) {
         for (const Container &container : rig->containers) {
             QFile procs(container.cgroup + QStringLiteral("/cgroup.procs"));
-            while (timer.elapsed() < 10000 && (!procs.open(QIODevice::ReadOnly) || procs.readAll().trimmed().isEmpty())) {
+            while (
+                timer.elapsed() < 10000 && (!procs.open(QIODevice::ReadOnly) || procs.readAll().trimmed().isEmpty())) {
                 procs.close();
                 QCoreApplication::processEvents();
                 QThread::msleep(5);
@@ -198,8 +199,9 @@ bool RigKubelet::startRigPod(const SimPod &pod, int node, QString *error)
     rig->uid = pod.uid;
     rig->node = node;
     rig->spec = pod.spec;
-    rig->restartPolicy = pod.spec.isEmpty() ? pod.restartPolicy
-                                            : pod.spec.value(QStringLiteral("restartPolicy")).toString(QStringLiteral("Always")).toUtf8();
+    rig->restartPolicy = pod.spec.isEmpty()
+        ? pod.restartPolicy
+        : pod.spec.value(QStringLiteral("restartPolicy")).toString(QStringLiteral("Always")).toUtf8();
     rig->hostNetwork = pod.spec.value(QStringLiteral("hostNetwork")).toBool();
     for (const ContainerInfo &c : pod.containers) {
         rig->agent = rig->agent || isAgentImage(c.image);
@@ -316,8 +318,8 @@ bool RigKubelet::prepareAgentRoot(RigPod &rig, const QJsonObject &container, QSt
             source = rig.directory + QStringLiteral("/volumes/") + name;
             QDir().mkpath(source);
             if (volume->second.contains(QStringLiteral("downwardAPI"))) {
-                rig.downward[name] = Volume {
-                    source, volume->second[QStringLiteral("downwardAPI")][QStringLiteral("items")].toArray()};
+                rig.downward[name] =
+                    Volume {source, volume->second[QStringLiteral("downwardAPI")][QStringLiteral("items")].toArray()};
             }
         } else {
             *error = QStringLiteral("volume %1: the rig supports hostPath, downwardAPI and emptyDir volumes").arg(name);
@@ -334,7 +336,8 @@ bool RigKubelet::prepareAgentRoot(RigPod &rig, const QJsonObject &container, QSt
             QFile(root + target).open(QIODevice::WriteOnly);
         }
         const bool readOnly = mount.value(QStringLiteral("readOnly")).toBool();
-        rig.enterArgs << QStringLiteral("--bind") << source + QLatin1Char(':') + target + (readOnly ? QStringLiteral(":ro") : QString());
+        rig.enterArgs << QStringLiteral("--bind")
+                      << source + QLatin1Char(':') + target + (readOnly ? QStringLiteral(":ro") : QString());
     }
     return true;
 }
@@ -495,8 +498,8 @@ void RigKubelet::onExited(const QByteArray &uid, std::size_t index, int exitCode
         }
         return;
     }
-    const bool restart = !rig.deadlineExceeded &&
-        (rig.restartPolicy == "Always" || (rig.restartPolicy == "OnFailure" && code != 0));
+    const bool restart =
+        !rig.deadlineExceeded && (rig.restartPolicy == "Always" || (rig.restartPolicy == "OnFailure" && code != 0));
     const qint64 now = SimStore::nowMs();
     if (restart) {
         ++container.restarts;
@@ -509,8 +512,8 @@ void RigKubelet::onExited(const QByteArray &uid, std::size_t index, int exitCode
             c.state = ContainerInfo::State::Waiting;
             c.ready = false;
             c.reason = "CrashLoopBackOff";
-            c.message = "back-off " + QByteArray::number(backoffMs / 1000) + "s restarting failed container=" +
-                c.name + " pod=" + p.name + "_" + p.ns + "(" + p.uid + ")";
+            c.message = "back-off " + QByteArray::number(backoffMs / 1000) + "s restarting failed container=" + c.name +
+                " pod=" + p.name + "_" + p.ns + "(" + p.uid + ")";
             c.restartCount = container.restarts;
         });
         QTimer::singleShot(backoffMs, this, [this, uid, index] {
@@ -722,7 +725,8 @@ void RigKubelet::tearDown()
     timer.start();
     for (auto &[uid, rig] : m_pods) {
         for (Container &container : rig->containers) {
-            if (container.process && !container.process->waitForFinished(int(std::max<qint64>(5000 - timer.elapsed(), 100)))) {
+            if (container.process &&
+                !container.process->waitForFinished(int(std::max<qint64>(5000 - timer.elapsed(), 100)))) {
                 container.process->kill();
                 container.process->waitForFinished(1000);
             }

@@ -118,7 +118,8 @@ bool RigNetwork::addNetns(const QString &name, QString *error)
     QProcess sysctl;
     sysctl.setProcessChannelMode(QProcess::MergedChannels);
     sysctl.start(QStringLiteral("ip"),
-        QStringList {QStringLiteral("netns"), QStringLiteral("exec"), name, QStringLiteral("sysctl"), QStringLiteral("-qw")} +
+        QStringList {
+            QStringLiteral("netns"), QStringLiteral("exec"), name, QStringLiteral("sysctl"), QStringLiteral("-qw")} +
             kSysctls);
     if (!sysctl.waitForFinished(10000) || sysctl.exitCode() != 0) {
         *error = QStringLiteral("sysctl in the network namespace %1 failed: %2")
@@ -131,7 +132,8 @@ bool RigNetwork::addNetns(const QString &name, QString *error)
 bool RigNetwork::setUp(const std::vector<QByteArray> &nodeNames, QString *error)
 {
     if (nodeNames.empty() || nodeNames.size() > std::size_t(kMaxNodes)) {
-        *error = QStringLiteral("the rig needs 1 to %1 nodes, not %2: change --nodes").arg(kMaxNodes).arg(nodeNames.size());
+        *error =
+            QStringLiteral("the rig needs 1 to %1 nodes, not %2: change --nodes").arg(kMaxNodes).arg(nodeNames.size());
         return false;
     }
     const QString underlay = underlayNetns();
@@ -193,9 +195,10 @@ std::optional<RigNetwork::Pod> RigNetwork::addPod(int node, QString *error)
     std::vector<bool> &slots = m_slotsUsed[std::size_t(node)];
     const auto freeSlot = std::find(slots.begin(), slots.end(), false);
     if (freeSlot == slots.end()) {
-        *error = QStringLiteral("node %1 already runs %2 rig pods, the most its /27 holds; lower --pods or raise --nodes")
-                     .arg(QString::fromUtf8(m_nodes[std::size_t(node)].name))
-                     .arg(kPodsPerNode);
+        *error =
+            QStringLiteral("node %1 already runs %2 rig pods, the most its /27 holds; lower --pods or raise --nodes")
+                .arg(QString::fromUtf8(m_nodes[std::size_t(node)].name))
+                .arg(kPodsPerNode);
         return std::nullopt;
     }
     Pod pod;

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rig_fixture.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace podtap::test {
+
+RigFixture::~RigFixture()
+{
+    stop();
+}
+
+bool RigFixture::start(const QStringList &args, QString *error)
+{
+    const QString describe = m_sim.dir() + QStringLiteral("/rig.json");
+    if (!m_sim.start(QStringList {QStringLiteral("--rig"), QStringLiteral("--describe-out"), describe} + args, error)) {
+        return false;
+    }
+    m_pid = m_sim.pid();
+    QFile file(describe);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("podtap-sim --rig wrote no description to %1").arg(describe);
+        return false;
+    }
+    const QJsonObject root = QJsonDocument::fromJson(file.readAll()).object();
+    m_workstation = root.value(QStringLiteral("workstation_netns")).toString();
+    m_workstationIp = root.value(QStringLiteral("workstation_ip")).toString();
+    for (const QJsonValue &value : root.value(QStringLiteral("nodes")).toArray()) {
+        m_nodes.append(Node {value[QStringLiteral("name")].toString(), value[QStringLiteral("netns")].toString(),
+            value[QStringLiteral("ip")].toString()});
+    }
+    for (const QJsonValue &value : root.value(QStringLiteral("pods")).toArray()) {
+        m_pods.append(Pod {value[QStringLiteral("namespace")].toString(), value[QStringLiteral("name")].toString(),
+            value[QStringLiteral("node")].toString(), value[QStringLiteral("netns")].toString(),
+            value[QStringLiteral("ip")].toString()});
+    }
+    if (m_workstation.isEmpty() || m_nodes.isEmpty()) {
+        *error = QStringLiteral("the rig description %1 names no workstation namespace or nodes").arg(describe);
+        return false;
+    }
+    return true;
+}
+
+QStringList RigFixture::stop()
+{
+    if (m_pid == 0) {
+        return {};
+    }
+    QStringList left;
+    if (!m_sim.stop(30000)) {
+        left << QStringLiteral("podtap-sim did not finish within 30 s of SIGTERM");
+    }
+    left << leftovers();
+    m_pid = 0;
+    return left;
+}
+
+QStringList RigFixture::leftovers() const
+{
+    QStringList left;
+    const QString prefix = QStringLiteral("ptsim%1-").arg(m_pid);
+    for (const QString &entry : QDir(QStringLiteral("/run/netns")).entryList(QDir::Files | QDir::System)) {
+        if (entry.startsWith(prefix)) {
+            left << QStringLiteral("network namespace ") + entry;
+        }
+    }
+    for (const QString &hierarchy : {QStringLiteral("/sys/fs/cgroup"), QStringLiteral("/sys/fs/cgroup/unified"),
+             QStringLiteral("/sys/fs/cgroup/systemd")}) {
+        const QString cgroup = hierarchy + QStringLiteral("/podtap-sim-%1").arg(m_pid);
+        if (QFile::exists(cgroup)) {
+            left << QStringLiteral("cgroup ") + cgroup;
+        }
+    }
+    if (QFile::exists(QStringLiteral("/run/podtap-sim/%1").arg(m_pid))) {
+        left << QStringLiteral("directory /run/podtap-sim/%1").arg(m_pid);
+    }
+    return left;
+}
+
+RigFixture::Pod RigFixture::podOn(const QString &node, int skip) const
+{
+    for (const Pod &pod : m_pods) {
+        if ((node.isEmpty() || pod.node == node) && skip-- == 0) {
+            return pod;
+        }
+    }
+    return {};
+}
+
+RigFixture::Node RigFixture::node(const QString &name) const
+{
+    for (const Node &node : m_nodes) {
+        if (node.name == name) {
+            return node;
+        }
+    }
+    return {};
+}
+
+ProcessResult RigFixture::inNetns(
+    const QString &netns, const QStringList &command, int timeoutMs, const QByteArray &input) const
+{
+    return run(QStringList {QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), netns} + command,
+        timeoutMs, input, m_sim.environment());
+}
+
+ProcessResult RigFixture::podtapctl(const QStringList &args, int timeoutMs) const
+{
+    return inNetns(m_workstation,
+        QStringList {
+            builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("--kubeconfig"), kubeconfig()} +
+            args,
+        timeoutMs);
+}
+
+std::unique_ptr<QProcess> RigFixture::startPodtapctl(const QStringList &args) const
+{
+    auto process = std::make_unique<QProcess>();
+    process->setProcessEnvironment(m_sim.environment());
+    process->start(QStringLiteral("ip"),
+        QStringList {QStringLiteral("netns"), QStringLiteral("exec"), m_workstation,
+            builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("--kubeconfig"), kubeconfig()} +
+            args);
+    process->waitForStarted(10000);
+    return process;
+}
+
+ProcessResult RigFixture::kubectl(const QStringList &args, int timeoutMs, const QByteArray &input) const
+{
+    return inNetns(m_workstation,
+        QStringList {QStringLiteral("/usr/bin/kubectl"), QStringLiteral("--kubeconfig"), kubeconfig()} + args,
+        timeoutMs, input);
+}
+
+QJsonObject RigFixture::getJson(const QStringList &what) const
+{
+    const ProcessResult result = kubectl(
+        QStringList {QStringLiteral("get")} + what + QStringList {QStringLiteral("-o"), QStringLiteral("json")});
+    return result.ok() ? QJsonDocument::fromJson(result.out).object() : QJsonObject {};
+}
+
+QStringList RigFixture::podtapObjectsIn(const Pod &pod) const
+{
+    QStringList found;
+    for (const QString &hook : {QStringLiteral("ingress"), QStringLiteral("egress")}) {
+        const ProcessResult filters = run({QStringLiteral("tc"), QStringLiteral("-n"), pod.netns,
+            QStringLiteral("filter"), QStringLiteral("show"), QStringLiteral("dev"), QStringLiteral("eth0"), hook});
+        if (!filters.out.trimmed().isEmpty()) {
+            found << QStringLiteral("%1 filters on eth0: %2").arg(hook, QString::fromUtf8(filters.out.trimmed()));
+        }
+    }
+    const ProcessResult qdiscs =
+        run({QStringLiteral("tc"), QStringLiteral("-n"), pod.netns, QStringLiteral("qdisc"), QStringLiteral("show")});
+    if (qdiscs.out.contains("clsact")) {
+        found << QStringLiteral("a clsact qdisc: ") + QString::fromUtf8(qdiscs.out.trimmed());
+    }
+    const ProcessResult vxlan = run({QStringLiteral("ip"), QStringLiteral("-n"), pod.netns, QStringLiteral("-o"),
+        QStringLiteral("link"), QStringLiteral("show"), QStringLiteral("type"), QStringLiteral("vxlan")});
+    if (!vxlan.out.trimmed().isEmpty()) {
+        found << QStringLiteral("VXLAN devices: ") + QString::fromUtf8(vxlan.out.trimmed());
+    }
+    return found;
+}
+
+} // namespace podtap::test
