@@ -12,12 +12,17 @@
 #include "tap/session_id.h"
 #include "tap/session_sweep.h"
 
+#include <QAbstractItemView>
+#include <QApplication>
 #include <QComboBox>
+#include <QDialog>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListView>
+#include <QMessageBox>
 #include <QProcess>
 #include <QPushButton>
 #include <QSettings>
@@ -26,6 +31,9 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
+
+#include <functional>
 
 using podtap::cluster::PodTableModel;
 using podtap::gui::MainWindow;
@@ -107,6 +115,20 @@ QStringList agentPodNames(podtap::kube::KubeClient &client)
     }
     names.sort();
     return names;
+}
+
+/// Runs @p handle on the next modal window to open (polling, with a deadline), from inside its
+/// event loop; @p seen is set when it ran.
+void onNextModal(std::function<void(QWidget *)> handle, bool *seen, int attempts = 250)
+{
+    QTimer::singleShot(20, qApp, [handle = std::move(handle), seen, attempts]() mutable {
+        if (QWidget *modal = QApplication::activeModalWidget(); modal && modal->isVisible()) {
+            *seen = true;
+            handle(modal);
+        } else if (attempts > 0) {
+            onNextModal(std::move(handle), seen, attempts - 1);
+        }
+    });
 }
 
 /// Runs podtap-sim until destroyed.
@@ -299,6 +321,147 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(agentPodNames(*client), expected, 15000);
 
         window.sessionsPanel()->model()->sessions().first()->reportState(SessionHandle::State::Stopped);
+    }
+
+    void keyboardDrivesContextNamespaceFilterTapAndStop()
+    {
+        podtap::test::SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("2"), QStringLiteral("--pods"),
+            QStringLiteral("10"), QStringLiteral("--nodes"), QStringLiteral("2")});
+        PODTAP_REQUIRE_SIM(sim);
+        MainWindow window(optionsFor(sim.kubeconfig()));
+        QList<FakeSession *> started;
+        window.setSessionFactory([&](podtap::kube::KubeClient *, const podtap::TapRequest &request,
+                                     podtap::gui::TapTool, const QString &) -> SessionHandle * {
+            auto *session = new FakeSession(podtap::generateSessionId(),
+                QStringLiteral("%1/%2/%3").arg(request.targetNamespace, request.pod, request.interfaceName));
+            started << session;
+            return session;
+        });
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTRY_COMPARE_WITH_TIMEOUT(window.podModel()->rowCount(), 10, 15000);
+        // The offscreen platform has no window manager to give focus back after a popup or dialog.
+        const auto reactivate = [&window] {
+            window.activateWindow();
+            return QTest::qWaitForWindowActive(&window);
+        };
+        QVERIFY(reactivate());
+
+        // Ctrl+K: the context switcher, open.
+        auto *combo = child<QComboBox>(window, "contextCombo");
+        QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_K));
+        QTRY_VERIFY(combo->view()->isVisible());
+        QTest::keyClick(combo->view(), Qt::Key_Escape);
+        QTRY_VERIFY(!combo->view()->isVisible());
+        QVERIFY(reactivate());
+        QTRY_VERIFY(combo->hasFocus());
+
+        // Ctrl+N: the namespace list's type-ahead; Enter takes the first match.
+        auto *namespaceFilter = child<QLineEdit>(window, "namespaceFilter");
+        QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_N));
+        QTRY_VERIFY(namespaceFilter->hasFocus());
+        const QString ns = window.podModel()->index(0, 0).data(PodTableModel::NamespaceRole).toString();
+        QTest::keyClicks(namespaceFilter, ns);
+        QAbstractItemModel *namespaces = child<QListView>(window, "namespaceView")->model();
+        QTRY_VERIFY_WITH_TIMEOUT(namespaces->rowCount() > 0, 10000); // the namespace list arrives on its own watch
+        const QString firstMatch = namespaces->index(0, 0).data(Qt::DisplayRole).toString();
+        QTest::keyClick(namespaceFilter, Qt::Key_Return);
+        QCOMPARE(window.currentNamespace(), firstMatch);
+        QVERIFY(firstMatch.contains(ns));
+        QVERIFY(window.podView()->hasFocus());
+        window.selectNamespace({});
+
+        // Ctrl+F: the pod filter; Enter moves to the first matching pod.
+        auto *filter = child<QLineEdit>(window, "podFilter");
+        QTest::keySequence(&window, QKeySequence::Find);
+        QVERIFY(filter->hasFocus());
+        const QString typed = window.podProxy()->index(3, 0).data(PodTableModel::NameRole).toString();
+        QTest::keyClicks(filter, typed);
+        QVERIFY(window.podProxy()->rowCount() >= 1);
+        QVERIFY(window.podProxy()->rowCount() < 10);
+        QTest::keyClick(filter, Qt::Key_Return);
+        QVERIFY(window.podView()->hasFocus());
+        const QString pod = window.podView()->currentIndex().data(PodTableModel::NameRole).toString();
+        QVERIFY2(pod.contains(typed), qPrintable(pod));
+
+        // Enter on the selected pod: the tap dialog for that pod; Start (the default button) taps it.
+        bool dialogSeen = false;
+        QString dialogTitle;
+        onNextModal(
+            [&](QWidget *modal) {
+                dialogTitle = modal->windowTitle();
+                auto *start = modal->findChild<QPushButton *>(QStringLiteral("startButton"));
+                if (start && start->isEnabled())
+                    QTest::keyClick(modal, Qt::Key_Return);
+                else
+                    qobject_cast<QDialog *>(modal)->reject();
+            },
+            &dialogSeen);
+        QTest::keyClick(window.podView(), Qt::Key_Return);
+        QVERIFY(dialogSeen);
+        QVERIFY2(dialogTitle.endsWith(QLatin1Char('/') + pod), qPrintable(dialogTitle));
+        QCOMPARE(started.size(), 1);
+        QVERIFY(started.first()->target().contains(QLatin1Char('/') + pod + QLatin1Char('/')));
+
+        // Ctrl+W: stops the selected session (the new one is selected), and only that one.
+        auto *other = new FakeSession(podtap::generateSessionId(), QStringLiteral("shop/other/eth0"));
+        window.sessionsPanel()->addSession(other);
+        window.sessionsPanel()->view()->selectRow(
+            window.sessionsPanel()->model()->rowOf(started.first()) /* the table sorts nothing by default */);
+        QCOMPARE(window.sessionsPanel()->selectedSession(), started.first());
+        QVERIFY(reactivate());
+        QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_W));
+        QCOMPARE(started.first()->stops, 1);
+        QCOMPARE(other->stops, 0);
+        QCOMPARE(started.first()->state(), SessionHandle::State::Stopping);
+        for (SessionHandle *session : window.sessionsPanel()->model()->sessions())
+            session->reportState(SessionHandle::State::Stopped);
+    }
+
+    void quittingWithActiveTapsAsksThenStopsThem()
+    {
+        MainWindow window(optionsFor(writeKubeconfig(kTwoContexts)));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *first = new FakeSession(podtap::generateSessionId(), QStringLiteral("shop/web-0/eth0"));
+        auto *second = new FakeSession(podtap::generateSessionId(), QStringLiteral("shop/web-1/eth0"));
+        window.sessionsPanel()->addSession(first);
+        window.sessionsPanel()->addSession(second);
+
+        // Cancel: nothing stops, the window stays.
+        bool asked = false;
+        QString question;
+        onNextModal(
+            [&](QWidget *modal) {
+                auto *box = qobject_cast<QMessageBox *>(modal);
+                question = box ? box->text() : QString();
+                if (box)
+                    box->button(QMessageBox::Cancel)->click();
+            },
+            &asked);
+        QVERIFY(!window.close());
+        QVERIFY(asked);
+        QVERIFY2(question.contains(QStringLiteral("2 tap")), qPrintable(question));
+        QVERIFY(window.isVisible());
+        QCOMPARE(first->stops + second->stops, 0);
+
+        // Yes: every tap is asked to stop; the window closes only once they have stopped.
+        asked = false;
+        onNextModal(
+            [&](QWidget *modal) {
+                if (auto *box = qobject_cast<QMessageBox *>(modal))
+                    box->button(QMessageBox::Yes)->click();
+            },
+            &asked);
+        QVERIFY(!window.close());
+        QVERIFY(asked);
+        QCOMPARE(first->stops, 1);
+        QCOMPARE(second->stops, 1);
+        QVERIFY(window.isVisible());
+        first->reportState(SessionHandle::State::Stopped);
+        QVERIFY(window.isVisible());
+        second->reportState(SessionHandle::State::Stopped);
+        QTRY_VERIFY(!window.isVisible());
     }
 
     void showsLivePodsFiltersAndGoesStale()
