@@ -11,12 +11,16 @@
 #include <QFile>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size);
 
@@ -112,10 +116,45 @@ QByteArray mutate(QByteArray input, std::mt19937_64 &rng)
     return input;
 }
 
+// The input being run, so a crash can leave it behind for reproduction.
+const char *g_input = nullptr;
+std::size_t g_inputSize = 0;
+
+void run(const QByteArray &input)
+{
+    g_input = input.constData();
+    g_inputSize = std::size_t(input.size());
+    LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t *>(input.constData()), std::size_t(input.size()));
+    g_input = nullptr;
+}
+
+/// Writes the crashing input to ./crash-input (what libFuzzer would call crash-<sha1>) and dies with
+/// the original signal. Only async-signal-safe calls here.
+void onCrash(int signal)
+{
+    if (g_input) {
+        const int fd = ::open("crash-input", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            ssize_t ignored = ::write(fd, g_input, g_inputSize);
+            (void)ignored;
+            ::close(fd);
+        }
+        const char note[] = "fuzz: the crashing input is in ./crash-input; rerun with it as the corpus directory's "
+                            "only file and 0 iterations\n";
+        ssize_t ignored = ::write(2, note, sizeof note - 1);
+        (void)ignored;
+    }
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
+    for (const int signal : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) {
+        std::signal(signal, onCrash);
+    }
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s CORPUS_DIR [ITERATIONS]\n", argv[0]);
         return 2;
@@ -134,13 +173,12 @@ int main(int argc, char **argv)
         return 1;
     }
     for (const QByteArray &seed : seeds) {
-        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t *>(seed.constData()), std::size_t(seed.size()));
+        run(seed);
     }
     std::mt19937_64 rng(0x70647461ULL); // fixed: failures reproduce
     const auto start = std::chrono::steady_clock::now();
     for (long i = 0; i < iterations; ++i) {
-        const QByteArray input = mutate(seeds[std::size_t(rng() % seeds.size())], rng);
-        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t *>(input.constData()), std::size_t(input.size()));
+        run(mutate(seeds[std::size_t(rng() % seeds.size())], rng));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf(
