@@ -7,6 +7,7 @@
 #include <QJsonArray>
 
 #include <algorithm>
+#include <limits>
 
 namespace podtap::cluster {
 
@@ -188,6 +189,50 @@ QVariant PodTableModel::sortKey(const PodRow &row, Column column) const
     default:
         return displayText(row, column);
     }
+}
+
+bool PodTableModel::lessThan(int left, int right, Column column) const
+{
+    const PodRow &a = m_table.at(left);
+    const PodRow &b = m_table.at(right);
+    switch (column) {
+    case NamespaceColumn:
+        return a.namespaceName < b.namespaceName;
+    case NameColumn:
+        return a.name < b.name;
+    case ReadyColumn: {
+        // a.ready/a.total < b.ready/b.total without division; no containers counts as 0.
+        const qint64 l = a.totalContainers == 0 ? 0 : qint64(a.readyContainers) * std::max(b.totalContainers, 1);
+        const qint64 r = b.totalContainers == 0 ? 0 : qint64(b.readyContainers) * std::max(a.totalContainers, 1);
+        return l < r;
+    }
+    case RestartsColumn:
+        return a.restarts < b.restarts;
+    case AgeColumn: {
+        // Younger first, as SortRole's age (now - creation) ascending; an unknown creation time is age 0.
+        const qint64 l = a.creationMs == 0 ? std::numeric_limits<qint64>::max() : a.creationMs;
+        const qint64 r = b.creationMs == 0 ? std::numeric_limits<qint64>::max() : b.creationMs;
+        return l > r;
+    }
+    case StatusColumn: {
+        const int l = int(podHealth(a));
+        const int r = int(podHealth(b));
+        return l != r ? l < r : a.status < b.status;
+    }
+    case IpColumn:
+    case NodeColumn: {
+        // As displayed: an empty value shows (and sorts) as <none>.
+        const QString &l = column == IpColumn ? a.podIp : a.nodeName;
+        const QString &r = column == IpColumn ? b.podIp : b.nodeName;
+        if (l.isEmpty() || r.isEmpty()) {
+            return (l.isEmpty() ? QStringLiteral("<none>") : l) < (r.isEmpty() ? QStringLiteral("<none>") : r);
+        }
+        return l < r;
+    }
+    case ColumnCount:
+        break;
+    }
+    return sortKey(a, column).toString() < sortKey(b, column).toString();
 }
 
 QVariant PodTableModel::data(const QModelIndex &index, int role) const

@@ -84,6 +84,9 @@ public:
     void setAllNamespaces(bool all);
     /// Maps a visible column to its Column.
     Column columnAt(int column) const;
+    /// Whether row @p left sorts before row @p right on @p column: the same order as SortRole,
+    /// read from the rows directly (a sort of 100k rows makes millions of these comparisons).
+    bool lessThan(int left, int right, Column column) const;
 
     const PodTable &table() const { return m_table; }
     const PodRow *pod(const QString &uid) const { return m_table.find(uid); }

@@ -121,6 +121,43 @@ private Q_SLOTS:
             (QStringList {QStringLiteral("db-0"), QStringLiteral("web-0"), QStringLiteral("web-probe"),
                 QStringLiteral("web-1")}));
     }
+
+    void everyColumnSortsInSortRoleOrder()
+    {
+        // The proxy compares rows directly; the order must be the one SortRole's keys give.
+        PodTableModel model;
+        PodFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        const QStringList statuses {QStringLiteral("Running"), QStringLiteral("CrashLoopBackOff"),
+            QStringLiteral("Pending"), QStringLiteral("Completed"), QStringLiteral("Error")};
+        for (int i = 0; i < 60; ++i) {
+            PodRow row = pod(QStringLiteral("ns-%1").arg(i % 7), QStringLiteral("pod-%1").arg((i * 37) % 60),
+                i % 5 == 0 ? QString() : QStringLiteral("node-%1").arg(i % 4), i % 9 == 0 ? 0 : now - i * 997'000, {});
+            row.status = statuses.at(i % statuses.size());
+            row.restarts = (i * 13) % 7;
+            row.totalContainers = i % 4;
+            row.readyContainers = row.totalContainers == 0 ? 0 : i % (row.totalContainers + 1);
+            row.podIp = i % 6 == 0 ? QString() : QStringLiteral("198.51.100.%1").arg((i * 7) % 250);
+            model.queueRow(podtap::kube::WatchEventType::Added, row);
+        }
+        model.applyPending();
+        for (int column = 0; column < model.columnCount(); ++column) {
+            for (const Qt::SortOrder order : {Qt::AscendingOrder, Qt::DescendingOrder}) {
+                proxy.sort(column, order);
+                for (int row = 1; row < proxy.rowCount(); ++row) {
+                    const QVariant before = proxy.index(row - 1, column).data(PodTableModel::SortRole);
+                    const QVariant after = proxy.index(row, column).data(PodTableModel::SortRole);
+                    const auto ordering = QVariant::compare(before, after);
+                    QVERIFY2(order == Qt::AscendingOrder ? ordering <= 0 : ordering >= 0,
+                        qPrintable(QStringLiteral("column %1 row %2: %3 then %4")
+                                       .arg(column)
+                                       .arg(row)
+                                       .arg(before.toString(), after.toString())));
+                }
+            }
+        }
+    }
 };
 
 QTEST_MAIN(TestPodFilterProxyModel)

@@ -43,6 +43,14 @@ void PodFilterProxyModel::setFilterText(const QString &text)
     invalidateRowsFilter();
 }
 
+bool PodFilterProxyModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
+{
+    // Straight from the rows: no QVariant per comparison, which is what makes sorting 100k pods slow.
+    if (m_pods && sortRole() == PodTableModel::SortRole)
+        return m_pods->lessThan(left.row(), right.row(), m_pods->columnAt(left.column()));
+    return QSortFilterProxyModel::lessThan(left, right);
+}
+
 bool PodFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     if (m_pods) {
