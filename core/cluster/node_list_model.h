@@ -1,22 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "kube/list_watch.h"
+#include "named_row_list_model.h"
 #include "pod_row.h"
-#include "row_parser.h"
-
-#include <QAbstractListModel>
-#include <QHash>
-#include <QPointer>
 
 namespace podtap::cluster {
 
 /// @brief Nodes (list+watch fed): name, InternalIP, kubectl STATUS and conditions, and pods per node.
-class NodeListModel final : public QAbstractListModel
+class NodeListModel final : public NamedRowListModel<NodeRow>
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(NodeListModel)
-    Q_PROPERTY(bool stale READ isStale NOTIFY staleChanged)
 
 public:
     enum Role {
@@ -35,33 +29,11 @@ public:
 
     explicit NodeListModel(QObject *parent = nullptr);
 
-    int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;
 
-    void connectTo(kube::ListWatch *listWatch);
-    int rowOf(const QString &name) const { return m_index.value(name, -1); }
-    const NodeRow &at(int row) const { return m_rows.at(row); }
-    bool isStale() const { return m_stale; }
-    void setStale(bool stale);
-
-    void beginRelist();
-    void addListPage(const QJsonArray &items);
-    void endRelist();
-    void applyEvent(kube::WatchEventType type, const QJsonObject &object);
-
-Q_SIGNALS:
-    void staleChanged(bool stale);
-
-private:
-    void reindex();
-
-    StringPool m_pool;
-    RowParser m_parser {&m_pool};
-    QList<NodeRow> m_rows;
-    QList<NodeRow> m_building;
-    QHash<QString, int> m_index; ///< name → row
-    bool m_stale = false;
+protected:
+    NodeRow parseRow(const QJsonObject &object) const override { return m_parser.node(object); }
 };
 
 } // namespace podtap::cluster

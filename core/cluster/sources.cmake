@@ -14,6 +14,8 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/pod_table.cpp
     ${CMAKE_CURRENT_LIST_DIR}/pod_table_model.h
     ${CMAKE_CURRENT_LIST_DIR}/pod_table_model.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/named_row_list_model.h
+    ${CMAKE_CURRENT_LIST_DIR}/named_row_list_model.cpp
     ${CMAKE_CURRENT_LIST_DIR}/namespace_list_model.h
     ${CMAKE_CURRENT_LIST_DIR}/namespace_list_model.cpp
     ${CMAKE_CURRENT_LIST_DIR}/node_list_model.h
