@@ -33,6 +33,7 @@ struct Resolution
     ResolvedTarget target;
     QString targetNamespace; ///< as given, or the context's namespace
     QString destinationNodeIp;
+    bool agentNamespaceMissing = false;
 };
 
 struct ResolveInput
@@ -42,6 +43,7 @@ struct ResolveInput
     QString targetNamespace;
     QString pod;
     QString destinationNode; ///< empty unless --dest-node
+    QString agentNamespace; ///< checked, so `kubectl create -f -` does not fail on a missing namespace
 };
 
 /// GETs one object and waits for it (podtapctl is a one-shot command).
@@ -94,6 +96,18 @@ std::optional<Resolution> resolveTarget(const ResolveInput &input, QString *erro
     resolution.target.nodeIp = nodeInternalIp(node, error);
     if (resolution.target.nodeIp.isEmpty()) {
         return std::nullopt;
+    }
+    if (!input.agentNamespace.isEmpty()) {
+        kube::KubeReply *reply =
+            client.get(kube::KubeClient::corePath(QStringLiteral("namespaces"), {}, input.agentNamespace));
+        if (!reply->isFinished()) {
+            QEventLoop loop;
+            QObject::connect(reply, &kube::KubeReply::finished, &loop, &QEventLoop::quit);
+            loop.exec();
+        }
+        // Only a definite 404; without the right to read namespaces we cannot tell, and say nothing.
+        resolution.agentNamespaceMissing = reply->error().isNotFound();
+        reply->deleteLater();
     }
     if (!input.destinationNode.isEmpty()) {
         const QJsonObject destination =
@@ -163,7 +177,8 @@ int runManifest(const QStringList &args)
     const QCommandLineOption portOpt(QStringLiteral("vxlan-port"), QStringLiteral("VXLAN UDP port."),
         QStringLiteral("port"), QStringLiteral("4789"));
     const QCommandLineOption ifnameOpt(QStringLiteral("ifname"),
-        QStringLiteral("VXLAN interface name on the receiving side (default ptap<vni>)."), QStringLiteral("name"));
+        QStringLiteral("VXLAN interface name on the receiving side."), QStringLiteral("name"),
+        QStringLiteral("mirror"));
     const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Agent image."), QStringLiteral("image"));
     const QCommandLineOption kubeconfigOpt(
         QStringLiteral("kubeconfig"), QStringLiteral("Kubeconfig file."), QStringLiteral("file"));
@@ -269,6 +284,8 @@ int runManifest(const QStringList &args)
     plan.receiverInterfaceName = parser.value(ifnameOpt);
     plan.requestedBy = parser.value(requestedByOpt);
     plan.heartbeat = heartbeatTime();
+    // Nobody patches a heartbeat on pods made for kubectl: they run until `kubectl delete -f` or --max-duration.
+    plan.heartbeatTimeoutSeconds = 0;
     if (!request.captureFilter.isEmpty()) {
         const CompiledFilter compiled = compileCaptureFilter(request.captureFilter);
         if (!compiled.ok()) {
@@ -294,9 +311,9 @@ int runManifest(const QStringList &args)
         }
     } else {
         QString error;
-        const auto resolved = resolveTarget(
-            ResolveInput {parser.value(kubeconfigOpt), parser.value(contextOpt),
-                parser.isSet(nsOpt) ? request.targetNamespace : QString(), request.pod, plan.destinationNode},
+        const auto resolved = resolveTarget(ResolveInput {parser.value(kubeconfigOpt), parser.value(contextOpt),
+                                                parser.isSet(nsOpt) ? request.targetNamespace : QString(), request.pod,
+                                                plan.destinationNode, plan.agentNamespace},
             &error);
         if (!resolved) {
             err << "podtapctl manifest: " << error << "\n";
@@ -308,6 +325,12 @@ int runManifest(const QStringList &args)
         plan.containerId = resolved->target.containerId;
         if (!plan.destinationNode.isEmpty()) {
             plan.destinationIp = resolved->destinationNodeIp;
+        }
+        if (resolved->agentNamespaceMissing) {
+            err << "podtapctl manifest: warning: the agent namespace " << plan.agentNamespace
+                << " does not exist, so `kubectl create` will refuse these pods; create it once with\n"
+                << "  podtapctl manifest --agent-namespace-yaml --agent-namespace " << plan.agentNamespace
+                << " | kubectl apply -f -\n";
         }
     }
     const bool thisMachine = request.destination.kind == Destination::Kind::ThisMachine;

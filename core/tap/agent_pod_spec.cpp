@@ -34,7 +34,9 @@ QJsonObject objectMeta(const TapPlan &plan, AgentRole role)
         {QLatin1String(kAnnotationTarget), plan.targetReference()},
         {QLatin1String(kAnnotationRequestedBy), plan.requestedBy.isEmpty() ? defaultRequester() : plan.requestedBy},
         {QLatin1String(kAnnotationHeartbeat),
-            heartbeatTimestamp(plan.heartbeat.isValid() ? plan.heartbeat : QDateTime::currentDateTimeUtc())},
+            plan.heartbeatTimeoutSeconds == 0
+                ? QString::fromLatin1(kNoHeartbeat)
+                : heartbeatTimestamp(plan.heartbeat.isValid() ? plan.heartbeat : QDateTime::currentDateTimeUtc())},
         {QLatin1String(kAnnotationVni), QString::number(plan.vni)},
     };
     return QJsonObject {
@@ -296,10 +298,13 @@ QStringList senderAgentArgs(const TapPlan &plan)
     if (!plan.bpfBytecode.isEmpty()) {
         args << QStringLiteral("--bpf") << plan.bpfBytecode;
     }
-    args << QStringLiteral("--session") << plan.sessionId << QStringLiteral("--heartbeat-file")
-         << QLatin1String(kAgentHeartbeatFile) << QStringLiteral("--heartbeat-timeout")
-         << QString::number(plan.heartbeatTimeoutSeconds) << QStringLiteral("--proc-root")
-         << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir") << QLatin1String(kAgentNetnsDir);
+    args << QStringLiteral("--session") << plan.sessionId;
+    if (plan.heartbeatTimeoutSeconds > 0) {
+        args << QStringLiteral("--heartbeat-file") << QLatin1String(kAgentHeartbeatFile)
+             << QStringLiteral("--heartbeat-timeout") << QString::number(plan.heartbeatTimeoutSeconds);
+    }
+    args << QStringLiteral("--proc-root") << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir")
+         << QLatin1String(kAgentNetnsDir);
     return args;
 }
 

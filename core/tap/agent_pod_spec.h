@@ -52,6 +52,9 @@ struct TapPlan
     QString agentNamespace = QString::fromLatin1(kDefaultAgentNamespace);
     QString agentImage; ///< empty: kDefaultImage
     std::chrono::seconds maxDuration = TapRequest::kDefaultMaxDuration;
+    /// 0: no console keeps the tap alive (`podtapctl manifest`): the agent gets no heartbeat file,
+    /// the pod carries `podtap.io/heartbeat: none`, and the tap ends with `kubectl delete` or at
+    /// maxDuration.
     int heartbeatTimeoutSeconds = kDefaultHeartbeatTimeoutSeconds;
     bool privileged = false; ///< only when the operator asks (SELinux hosts refuse the narrower set)
     QString requestedBy; ///< user@host; empty: defaultRequester()
@@ -81,6 +84,8 @@ inline constexpr auto kAnnotationTarget = "podtap.io/target";
 inline constexpr auto kAnnotationRequestedBy = "podtap.io/requested-by";
 inline constexpr auto kAnnotationHeartbeat = "podtap.io/heartbeat";
 inline constexpr auto kAnnotationVni = "podtap.io/vni";
+/// The heartbeat annotation's value on pods no console watches (TapPlan::heartbeatTimeoutSeconds 0).
+inline constexpr auto kNoHeartbeat = "none";
 
 /// "<user>@<host>" of this process, for podtap.io/requested-by.
 QString defaultRequester();

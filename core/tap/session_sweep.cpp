@@ -38,6 +38,8 @@ QList<AgentPodInfo> agentPodsFromList(const QJsonObject &podList, const QDateTim
         if (info.phase == QLatin1String("Succeeded") || info.phase == QLatin1String("Failed")) {
             info.dead = true;
             info.deadReason = QStringLiteral("the pod has ended (%1)").arg(info.phase);
+        } else if (annotations.value(QLatin1String(kAnnotationHeartbeat)).toString() == QLatin1String(kNoHeartbeat)) {
+            // Made by `podtapctl manifest` for kubectl: its owner deletes it; activeDeadlineSeconds bounds it.
         } else if (!info.heartbeat.isValid()) {
             info.dead = true;
             info.deadReason = QStringLiteral("it has no valid podtap.io/heartbeat annotation");

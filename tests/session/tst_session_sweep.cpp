@@ -53,6 +53,19 @@ private Q_SLOTS:
         QVERIFY(pods[3].dead);
         QCOMPARE(pods[0].sessionId, QStringLiteral("sfresh"));
     }
+
+    void manifestPodsWithoutHeartbeatAreKeptUntilTheyEnd()
+    {
+        // `podtapctl manifest` pods belong to whoever ran kubectl: no sweep takes them while they run.
+        const QDateTime now = QDateTime::fromString(QStringLiteral("2026-11-27T10:00:00Z"), Qt::ISODate);
+        const QJsonObject list {{QStringLiteral("items"),
+            QJsonArray {pod(QStringLiteral("manual"), QStringLiteral("Running"), QStringLiteral("none")),
+                pod(QStringLiteral("manual-done"), QStringLiteral("Failed"), QStringLiteral("none"))}}};
+        const QList<AgentPodInfo> pods = agentPodsFromList(list, now, 180);
+        QCOMPARE(pods.size(), 2);
+        QVERIFY2(!pods[0].dead, qPrintable(pods[0].deadReason));
+        QVERIFY(pods[1].dead);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSessionSweep)

@@ -217,6 +217,20 @@ private Q_SLOTS:
         QCOMPARE(args.at(at + 1), plan.bpfBytecode);
     }
 
+    void noHeartbeatWhenNoConsoleWatches()
+    {
+        TapPlan plan = samplePlan();
+        QVERIFY(senderAgentArgs(plan).contains(QStringLiteral("--heartbeat-file")));
+        plan.heartbeatTimeoutSeconds = 0;
+        const QStringList args = senderAgentArgs(plan);
+        QVERIFY2(
+            !args.contains(QStringLiteral("--heartbeat-file")) && !args.contains(QStringLiteral("--heartbeat-timeout")),
+            qPrintable(args.join(QLatin1Char(' '))));
+        const QJsonObject annotations =
+            senderPod(plan)[QLatin1String("metadata")][QLatin1String("annotations")].toObject();
+        QCOMPARE(annotations.value(QLatin1String(kAnnotationHeartbeat)).toString(), QStringLiteral("none"));
+    }
+
     void privilegedOnlyWhenAsked()
     {
         TapPlan plan = samplePlan();
