@@ -296,6 +296,26 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(vxlanDevicesIn(m_rig.workstationNetns()).isEmpty(), 10000);
     }
 
+    void listAndStopFromAnotherShell()
+    {
+        const RigFixture::Pod pod = m_rig.podOn(m_nodeB, 0);
+        std::unique_ptr<QProcess> tap = m_rig.startPodtapctl({QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
+            QStringLiteral("local"), QStringLiteral("--capture"), QStringLiteral("none")});
+        QVERIFY2(
+            waitUntil([&] { return !m_rig.podtapObjectsIn(pod).isEmpty(); }, 60000), qPrintable(describeProcess(*tap)));
+        const ProcessResult list = m_rig.podtapctl({QStringLiteral("list")});
+        QVERIFY2(list.ok(), qPrintable(list.describe({QStringLiteral("podtapctl list")})));
+        QVERIFY2(list.out.contains(pod.ref().toUtf8()) && list.out.contains(m_nodeB.toUtf8()), list.out.constData());
+
+        const ProcessResult stop = m_rig.podtapctl({QStringLiteral("stop"), QStringLiteral("--all")});
+        QVERIFY2(stop.ok(), qPrintable(stop.describe({QStringLiteral("podtapctl stop --all")})));
+        // The tapping console sees its agent go and ends by itself.
+        QVERIFY2(tap->waitForFinished(60000), "podtapctl tap should end when its session is stopped elsewhere");
+        const QByteArray err = tap->readAllStandardError();
+        verifyNothingLeft(pod);
+        QVERIFY2(err.contains("Stopped") || err.contains("stopped"), err.constData());
+    }
+
     void twoParallelTapsOnOneNodeBothCapture()
     {
         const RigFixture::Pod first = m_rig.podOn(m_nodeA, 0);
