@@ -5,6 +5,9 @@
 #include <QDir>
 #include <QFile>
 
+#include <csignal>
+#include <sys/prctl.h>
+
 namespace podtap::test {
 
 SimProcess::SimProcess() = default;
@@ -49,6 +52,8 @@ bool SimProcess::start(const QStringList &args, QString *error)
     m_process.setProgram(program);
     m_process.setArguments(QStringList {QStringLiteral("--kubeconfig-out"), kubeconfig()} + args);
     m_process.setProcessChannelMode(QProcess::SeparateChannels);
+    // A test that crashes must not leave a rig running: the sim gets SIGTERM and removes it.
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
     m_process.start();
     if (!m_process.waitForStarted(10000)) {
         *error = QStringLiteral("start %1: %2").arg(program, m_process.errorString());
