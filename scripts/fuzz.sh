@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Open-ended fuzzing with libFuzzer + ASan/UBSan (clang).
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]   (default: 60 s each, every target)
-# PODTAP_FUZZ_BUILD_DIR picks the build directory (default build-libfuzzer). Findings (crash-*, leak-*,
-# timeout-*) are written to the current directory by libFuzzer, and the run stops at the first one.
+# PODTAP_FUZZ_BUILD_DIR picks the build directory (default build-libfuzzer), PODTAP_FUZZ_JOBS the
+# build jobs (default 2). A finding (crash-*, leak-*, timeout-*) stops the run and is written to
+# <build dir>/fuzz-findings/<target>/.
 # The CTest `fuzz` label runs the same targets for a fixed number of inputs in every build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +29,12 @@ for entry in $targets; do
     if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
         continue
     fi
-    cmake --build "$build" --target "$name"
+    cmake --build "$build" --target "$name" --parallel "${PODTAP_FUZZ_JOBS:-2}"
     work=$(mktemp -d)
     cp -r "tests/fuzz/corpus/$corpus/." "$work/"
     echo "== $name for ${seconds}s"
-    "$build/tests/fuzz/$name" -max_total_time="$seconds" -rss_limit_mb=2048 "$work"
+    mkdir -p "$build/fuzz-findings/$name"
+    "$build/tests/fuzz/$name" -max_total_time="$seconds" -rss_limit_mb=2048 \
+        -artifact_prefix="$build/fuzz-findings/$name/" "$work"
     rm -rf "$work"
 done
