@@ -43,6 +43,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <utility>
+
 namespace podtap::gui {
 
 using cluster::NamespaceListModel;
@@ -251,6 +253,21 @@ void MainWindow::buildUi()
         connect(model, &QAbstractItemModel::modelReset, this, updateCount);
         connect(model, &QAbstractItemModel::layoutChanged, this, updateCount);
     }
+    // The first page of pods is shown while the rest is listed; the reset that swaps in the whole
+    // list must not take the operator's selection away.
+    connect(m_podProxy, &QAbstractItemModel::modelAboutToBeReset, this,
+        [this] { m_selectedUidBeforeReset = m_podView->currentIndex().data(PodTableModel::UidRole).toString(); });
+    connect(m_podProxy, &QAbstractItemModel::modelReset, this, [this] {
+        const QString uid = std::exchange(m_selectedUidBeforeReset, QString());
+        const int sourceRow = uid.isEmpty() ? -1 : m_pods->rowOf(uid);
+        const QModelIndex index =
+            sourceRow < 0 ? QModelIndex() : m_podProxy->mapFromSource(m_pods->index(sourceRow, 0));
+        if (!index.isValid())
+            return;
+        m_podView->selectionModel()->setCurrentIndex(
+            index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        m_podView->scrollTo(index);
+    });
     connect(m_pods, &PodTableModel::staleChanged, this, &MainWindow::updateConnectionState);
     connect(m_pods, &PodTableModel::allNamespacesChanged, this, &MainWindow::updateStatusDelegate);
     connect(m_pods, &PodTableModel::namespaceCountsChanged, m_namespaceView->viewport(), qOverload<>(&QWidget::update));

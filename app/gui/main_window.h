@@ -146,6 +146,7 @@ private:
     QLabel *m_versionLabel = nullptr;
     QLabel *m_connectionLabel = nullptr;
     QStringList m_leftovers;
+    QString m_selectedUidBeforeReset; ///< the selection survives the reset that ends a (re)list
 };
 
 } // namespace podtap::gui

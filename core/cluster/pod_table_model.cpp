@@ -337,6 +337,7 @@ void PodTableModel::countOut(const PodRow &row)
 void PodTableModel::beginRelist()
 {
     m_relisting = true;
+    m_initialList = m_table.isEmpty();
     m_building.clear();
     // Events queued before the relist are superseded by it.
     m_pending.clear();
@@ -361,6 +362,19 @@ void PodTableModel::addListPage(const QJsonArray &items)
             m_building.append(std::move(row));
         }
     }
+    if (m_initialList && m_table.isEmpty() && !m_building.isEmpty()) {
+        // Nothing is on screen yet: show the first page now instead of an empty table until the
+        // end. The whole list still replaces it in one reset at the end: inserting 100k rows into a
+        // sorted view row range by row range costs far more than sorting them once.
+        beginInsertRows({}, 0, m_building.size() - 1);
+        m_table.reserve(m_building.size());
+        for (int row = 0; row < m_building.size(); ++row) {
+            countIn(m_building.at(row));
+            m_table.append(m_building.at(row));
+        }
+        endInsertRows();
+        Q_EMIT namespaceCountsChanged();
+    }
 }
 
 void PodTableModel::endRelist()
@@ -368,6 +382,7 @@ void PodTableModel::endRelist()
     if (!m_relisting) {
         beginRelist();
     }
+    m_initialList = false;
     beginResetModel();
     m_table.swap(m_building);
     m_building.clear();

@@ -138,6 +138,9 @@ private:
     PodTable m_table;
     PodTable m_building; ///< the relist in progress; the view keeps showing m_table meanwhile
     bool m_relisting = false;
+    /// The first list into an empty table: its first page is shown at once, so the table is usable
+    /// long before 100k pods have arrived.
+    bool m_initialList = false;
     QHash<QString, int> m_namespaceCounts;
     QHash<QString, Pending> m_pending; ///< by uid: the last event wins
     std::vector<QString> m_pendingOrder;

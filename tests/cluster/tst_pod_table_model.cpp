@@ -46,12 +46,26 @@ private Q_SLOTS:
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setClock([] { return QDateTime(QDate(2026, 1, 3), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch(); });
         QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        // The first list into an empty table shows its first page at once; the whole list replaces it at the end.
         model.beginRelist();
         model.addListPage(pods(600));
-        QCOMPARE(model.rowCount(), 0); // the old state stays visible until the relist completes
+        QCOMPARE(model.rowCount(), 600);
         model.addListPage(pods(10, QStringLiteral("more")));
+        model.addListPage(pods(2)); // listed again by a later page: replaced, not added twice
+        QCOMPARE(model.rowCount(), 600);
         model.endRelist();
+        QCOMPARE(inserted.count(), 1);
         QCOMPARE(reset.count(), 1);
+        QCOMPARE(model.rowCount(), 610);
+        // A relist of a shown table keeps the old state visible until it completes, then resets once.
+        model.beginRelist();
+        model.addListPage(pods(600));
+        QCOMPARE(model.rowCount(), 610);
+        model.addListPage(pods(10, QStringLiteral("more")));
+        QCOMPARE(model.rowCount(), 610);
+        model.endRelist();
+        QCOMPARE(reset.count(), 2);
         QCOMPARE(model.rowCount(), 610);
         QCOMPARE(model.columnCount(), 8);
         QCOMPARE(model.headerData(0, Qt::Horizontal).toString(), QStringLiteral("Namespace"));

@@ -464,6 +464,36 @@ private Q_SLOTS:
         QTRY_VERIFY(!window.isVisible());
     }
 
+    void selectionSurvivesTheEndOfTheFirstList()
+    {
+        MainWindow window(optionsFor(writeKubeconfig(kTwoContexts)));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const auto page = [](int first, int count) {
+            QJsonArray items;
+            for (int i = first; i < first + count; ++i) {
+                items.append(QJsonObject {{QStringLiteral("metadata"),
+                    QJsonObject {{QStringLiteral("uid"), QStringLiteral("uid-%1").arg(i)},
+                        {QStringLiteral("namespace"), QStringLiteral("shop")},
+                        {QStringLiteral("name"), QStringLiteral("web-%1").arg(i, 4, 10, QLatin1Char('0'))}}}});
+            }
+            return items;
+        };
+        PodTableModel *pods = window.podModel();
+        pods->beginRelist();
+        pods->addListPage(page(0, 50));
+        // The first page is on screen before the list ends, and can be selected.
+        QCOMPARE(window.podProxy()->rowCount(), 50);
+        window.podView()->selectRow(7);
+        const QString selected = window.podView()->currentIndex().data(PodTableModel::UidRole).toString();
+        QVERIFY(!selected.isEmpty());
+        pods->addListPage(page(50, 950));
+        pods->endRelist();
+        QCOMPARE(window.podProxy()->rowCount(), 1000);
+        QCOMPARE(window.podView()->currentIndex().data(PodTableModel::UidRole).toString(), selected);
+        QVERIFY(window.podView()->selectionModel()->isRowSelected(window.podView()->currentIndex().row()));
+    }
+
     void showsLivePodsFiltersAndGoesStale()
     {
         const QString kubeconfig = m_dir.filePath(QStringLiteral("sim-kubeconfig"));

@@ -27,7 +27,7 @@ void PodFilterProxyModel::setNamespace(const QString &namespaceName)
     if (m_namespace == namespaceName)
         return;
     m_namespace = namespaceName;
-    invalidateRowsFilter();
+    invalidateWholeFilter();
 }
 
 void PodFilterProxyModel::setFilterText(const QString &text)
@@ -40,7 +40,15 @@ void PodFilterProxyModel::setFilterText(const QString &text)
     if (filter == m_filter)
         return;
     m_filter = std::move(filter);
-    invalidateRowsFilter();
+    invalidateWholeFilter();
+}
+
+void PodFilterProxyModel::invalidateWholeFilter()
+{
+    // One layout change instead of removing and inserting the rows that changed range by range:
+    // over 100k rows a keystroke leaves thousands of scattered ranges, and each one costs the proxy
+    // and the view a pass over every row.
+    invalidate();
 }
 
 bool PodFilterProxyModel::lessThan(const QModelIndex &left, const QModelIndex &right) const

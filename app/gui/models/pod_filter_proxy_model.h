@@ -43,6 +43,8 @@ protected:
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
+    void invalidateWholeFilter();
+
     QPointer<cluster::PodTableModel> m_pods;
     QString m_namespace;
     QString m_filterText;
