@@ -63,7 +63,7 @@ TapSessionHandle::TapSessionHandle(
     });
     connect(m_session, &TapSession::ready, this, [this] {
         if (m_session->request().destination.kind == Destination::Kind::ThisMachine)
-            setCaptureInterface(m_session->captureInterface());
+            setCaptureInterface(m_session->captureInterface(), m_session->hostsFile());
     });
     connect(m_session, &TapSession::failed, this, &SessionHandle::reportFailure);
     m_session->start();

@@ -17,6 +17,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QProcess>
 #include <QRandomGenerator>
@@ -188,7 +189,32 @@ void TapSession::resolve()
         m_plan.targetNode = target->node;
         m_plan.containerId = target->containerId;
         m_targetPodIp = target->podIp;
+        lookUpPodAddresses();
         resolveNode();
+    });
+}
+
+void TapSession::lookUpPodAddresses()
+{
+    // The capture shows pods by name: the addresses of running pods (one page is plenty for the
+    // peers of a capture). Best effort, beside the session's own steps: without the right to list
+    // pods cluster-wide, only the target is named.
+    QUrlQuery query;
+    query.addQueryItem(QStringLiteral("limit"), QStringLiteral("500"));
+    query.addQueryItem(QStringLiteral("fieldSelector"), QStringLiteral("status.phase=Running"));
+    m_client->get(podsPath({}), query)->onFinished(this, [this](KubeReply *reply) {
+        if (!reply->ok()) {
+            return;
+        }
+        for (const QJsonValue &item : reply->json().value(QLatin1String("items")).toArray()) {
+            const QJsonObject metadata = item[QLatin1String("metadata")].toObject();
+            const QString ip = item[QLatin1String("status")][QLatin1String("podIP")].toString();
+            const bool hostNetwork = item[QLatin1String("spec")][QLatin1String("hostNetwork")].toBool();
+            if (!ip.isEmpty() && !hostNetwork && ip != m_targetPodIp) {
+                m_podAddresses << PodAddress {ip, metadata.value(QLatin1String("namespace")).toString(),
+                    metadata.value(QLatin1String("name")).toString()};
+            }
+        }
     });
 }
 
@@ -598,8 +624,8 @@ void TapSession::onAgentLine(const QByteArray &line)
             setState(State::Running, tr("Mirroring %1 into %2").arg(m_plan.targetReference(), captureInterface()));
             m_heartbeatTimer.start();
             m_durationTimer.start(std::chrono::milliseconds(m_request.maxDuration));
-            Q_EMIT ready();
             startCapture();
+            Q_EMIT ready();
         }
         break;
     case AgentEvent::Type::Stats:
@@ -629,8 +655,24 @@ void TapSession::onAgentLine(const QByteArray &line)
 
 void TapSession::startCapture()
 {
-    if (m_options.tool == TapSessionOptions::Tool::None ||
-        m_request.destination.kind != Destination::Kind::ThisMachine) {
+    if (m_request.destination.kind != Destination::Kind::ThisMachine) {
+        return;
+    }
+    const QString configDir = QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation))
+                                  .filePath(QStringLiteral("capture"));
+    QDir().mkpath(configDir);
+    QList<PodAddress> pods;
+    if (!m_targetPodIp.isEmpty()) {
+        pods << PodAddress {m_targetPodIp, m_request.targetNamespace, m_request.pod};
+    }
+    pods += m_podAddresses;
+    // Written for every local tap, so a capture opened later (the console's tshark view) names pods too.
+    QString error;
+    m_hostsFile = QDir(configDir).filePath(QStringLiteral("hosts-%1").arg(m_plan.sessionId));
+    if (!writePodHostsFile(m_hostsFile, pods, &error)) {
+        m_hostsFile.clear();
+    }
+    if (m_options.tool == TapSessionOptions::Tool::None) {
         return;
     }
     const CaptureTools tools = findCaptureTools();
@@ -640,19 +682,8 @@ void TapSession::startCapture()
     options.interfaceName = captureInterface();
     options.outputFile = m_options.writeFile;
     options.packetCount = int(std::clamp<qint64>(m_options.packetCount, 0, std::numeric_limits<int>::max()));
-    const QString configDir = QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation))
-                                  .filePath(QStringLiteral("capture"));
-    QDir().mkpath(configDir);
-    QList<PodAddress> pods;
-    if (!m_targetPodIp.isEmpty()) {
-        pods << PodAddress {m_targetPodIp, m_request.targetNamespace, m_request.pod};
-    }
-    QString error;
     if (options.tool == CaptureOptions::Tool::Tshark) {
-        options.hostsFile = QDir(configDir).filePath(QStringLiteral("hosts-%1").arg(m_plan.sessionId));
-        if (!writePodHostsFile(options.hostsFile, pods, &error)) {
-            options.hostsFile.clear();
-        }
+        options.hostsFile = m_hostsFile;
     } else {
         options.useProfile = !writeWiresharkProfile(wiresharkPersonalConfigDir(), pods, &error).isEmpty();
     }
@@ -817,6 +848,9 @@ void TapSession::finishTeardown()
         m_receiver->stop();
     }
     const auto done = [this] {
+        if (!m_hostsFile.isEmpty()) {
+            QFile::remove(m_hostsFile); // nothing is left on this machine either
+        }
         if (m_failedBeforeTeardown) {
             setState(State::Failed, tr("Failed: %1").arg(m_failureSummary));
         } else {

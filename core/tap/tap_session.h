@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "capture/pod_hosts_file.h"
 #include "tap/agent_event.h"
 #include "tap/agent_pod_spec.h"
 #include "tap/tap_request.h"
@@ -86,6 +87,9 @@ public:
     const TapPlan &plan() const { return m_plan; }
     QString sessionId() const { return m_plan.sessionId; }
     QString captureInterface() const { return m_plan.effectiveReceiverInterfaceName(); }
+    /// The hosts file naming pod addresses `ns/pod` for captures on captureInterface() (written once
+    /// the mirror is up, for taps to this machine; empty before).
+    QString hostsFile() const { return m_hostsFile; }
     AgentStats stats() const { return m_stats; }
     qint64 capturedPackets() const { return m_captured; }
     qint64 elapsedMs() const { return m_elapsed.isValid() ? m_elapsed.elapsed() : 0; }
@@ -117,6 +121,7 @@ private:
     void fail(const QString &summary, const QString &fix = {});
     void failWithApiError(const QString &operation, const kube::ApiError &error);
     void resolve();
+    void lookUpPodAddresses();
     void resolveNode();
     void resolveDestination();
     void chooseVni();
@@ -144,6 +149,8 @@ private:
     TapPlan m_plan;
     State m_state = State::Idle;
     QString m_targetPodIp;
+    QList<PodAddress> m_podAddresses; ///< other running pods, for the hosts file
+    QString m_hostsFile;
     QStringList m_createdPods;
     QStringList m_pendingDeletes;
     QPointer<kube::ListWatch> m_podWatch;
