@@ -56,6 +56,35 @@ private:
         return false;
     }
 
+    static QByteArray agentPodJson(const QString &name, const QString &node, const QString &restartPolicy,
+        int activeDeadlineSeconds, const QStringList &args)
+    {
+        QJsonObject spec {
+            {QStringLiteral("nodeName"), node},
+            {QStringLiteral("hostNetwork"), true},
+            {QStringLiteral("hostPID"), true},
+            {QStringLiteral("restartPolicy"), restartPolicy},
+            {QStringLiteral("containers"),
+                QJsonArray {QJsonObject {
+                    {QStringLiteral("name"), QStringLiteral("agent")},
+                    {QStringLiteral("image"), QStringLiteral("ghcr.io/podtap/podtap-agent:latest")},
+                    {QStringLiteral("args"), QJsonArray::fromStringList(args)},
+                }}},
+        };
+        if (activeDeadlineSeconds > 0) {
+            spec.insert(QStringLiteral("activeDeadlineSeconds"), activeDeadlineSeconds);
+        }
+        return QJsonDocument(QJsonObject {
+                                 {QStringLiteral("apiVersion"), QStringLiteral("v1")},
+                                 {QStringLiteral("kind"), QStringLiteral("Pod")},
+                                 {QStringLiteral("metadata"),
+                                     QJsonObject {{QStringLiteral("name"), name},
+                                         {QStringLiteral("namespace"), QStringLiteral("default")}}},
+                                 {QStringLiteral("spec"), spec},
+                             })
+            .toJson();
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -273,6 +302,66 @@ private Q_SLOTS:
                      {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("show"), QStringLiteral("rigtest0")})
                  .ok());
         QVERIFY2(!QFile::exists(file), "the pod's volume directory should be gone");
+    }
+
+    void failingAgentGoesIntoCrashLoopBackOff()
+    {
+        const RigFixture::Pod target = m_rig.pods().first();
+        const ProcessResult created =
+            m_rig.kubectl({QStringLiteral("create"), QStringLiteral("-f"), QStringLiteral("-")}, 30000,
+                agentPodJson(QStringLiteral("lost-agent"), target.node, QStringLiteral("OnFailure"), 0,
+                    {QStringLiteral("mirror"), QStringLiteral("--container-id"),
+                        QStringLiteral("containerd://") + QString(64, QLatin1Char('a')), QStringLiteral("--vni"),
+                        QStringLiteral("5"), QStringLiteral("--remote"), QStringLiteral("198.51.100.254")}));
+        QVERIFY2(created.ok(), qPrintable(created.describe({QStringLiteral("kubectl create")})));
+        // Exit 3 (target not found), restarted with a back-off, as the kubelet does.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_rig.getJson({QStringLiteral("pod"), QStringLiteral("-n"), QStringLiteral("default"),
+                QStringLiteral("lost-agent")})[QStringLiteral("status")][QStringLiteral("containerStatuses")][0]
+                                              [QStringLiteral("restartCount")]
+                                                  .toInt() >= 1,
+            20000);
+        const QJsonObject status =
+            m_rig
+                .getJson({QStringLiteral("pod"), QStringLiteral("-n"), QStringLiteral("default"),
+                    QStringLiteral("lost-agent")})[QStringLiteral("status")][QStringLiteral("containerStatuses")][0]
+                .toObject();
+        QCOMPARE(
+            status[QStringLiteral("lastState")][QStringLiteral("terminated")][QStringLiteral("exitCode")].toInt(), 3);
+        const ProcessResult logs = m_rig.kubectl(
+            {QStringLiteral("logs"), QStringLiteral("-n"), QStringLiteral("default"), QStringLiteral("lost-agent")});
+        QVERIFY2(logs.out.contains("\"event\":\"error\""), logs.out.constData());
+        QVERIFY(m_rig
+                    .kubectl({QStringLiteral("delete"), QStringLiteral("pod"), QStringLiteral("-n"),
+                        QStringLiteral("default"), QStringLiteral("lost-agent"), QStringLiteral("--wait=true")})
+                    .ok());
+    }
+
+    void activeDeadlineEndsAnAgentPod()
+    {
+        const RigFixture::Pod target = m_rig.pods().first();
+        const ProcessResult created =
+            m_rig.kubectl({QStringLiteral("create"), QStringLiteral("-f"), QStringLiteral("-")}, 30000,
+                agentPodJson(QStringLiteral("brief-agent"), target.node, QStringLiteral("Never"), 2,
+                    {QStringLiteral("receive"), QStringLiteral("--vni"), QStringLiteral("4343"),
+                        QStringLiteral("--name"), QStringLiteral("rigbrief0")}));
+        QVERIFY2(created.ok(), qPrintable(created.describe({QStringLiteral("kubectl create")})));
+        QVERIFY(
+            waitForPodPhase(QStringLiteral("default"), QStringLiteral("brief-agent"), QStringLiteral("Failed"), 20000));
+        const QJsonObject pod = m_rig.getJson(
+            {QStringLiteral("pod"), QStringLiteral("-n"), QStringLiteral("default"), QStringLiteral("brief-agent")});
+        QCOMPARE(
+            pod[QStringLiteral("status")][QStringLiteral("reason")].toString(), QStringLiteral("DeadlineExceeded"));
+        // The agent got SIGTERM and removed its device.
+        QVERIFY(!m_rig
+                     .inNetns(m_rig.node(target.node).netns,
+                         {QStringLiteral("ip"), QStringLiteral("link"), QStringLiteral("show"),
+                             QStringLiteral("rigbrief0")})
+                     .ok());
+        QVERIFY(m_rig
+                    .kubectl({QStringLiteral("delete"), QStringLiteral("pod"), QStringLiteral("-n"),
+                        QStringLiteral("default"), QStringLiteral("brief-agent")})
+                    .ok());
     }
 
     void deletingAPodStopsItsProcesses()
