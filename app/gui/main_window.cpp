@@ -229,6 +229,8 @@ void MainWindow::buildUi()
     m_podView->setShowGrid(false);
     m_podView->setWordWrap(false);
     m_podView->verticalHeader()->hide();
+    // Fixed rows: the view never measures 100k rows to lay them out.
+    m_podView->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_podView->verticalHeader()->setDefaultSectionSize(m_podView->fontMetrics().height() + 8);
     m_podView->horizontalHeader()->setHighlightSections(false);
     m_podView->horizontalHeader()->setStretchLastSection(true);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cluster/pod_filter.h"
+#include "cluster/pod_row.h"
 
 #include <QPointer>
 #include <QSortFilterProxyModel>
@@ -44,6 +45,9 @@ protected:
 
 private:
     void invalidateWholeFilter();
+    /// Whether any pod (of the chosen namespace) is shown by one filter and not the other.
+    bool acceptsDifferently(const cluster::PodFilter &before, const cluster::PodFilter &after) const;
+    static bool matches(const cluster::PodFilter &filter, const cluster::PodRow &row);
 
     QPointer<cluster::PodTableModel> m_pods;
     QString m_namespace;
