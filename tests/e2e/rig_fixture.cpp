@@ -142,6 +142,16 @@ QJsonObject RigFixture::getJson(const QStringList &what) const
     return result.ok() ? QJsonDocument::fromJson(result.out).object() : QJsonObject {};
 }
 
+QStringList RigFixture::agentPods() const
+{
+    QStringList names;
+    const QJsonObject list = getJson({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")});
+    for (const QJsonValue &pod : list[QStringLiteral("items")].toArray()) {
+        names << pod[QStringLiteral("metadata")][QStringLiteral("name")].toString();
+    }
+    return names;
+}
+
 QStringList RigFixture::podtapObjectsIn(const Pod &pod) const
 {
     QStringList found;

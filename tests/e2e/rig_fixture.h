@@ -69,6 +69,8 @@ public:
     /// The API object as JSON (kubectl get -o json); empty when it does not exist.
     QJsonObject getJson(const QStringList &what) const;
 
+    /// Names of the pods in the agent namespace `podtap`.
+    QStringList agentPods() const;
     /// Names of tc filters podtap installed on the pod's eth0 (by the agent's marks), and VXLAN
     /// devices in the pod's namespace: what must be gone after a session.
     QStringList podtapObjectsIn(const Pod &pod) const;

@@ -56,8 +56,10 @@ private:
         return false;
     }
 
+    // An agent pod (podtap's image) on @p node, with optional volumes, their mounts and annotations.
     static QByteArray agentPodJson(const QString &name, const QString &node, const QString &restartPolicy,
-        int activeDeadlineSeconds, const QStringList &args)
+        int activeDeadlineSeconds, const QStringList &args, const QJsonArray &volumes = {},
+        const QJsonArray &mounts = {}, const QJsonObject &annotations = {})
     {
         QJsonObject spec {
             {QStringLiteral("nodeName"), node},
@@ -69,7 +71,10 @@ private:
                     {QStringLiteral("name"), QStringLiteral("agent")},
                     {QStringLiteral("image"), QStringLiteral("ghcr.io/podtap/podtap-agent:latest")},
                     {QStringLiteral("args"), QJsonArray::fromStringList(args)},
+                    {QStringLiteral("volumeMounts"), mounts},
                 }}},
+            {QStringLiteral("volumes"), volumes},
+            {QStringLiteral("terminationGracePeriodSeconds"), 5},
         };
         if (activeDeadlineSeconds > 0) {
             spec.insert(QStringLiteral("activeDeadlineSeconds"), activeDeadlineSeconds);
@@ -79,10 +84,26 @@ private:
                                  {QStringLiteral("kind"), QStringLiteral("Pod")},
                                  {QStringLiteral("metadata"),
                                      QJsonObject {{QStringLiteral("name"), name},
-                                         {QStringLiteral("namespace"), QStringLiteral("default")}}},
+                                         {QStringLiteral("namespace"), QStringLiteral("default")},
+                                         {QStringLiteral("annotations"), annotations}}},
                                  {QStringLiteral("spec"), spec},
                              })
             .toJson();
+    }
+
+    static QJsonObject mount(const QString &name, const QString &path)
+    {
+        return QJsonObject {
+            {QStringLiteral("name"), name}, {QStringLiteral("mountPath"), path}, {QStringLiteral("readOnly"), true}};
+    }
+
+    static QJsonObject annotationsVolume(const QString &name)
+    {
+        const QJsonObject item {{QStringLiteral("path"), QStringLiteral("annotations")},
+            {QStringLiteral("fieldRef"),
+                QJsonObject {{QStringLiteral("fieldPath"), QStringLiteral("metadata.annotations")}}}};
+        return QJsonObject {{QStringLiteral("name"), name},
+            {QStringLiteral("downwardAPI"), QJsonObject {{QStringLiteral("items"), QJsonArray {item}}}}};
     }
 
 private Q_SLOTS:
@@ -158,51 +179,18 @@ private Q_SLOTS:
     {
         const RigFixture::Pod target = m_rig.pods().first();
         const QJsonObject object = m_rig.getJson({QStringLiteral("pod"), QStringLiteral("-n"), target.ns, target.name});
-        const QJsonObject agent {
-            {QStringLiteral("apiVersion"), QStringLiteral("v1")},
-            {QStringLiteral("kind"), QStringLiteral("Pod")},
-            {QStringLiteral("metadata"),
-                QJsonObject {{QStringLiteral("name"), QStringLiteral("inspect-agent")},
-                    {QStringLiteral("namespace"), QStringLiteral("default")},
-                    {QStringLiteral("annotations"), QJsonObject {{QStringLiteral("note"), QStringLiteral("first")}}}}},
-            {QStringLiteral("spec"),
-                QJsonObject {
-                    {QStringLiteral("nodeName"), target.node},
-                    {QStringLiteral("hostNetwork"), true},
-                    {QStringLiteral("hostPID"), true},
-                    {QStringLiteral("restartPolicy"), QStringLiteral("Never")},
-                    {QStringLiteral("containers"),
-                        QJsonArray {QJsonObject {
-                            {QStringLiteral("name"), QStringLiteral("agent")},
-                            {QStringLiteral("image"), QStringLiteral("ghcr.io/podtap/podtap-agent:latest")},
-                            {QStringLiteral("args"),
-                                QJsonArray {QStringLiteral("inspect"), QStringLiteral("--container-id"),
-                                    statusContainerId(object), QStringLiteral("--proc-root"),
-                                    QStringLiteral("/host/proc")}},
-                            {QStringLiteral("volumeMounts"),
-                                QJsonArray {QJsonObject {{QStringLiteral("name"), QStringLiteral("proc")},
-                                                {QStringLiteral("mountPath"), QStringLiteral("/host/proc")},
-                                                {QStringLiteral("readOnly"), true}},
-                                    QJsonObject {{QStringLiteral("name"), QStringLiteral("podinfo")},
-                                        {QStringLiteral("mountPath"), QStringLiteral("/etc/podinfo")}}}},
-                        }}},
-                    {QStringLiteral("volumes"),
-                        QJsonArray {QJsonObject {{QStringLiteral("name"), QStringLiteral("proc")},
-                                        {QStringLiteral("hostPath"),
-                                            QJsonObject {{QStringLiteral("path"), QStringLiteral("/proc")}}}},
-                            QJsonObject {{QStringLiteral("name"), QStringLiteral("podinfo")},
-                                {QStringLiteral("downwardAPI"),
-                                    QJsonObject {{QStringLiteral("items"),
-                                        QJsonArray {
-                                            QJsonObject {{QStringLiteral("path"), QStringLiteral("annotations")},
-                                                {QStringLiteral("fieldRef"),
-                                                    QJsonObject {{QStringLiteral("fieldPath"),
-                                                        QStringLiteral("metadata.annotations")}}}}}}}}}}},
-                }},
-        };
+        const QJsonArray volumes {
+            QJsonObject {{QStringLiteral("name"), QStringLiteral("proc")},
+                {QStringLiteral("hostPath"), QJsonObject {{QStringLiteral("path"), QStringLiteral("/proc")}}}},
+            annotationsVolume(QStringLiteral("podinfo"))};
+        const QJsonArray mounts {mount(QStringLiteral("proc"), QStringLiteral("/host/proc")),
+            mount(QStringLiteral("podinfo"), QStringLiteral("/etc/podinfo"))};
         const ProcessResult created =
             m_rig.kubectl({QStringLiteral("create"), QStringLiteral("-f"), QStringLiteral("-")}, 30000,
-                QJsonDocument(agent).toJson());
+                agentPodJson(QStringLiteral("inspect-agent"), target.node, QStringLiteral("Never"), 0,
+                    {QStringLiteral("inspect"), QStringLiteral("--container-id"), statusContainerId(object),
+                        QStringLiteral("--proc-root"), QStringLiteral("/host/proc")},
+                    volumes, mounts));
         QVERIFY2(created.ok(), qPrintable(created.describe({QStringLiteral("kubectl create")})));
         QVERIFY2(waitForPodPhase(
                      QStringLiteral("default"), QStringLiteral("inspect-agent"), QStringLiteral("Succeeded"), 30000),
@@ -221,46 +209,14 @@ private Q_SLOTS:
     void downwardApiFileFollowsAnnotations()
     {
         const RigFixture::Pod target = m_rig.pods().first();
-        const QJsonObject agent {
-            {QStringLiteral("apiVersion"), QStringLiteral("v1")},
-            {QStringLiteral("kind"), QStringLiteral("Pod")},
-            {QStringLiteral("metadata"),
-                QJsonObject {{QStringLiteral("name"), QStringLiteral("receive-agent")},
-                    {QStringLiteral("namespace"), QStringLiteral("default")},
-                    {QStringLiteral("annotations"),
-                        QJsonObject {
-                            {QStringLiteral("podtap.io/heartbeat"), QStringLiteral("2026-01-01T00:00:00Z")}}}}},
-            {QStringLiteral("spec"),
-                QJsonObject {
-                    {QStringLiteral("nodeName"), target.node},
-                    {QStringLiteral("hostNetwork"), true},
-                    {QStringLiteral("restartPolicy"), QStringLiteral("Never")},
-                    {QStringLiteral("terminationGracePeriodSeconds"), 5},
-                    {QStringLiteral("containers"),
-                        QJsonArray {QJsonObject {
-                            {QStringLiteral("name"), QStringLiteral("agent")},
-                            {QStringLiteral("image"), QStringLiteral("ghcr.io/podtap/podtap-agent:latest")},
-                            {QStringLiteral("args"),
-                                QJsonArray {QStringLiteral("receive"), QStringLiteral("--vni"), QStringLiteral("4242"),
-                                    QStringLiteral("--name"), QStringLiteral("rigtest0")}},
-                            {QStringLiteral("volumeMounts"),
-                                QJsonArray {QJsonObject {{QStringLiteral("name"), QStringLiteral("podinfo")},
-                                    {QStringLiteral("mountPath"), QStringLiteral("/etc/podtap")},
-                                    {QStringLiteral("readOnly"), true}}}},
-                        }}},
-                    {QStringLiteral("volumes"),
-                        QJsonArray {QJsonObject {{QStringLiteral("name"), QStringLiteral("podinfo")},
-                            {QStringLiteral("downwardAPI"),
-                                QJsonObject {{QStringLiteral("items"),
-                                    QJsonArray {QJsonObject {{QStringLiteral("path"), QStringLiteral("annotations")},
-                                        {QStringLiteral("fieldRef"),
-                                            QJsonObject {{QStringLiteral("fieldPath"),
-                                                QStringLiteral("metadata.annotations")}}}}}}}}}}},
-                }},
-        };
         const ProcessResult created =
             m_rig.kubectl({QStringLiteral("create"), QStringLiteral("-f"), QStringLiteral("-")}, 30000,
-                QJsonDocument(agent).toJson());
+                agentPodJson(QStringLiteral("receive-agent"), target.node, QStringLiteral("Never"), 0,
+                    {QStringLiteral("receive"), QStringLiteral("--vni"), QStringLiteral("4242"),
+                        QStringLiteral("--name"), QStringLiteral("rigtest0")},
+                    {annotationsVolume(QStringLiteral("podinfo"))},
+                    {mount(QStringLiteral("podinfo"), QStringLiteral("/etc/podtap"))},
+                    {{QStringLiteral("podtap.io/heartbeat"), QStringLiteral("2026-01-01T00:00:00Z")}}));
         QVERIFY2(created.ok(), qPrintable(created.describe({QStringLiteral("kubectl create")})));
         QVERIFY(waitForPodPhase(
             QStringLiteral("default"), QStringLiteral("receive-agent"), QStringLiteral("Running"), 30000));

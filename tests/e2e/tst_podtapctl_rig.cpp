@@ -44,17 +44,6 @@ private:
         return packets;
     }
 
-    QStringList agentPods() const
-    {
-        QStringList names;
-        const QJsonObject list =
-            m_rig.getJson({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")});
-        for (const QJsonValue &pod : list[QStringLiteral("items")].toArray()) {
-            names << pod[QStringLiteral("metadata")][QStringLiteral("name")].toString();
-        }
-        return names;
-    }
-
     QStringList vxlanDevicesIn(const QString &netns) const
     {
         const ProcessResult links = run({QStringLiteral("ip"), QStringLiteral("-n"), netns, QStringLiteral("-o"),
@@ -65,7 +54,8 @@ private:
     // Everything a finished session must not leave: agent pods, devices, filters.
     void verifyNothingLeft(const RigFixture::Pod &pod)
     {
-        QTRY_VERIFY2_WITH_TIMEOUT(agentPods().isEmpty(), qPrintable(agentPods().join(QLatin1Char(' '))), 20000);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            m_rig.agentPods().isEmpty(), qPrintable(m_rig.agentPods().join(QLatin1Char(' '))), 20000);
         QTRY_VERIFY2_WITH_TIMEOUT(m_rig.podtapObjectsIn(pod).isEmpty(),
             qPrintable(m_rig.podtapObjectsIn(pod).join(QStringLiteral("; "))), 10000);
         QTRY_VERIFY2_WITH_TIMEOUT(vxlanDevicesIn(m_rig.workstationNetns()).isEmpty(),
@@ -91,15 +81,15 @@ private:
             .arg(QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError()));
     }
 
-    void finish(QProcess &process)
+    // Starts `podtapctl tap POD --to local --capture none [extra]` and waits until the mirror is installed.
+    std::unique_ptr<QProcess> startMirroring(const RigFixture::Pod &pod, const QStringList &extra = {})
     {
-        if (process.state() != QProcess::NotRunning) {
-            process.terminate();
-            if (!process.waitForFinished(30000)) {
-                process.kill();
-                process.waitForFinished(5000);
-            }
-        }
+        std::unique_ptr<QProcess> tap =
+            m_rig.startPodtapctl(QStringList {QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
+                                     QStringLiteral("local"), QStringLiteral("--capture"), QStringLiteral("none")} +
+                extra);
+        waitUntil([&] { return !m_rig.podtapObjectsIn(pod).isEmpty(); }, 60000);
+        return tap;
     }
 
 private Q_SLOTS:
@@ -247,12 +237,10 @@ private Q_SLOTS:
     void killedConsoleLapsesAndSweepRemovesThePods()
     {
         const RigFixture::Pod pod = m_rig.podOn(m_nodeA, 1);
-        std::unique_ptr<QProcess> tap = m_rig.startPodtapctl({QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
-            QStringLiteral("local"), QStringLiteral("--capture"), QStringLiteral("none"),
-            QStringLiteral("--heartbeat-timeout"), QStringLiteral("6")});
-        QVERIFY2(
-            waitUntil([&] { return !m_rig.podtapObjectsIn(pod).isEmpty(); }, 60000), qPrintable(describeProcess(*tap)));
-        const QStringList pods = agentPods();
+        std::unique_ptr<QProcess> tap =
+            startMirroring(pod, {QStringLiteral("--heartbeat-timeout"), QStringLiteral("6")});
+        QVERIFY2(!m_rig.podtapObjectsIn(pod).isEmpty(), qPrintable(describeProcess(*tap)));
+        const QStringList pods = m_rig.agentPods();
         QCOMPARE(pods.size(), 1);
         // Keep the mirror a while past one heartbeat timeout: the heartbeats keep it alive.
         QTest::qWait(8000);
@@ -269,7 +257,7 @@ private Q_SLOTS:
         // The local receiver died with its parent.
         QTRY_VERIFY_WITH_TIMEOUT(vxlanDevicesIn(m_rig.workstationNetns()).isEmpty(), 10000);
 
-        QCOMPARE(agentPods(), pods);
+        QCOMPARE(m_rig.agentPods(), pods);
         const ProcessResult sweep =
             m_rig.podtapctl({QStringLiteral("sweep"), QStringLiteral("--heartbeat-timeout"), QStringLiteral("6")});
         QVERIFY2(sweep.ok(), qPrintable(sweep.describe({QStringLiteral("podtapctl sweep")})));
@@ -281,28 +269,24 @@ private Q_SLOTS:
     void deletingTheTargetEndsTheSession()
     {
         const RigFixture::Pod pod = m_rig.podOn(m_nodeA, 2);
-        std::unique_ptr<QProcess> tap = m_rig.startPodtapctl({QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
-            QStringLiteral("local"), QStringLiteral("--capture"), QStringLiteral("none")});
-        QVERIFY2(
-            waitUntil([&] { return !m_rig.podtapObjectsIn(pod).isEmpty(); }, 60000), qPrintable(describeProcess(*tap)));
+        std::unique_ptr<QProcess> tap = startMirroring(pod);
+        QVERIFY2(!m_rig.podtapObjectsIn(pod).isEmpty(), qPrintable(describeProcess(*tap)));
         const ProcessResult deleted = m_rig.kubectl({QStringLiteral("delete"), QStringLiteral("pod"),
             QStringLiteral("-n"), pod.ns, pod.name, QStringLiteral("--grace-period=1")});
         QVERIFY2(deleted.ok(), qPrintable(deleted.describe({QStringLiteral("kubectl delete")})));
         QVERIFY2(tap->waitForFinished(60000), "podtapctl should end when its target is gone");
         const QByteArray err = tap->readAllStandardError();
         QVERIFY2(err.contains("target gone"), err.constData());
-        QVERIFY2(agentPods().isEmpty() || waitUntil([&] { return agentPods().isEmpty(); }, 20000),
-            qPrintable(agentPods().join(QLatin1Char(' '))));
+        QVERIFY2(m_rig.agentPods().isEmpty() || waitUntil([&] { return m_rig.agentPods().isEmpty(); }, 20000),
+            qPrintable(m_rig.agentPods().join(QLatin1Char(' '))));
         QTRY_VERIFY_WITH_TIMEOUT(vxlanDevicesIn(m_rig.workstationNetns()).isEmpty(), 10000);
     }
 
     void listAndStopFromAnotherShell()
     {
         const RigFixture::Pod pod = m_rig.podOn(m_nodeB, 0);
-        std::unique_ptr<QProcess> tap = m_rig.startPodtapctl({QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
-            QStringLiteral("local"), QStringLiteral("--capture"), QStringLiteral("none")});
-        QVERIFY2(
-            waitUntil([&] { return !m_rig.podtapObjectsIn(pod).isEmpty(); }, 60000), qPrintable(describeProcess(*tap)));
+        std::unique_ptr<QProcess> tap = startMirroring(pod);
+        QVERIFY2(!m_rig.podtapObjectsIn(pod).isEmpty(), qPrintable(describeProcess(*tap)));
         const ProcessResult list = m_rig.podtapctl({QStringLiteral("list")});
         QVERIFY2(list.ok(), qPrintable(list.describe({QStringLiteral("podtapctl list")})));
         QVERIFY2(list.out.contains(pod.ref().toUtf8()) && list.out.contains(m_nodeB.toUtf8()), list.out.constData());

@@ -47,17 +47,6 @@ private:
         return found;
     }
 
-    QStringList agentPods() const
-    {
-        QStringList names;
-        const QJsonObject list =
-            m_rig.getJson({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")});
-        for (const QJsonValue &pod : list[QStringLiteral("items")].toArray()) {
-            names << pod[QStringLiteral("metadata")][QStringLiteral("name")].toString();
-        }
-        return names;
-    }
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -166,7 +155,8 @@ private Q_SLOTS:
         QTRY_VERIFY2_WITH_TIMEOUT(
             cell(SessionTableModel::StateColumn) == sessionStateName(SessionHandle::State::Stopped),
             qPrintable(cell(SessionTableModel::StateColumn)), 60000);
-        QTRY_VERIFY2_WITH_TIMEOUT(agentPods().isEmpty(), qPrintable(agentPods().join(QLatin1Char(' '))), 20000);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            m_rig.agentPods().isEmpty(), qPrintable(m_rig.agentPods().join(QLatin1Char(' '))), 20000);
         QVERIFY2(m_rig.podtapObjectsIn(target).isEmpty(),
             qPrintable(m_rig.podtapObjectsIn(target).join(QStringLiteral("; "))));
         const ProcessResult vxlan = run({QStringLiteral("ip"), QStringLiteral("-o"), QStringLiteral("link"),

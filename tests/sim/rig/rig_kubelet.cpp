@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rig/rig_kubelet.h"
 
+#include "json_writer.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -32,35 +34,11 @@ bool isAgentImage(const QByteArray &image)
     return image.contains("podtap-agent");
 }
 
-// Go's %q for the characters annotations carry.
+// Go's %q, as the kubelet writes values; for the ASCII that annotations carry it matches JSON's escapes.
 QByteArray goQuote(const QByteArray &value)
 {
     QByteArray out = "\"";
-    for (const char c : value) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-                out += "\\x" + QByteArray::number(static_cast<unsigned char>(c), 16).rightJustified(2, '0');
-            } else {
-                out += c;
-            }
-        }
-    }
+    JsonWriter::appendEscaped(out, value.constData(), value.size());
     return out + '"';
 }
 
