@@ -215,8 +215,13 @@ void MainWindow::buildUi()
     m_staleBanner = makeBanner(QStringLiteral("staleBanner"), QStringLiteral("#fff3cd"), middle);
     middleLayout->addWidget(m_staleBanner);
 
+    // Two layers: the lower one sorts, the upper one filters in that order, so a keystroke never
+    // sorts every pod again.
+    auto *sorted = new PodFilterProxyModel(this);
+    sorted->setObjectName(QStringLiteral("podSortProxy"));
+    sorted->setSourceModel(m_pods);
     m_podProxy = new PodFilterProxyModel(this);
-    m_podProxy->setSourceModel(m_pods);
+    m_podProxy->setSourceModel(sorted);
     m_podView = new QTableView(middle);
     m_podView->setObjectName(QStringLiteral("podView"));
     m_podView->setModel(m_podProxy);
@@ -262,8 +267,7 @@ void MainWindow::buildUi()
     connect(m_podProxy, &QAbstractItemModel::modelReset, this, [this] {
         const QString uid = std::exchange(m_selectedUidBeforeReset, QString());
         const int sourceRow = uid.isEmpty() ? -1 : m_pods->rowOf(uid);
-        const QModelIndex index =
-            sourceRow < 0 ? QModelIndex() : m_podProxy->mapFromSource(m_pods->index(sourceRow, 0));
+        const QModelIndex index = m_podProxy->indexOfPod(sourceRow);
         if (!index.isValid())
             return;
         m_podView->selectionModel()->setCurrentIndex(

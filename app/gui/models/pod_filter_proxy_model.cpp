@@ -19,7 +19,44 @@ PodFilterProxyModel::~PodFilterProxyModel() = default;
 void PodFilterProxyModel::setSourceModel(QAbstractItemModel *model)
 {
     m_pods = qobject_cast<PodTableModel *>(model);
+    m_sortLayer = qobject_cast<PodFilterProxyModel *>(model);
+    m_podRows.clear();
+    if (m_sortLayer) {
+        m_pods = m_sortLayer->m_pods;
+        const auto drop = [this] { m_podRows.clear(); };
+        connect(m_sortLayer, &QAbstractItemModel::rowsAboutToBeInserted, this, drop);
+        connect(m_sortLayer, &QAbstractItemModel::rowsAboutToBeRemoved, this, drop);
+        connect(m_sortLayer, &QAbstractItemModel::rowsAboutToBeMoved, this, drop);
+        connect(m_sortLayer, &QAbstractItemModel::layoutAboutToBeChanged, this, drop);
+        connect(m_sortLayer, &QAbstractItemModel::modelAboutToBeReset, this, drop);
+    }
     QSortFilterProxyModel::setSourceModel(model);
+}
+
+int PodFilterProxyModel::podRow(int sourceRow) const
+{
+    if (!m_sortLayer)
+        return sourceRow;
+    if (std::size_t(sourceRow) < m_podRows.size())
+        return m_podRows[std::size_t(sourceRow)];
+    return m_sortLayer->mapToSource(m_sortLayer->index(sourceRow, 0)).row();
+}
+
+QModelIndex PodFilterProxyModel::indexOfPod(int podRow) const
+{
+    if (!m_pods || podRow < 0)
+        return {};
+    const QModelIndex source = m_pods->index(podRow, 0);
+    return mapFromSource(m_sortLayer ? m_sortLayer->mapFromSource(source) : source);
+}
+
+void PodFilterProxyModel::sort(int column, Qt::SortOrder order)
+{
+    if (m_sortLayer) {
+        m_sortLayer->sort(column, order);
+        return;
+    }
+    QSortFilterProxyModel::sort(column, order);
 }
 
 void PodFilterProxyModel::setNamespace(const QString &namespaceName)
@@ -76,13 +113,19 @@ void PodFilterProxyModel::invalidateWholeFilter()
     // One layout change (filter and sort again) instead of removing and inserting the rows that
     // changed range by range: over 100k rows a keystroke leaves thousands of scattered ranges, and
     // each one costs the proxy and the view a pass over every row.
+    if (m_sortLayer && m_podRows.empty()) {
+        const int rows = m_sortLayer->rowCount();
+        m_podRows.reserve(std::size_t(rows));
+        for (int row = 0; row < rows; ++row)
+            m_podRows.push_back(m_sortLayer->mapToSource(m_sortLayer->index(row, 0)).row());
+    }
     invalidate();
 }
 
 bool PodFilterProxyModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
 {
     // Straight from the rows: no QVariant per comparison, which is what makes sorting 100k pods slow.
-    if (m_pods && sortRole() == PodTableModel::SortRole)
+    if (m_pods && !m_sortLayer && sortRole() == PodTableModel::SortRole)
         return m_pods->lessThan(left.row(), right.row(), m_pods->columnAt(left.column()));
     return QSortFilterProxyModel::lessThan(left, right);
 }
@@ -90,7 +133,7 @@ bool PodFilterProxyModel::lessThan(const QModelIndex &left, const QModelIndex &r
 bool PodFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     if (m_pods) {
-        const cluster::PodRow &row = m_pods->table().at(sourceRow);
+        const cluster::PodRow &row = m_pods->table().at(podRow(sourceRow));
         if (!m_namespace.isEmpty() && row.namespaceName != m_namespace)
             return false;
         return matches(m_filter, row);

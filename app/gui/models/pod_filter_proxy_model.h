@@ -7,6 +7,8 @@
 #include <QPointer>
 #include <QSortFilterProxyModel>
 
+#include <vector>
+
 namespace podtap::cluster {
 class PodTableModel;
 }
@@ -19,6 +21,9 @@ namespace podtap::gui {
 /// The filter is parsed once per change by cluster::PodFilter; matching reads the core's compact
 /// rows directly when the source is a PodTableModel, so a keystroke over many pods allocates nothing.
 /// Any other source is read through PodTableModel's roles.
+///
+/// Stacked on another PodFilterProxyModel (the sort layer), this one only filters, in the order of
+/// the layer below, and sort() is passed down: a keystroke then never sorts 100k rows again.
 class PodFilterProxyModel final : public QSortFilterProxyModel
 {
     Q_OBJECT
@@ -39,6 +44,10 @@ public:
     QString filterText() const { return m_filterText; }
     const cluster::PodFilter &filter() const { return m_filter; }
 
+    /// This proxy's index of the pod in row @p podRow of the PodTableModel (through a sort layer).
+    QModelIndex indexOfPod(int podRow) const;
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
@@ -49,7 +58,13 @@ private:
     bool acceptsDifferently(const cluster::PodFilter &before, const cluster::PodFilter &after) const;
     static bool matches(const cluster::PodFilter &filter, const cluster::PodRow &row);
 
+    int podRow(int sourceRow) const;
+
     QPointer<cluster::PodTableModel> m_pods;
+    QPointer<PodFilterProxyModel> m_sortLayer;
+    /// The sort layer's row → PodTableModel row, built for a whole filter pass and dropped when
+    /// the sort layer changes (asking the layer row by row costs more than the filter itself).
+    std::vector<int> m_podRows;
     QString m_namespace;
     QString m_filterText;
     cluster::PodFilter m_filter;
