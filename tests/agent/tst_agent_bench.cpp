@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent_rig.h"
+#include "common/benchmark_report.h"
 #include "common/privileged.h"
 #include "common/process.h"
 
@@ -52,35 +53,6 @@ QString loadAverage()
     QFile file(QStringLiteral("/proc/loadavg"));
     return file.open(QIODevice::ReadOnly) ? QString::fromLatin1(file.readAll().split(' ').value(0))
                                           : QStringLiteral("?");
-}
-
-/// Replaces (or appends) the `## podtap-agent` section of BENCHMARKS.md.
-void writeSection(const QString &body)
-{
-    const QString path = qEnvironmentVariable("PODTAP_SOURCE_DIR") + QStringLiteral("/BENCHMARKS.md");
-    QFile file(path);
-    QString text;
-    if (file.open(QIODevice::ReadOnly)) {
-        text = QString::fromUtf8(file.readAll());
-        file.close();
-    }
-    if (text.isEmpty()) {
-        text = QStringLiteral("# Benchmarks\n");
-    }
-    const QString heading = QStringLiteral("## podtap-agent\n");
-    const qsizetype start = text.indexOf(heading);
-    if (start >= 0) {
-        qsizetype end = text.indexOf(QStringLiteral("\n## "), start + heading.size());
-        end = end < 0 ? text.size() : end + 1;
-        text.replace(start, end - start, heading + body);
-    } else {
-        if (!text.endsWith(QLatin1Char('\n'))) {
-            text += QLatin1Char('\n');
-        }
-        text += QLatin1Char('\n') + heading + body;
-    }
-    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    file.write(text.toUtf8());
 }
 
 } // namespace
@@ -349,7 +321,7 @@ private Q_SLOTS:
                 " on 2 cores (other builds and tests share the machine; single runs swing by about 20 %, "
                 "which is why each throughput figure is the median of runs paired with an untapped one).\n\n") +
             QString::fromUtf8(kMtuNote);
-        writeSection(body);
+        QCOMPARE(podtap::test::writeBenchmarkSection(QStringLiteral("podtap-agent"), body), QString());
     }
 };
 

@@ -3,6 +3,7 @@
 // podtap-sim with 100k pods in 50 namespaces, and watch events applied to PodTableModel per
 // second. Results go to the "Listing and watching" section of BENCHMARKS.md.
 #include "cluster/pod_table_model.h"
+#include "common/benchmark_report.h"
 #include "sim_fixture.h"
 
 #include <QElapsedTimer>
@@ -19,6 +20,7 @@
 extern char **environ;
 
 using namespace podtap;
+using podtap::test::selfRssKb;
 using podtap::test::SimFixture;
 using podtap::test::waitFor;
 
@@ -76,48 +78,6 @@ T median(QList<T> values)
 {
     std::sort(values.begin(), values.end());
     return values.at(values.size() / 2);
-}
-
-long selfRssKb()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly)) {
-        return 0;
-    }
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:")) {
-            return line.mid(6).trimmed().split(' ').first().toLong();
-        }
-    }
-    return 0;
-}
-
-void writeSection(const QString &section)
-{
-    const QString path = qEnvironmentVariable("PODTAP_SOURCE_DIR") + QStringLiteral("/BENCHMARKS.md");
-    QFile file(path);
-    QString text;
-    if (file.open(QIODevice::ReadOnly)) {
-        text = QString::fromUtf8(file.readAll());
-        file.close();
-    }
-    if (text.isEmpty()) {
-        text = QStringLiteral("# Benchmarks\n");
-    }
-    const QString heading = QStringLiteral("## Listing and watching\n");
-    const qsizetype start = text.indexOf(heading);
-    if (start >= 0) {
-        qsizetype end = text.indexOf(QStringLiteral("\n## "), start + heading.size());
-        end = end < 0 ? text.size() : end + 1;
-        text.replace(start, end - start, section);
-    } else {
-        if (!text.endsWith(QLatin1String("\n\n"))) {
-            text += text.endsWith(QLatin1Char('\n')) ? QStringLiteral("\n") : QStringLiteral("\n\n");
-        }
-        text += section;
-    }
-    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    file.write(text.toUtf8());
 }
 
 } // namespace
@@ -247,7 +207,6 @@ private Q_SLOTS:
             return;
         }
         const QString section = QStringLiteral(
-            "## Listing and watching\n"
             "One podtap-sim seeded with %1 pods in %2 namespaces (plus the system ones) and 50 nodes; "
             "`podtapctl get pods -A` and `kubectl get pods -A` run alternately against it, stdout to /dev/null, "
             "peak RSS from wait4(). Both ask the server for its Table in pages of 500 (kubectl's default), so the "
@@ -262,7 +221,7 @@ private Q_SLOTS:
                                     .arg(kNamespaces)
                                     .arg(QDate::currentDate().toString(Qt::ISODate))
                                     .arg(m_listRows, m_watchRows);
-        writeSection(section);
+        QCOMPARE(test::writeBenchmarkSection(QStringLiteral("Listing and watching"), section), QString());
     }
 };
 
