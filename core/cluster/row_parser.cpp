@@ -5,6 +5,9 @@
 #include <QJsonDocument>
 #include <QJsonValue>
 
+#include <algorithm>
+#include <limits>
+
 namespace podtap::cluster {
 
 namespace {
@@ -277,7 +280,7 @@ PodRow RowParser::pod(const QJsonObject &object) const
     if (!statusReason.isEmpty()) {
         reason = statusReason;
     }
-    int restarts = 0;
+    qint64 restarts = 0; // a sum of ints: summed wide, clamped when stored
     qint64 lastRestart = 0;
     auto noteRestart = [&lastRestart](const QJsonObject &container) {
         const QJsonObject terminated = obj(obj(container, QLatin1String("lastState")), QLatin1String("terminated"));
@@ -291,7 +294,7 @@ PodRow RowParser::pod(const QJsonObject &object) const
     const QJsonArray initStatuses = status.value(QLatin1String("initContainerStatuses")).toArray();
     for (qsizetype i = 0; i < initStatuses.size(); ++i) {
         const QJsonObject container = initStatuses.at(i).toObject();
-        restarts += int(toInt(container.value(QLatin1String("restartCount"))));
+        restarts += toInt(container.value(QLatin1String("restartCount")));
         if (toInt(container.value(QLatin1String("restartCount"))) > 0) {
             noteRestart(container);
         }
@@ -343,7 +346,7 @@ PodRow RowParser::pod(const QJsonObject &object) const
         for (qsizetype i = statuses.size() - 1; i >= 0; --i) {
             const QJsonObject container = statuses.at(i).toObject();
             const qint64 count = toInt(container.value(QLatin1String("restartCount")));
-            restarts += int(count);
+            restarts += count;
             if (count > 0) {
                 noteRestart(container);
             }
@@ -377,7 +380,7 @@ PodRow RowParser::pod(const QJsonObject &object) const
         reason = QStringLiteral("Terminating");
     }
     row.status = m_pool->intern(reason);
-    row.restarts = restarts;
+    row.restarts = int(std::clamp<qint64>(restarts, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
     row.lastRestartMs = lastRestart;
 
     // Container IDs: app containers first, then init containers (the agent only needs one).

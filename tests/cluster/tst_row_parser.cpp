@@ -4,6 +4,8 @@
 #include "pod_fixtures.h"
 
 #include <QRandomGenerator>
+
+#include <limits>
 #include <QtTest>
 
 using namespace podtap::cluster;
@@ -39,6 +41,17 @@ private Q_SLOTS:
         QVERIFY(row.containerIds.contains(QStringLiteral("containerd://abc")));
         QCOMPARE(row.labels.size(), 2);
         QCOMPARE(podHealth(row), PodHealth::Running);
+    }
+
+    void restartSumsNeverOverflow()
+    {
+        // Each count fits an int; their sum does not (found by the fuzzer under UBSan).
+        const PodRow row = m_parser.pod(podJson(QStringLiteral("u2"), QStringLiteral("shop"), QStringLiteral("web-1"),
+            "{\"phase\":\"Running\",\"containerStatuses\":["
+            "{\"name\":\"a\",\"restartCount\":2147483646,\"state\":{\"running\":{}}},"
+            "{\"name\":\"b\",\"restartCount\":2,\"state\":{\"running\":{}}}]}",
+            "{}", "{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}"));
+        QCOMPARE(row.restarts, std::numeric_limits<int>::max());
     }
 
     void kubectlStatus_data()
