@@ -226,6 +226,12 @@ KubeconfigValue toValue(const YAML::Node &node, int &budget, int depth)
                 return KubeconfigValue::boolean_(resolved.boolean);
             case YamlPlainScalar::Type::Int:
             case YamlPlainScalar::Type::Float:
+                // A float out of a double's range stays the text it was, as Go's YAML reads it; JSON
+                // has no infinity or NaN either.
+                if (bool finite = false; resolved.type == YamlPlainScalar::Type::Float &&
+                    (!std::isfinite(resolved.canonical.toDouble(&finite)) || !finite)) {
+                    return KubeconfigValue::string(text);
+                }
                 value.kind = KubeconfigValue::Kind::Number;
                 value.text = goNumberText(resolved);
                 return value;

@@ -451,6 +451,9 @@ bool resolvesToNonString(const QString &s)
     return base60.match(s).hasMatch();
 }
 
+/// Keys longer than this are written as explicit entries, as go-yaml (kubectl's YAML) does.
+constexpr qsizetype kMaxSimpleKeyBytes = 128;
+
 class YamlWriter
 {
 public:
@@ -488,6 +491,18 @@ private:
                 write(QString(indent, QLatin1Char(' ')));
             }
             first = false;
+            if (key.toUtf8().size() > kMaxSimpleKeyBytes) {
+                // Like go-yaml: a long key is written as an explicit entry ("? key" / ": value"), since
+                // YAML does not allow implicit keys over 1024 characters.
+                write(QStringLiteral("? "));
+                writeScalarString(key, indent + 2, false);
+                if (m_column != 0) {
+                    write(QStringLiteral("\n"));
+                }
+                write(QString(indent, QLatin1Char(' ')) + QStringLiteral(":"));
+                writeAfterIndicator(value, indent, true);
+                continue;
+            }
             writeScalarString(key, indent, true);
             write(QStringLiteral(":"));
             writeAfterIndicator(value, indent, true);

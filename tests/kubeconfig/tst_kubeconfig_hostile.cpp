@@ -137,6 +137,30 @@ private Q_SLOTS:
         QVERIFY2(timer.elapsed() < 20000, "hostile input took too long");
     }
 
+    void longKeysAndHugeNumbersSurviveARoundTrip()
+    {
+        // Fuzz findings: a key over YAML's 1024-character limit for implicit keys, and a float beyond
+        // a double. The printed YAML must load again to the same JSON; the number stays text, as in kubectl.
+        const QByteArray longKey(1500, 'k');
+        const QByteArray yaml = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers:\n- name: u\n"
+                                "  user:\n    token: t\n    as-user-extra:\n      ? " +
+            longKey + "\n      : [v]\nextensions:\n- name: x\n  extension: {a: 1e9991, b: 2.5}\n";
+        KubeconfigViewOptions raw;
+        raw.raw = true;
+        KubeconfigViewOptions json = raw;
+        json.format = KubeconfigViewOptions::Format::Json;
+        const KubeconfigDocument doc = KubeconfigDocument::fromYaml(yaml, QStringLiteral("/fuzz/kubeconfig"));
+        QVERIFY2(documentErrors(doc).isEmpty(), qPrintable(documentErrors(doc).join(QLatin1Char('\n'))));
+        const KubeconfigViewResult printed = KubeconfigPrinter::view(doc, raw);
+        QVERIFY2(printed.output.contains("? " + longKey), printed.output.constData());
+        const KubeconfigDocument again = KubeconfigDocument::fromYaml(printed.output, QStringLiteral("/fuzz/printed"));
+        QVERIFY2(documentErrors(again).isEmpty(), qPrintable(documentErrors(again).join(QLatin1Char('\n'))));
+        const QByteArray firstJson = KubeconfigPrinter::view(doc, json).output;
+        QCOMPARE(KubeconfigPrinter::view(again, json).output, firstJson);
+        QVERIFY2(firstJson.contains("\"a\": \"1e9991\""), firstJson.constData());
+        QVERIFY2(firstJson.contains("\"b\": 2.5"), firstJson.constData());
+    }
+
     void oversizedFileIsRefusedBeforeParsing()
     {
         QTemporaryDir dir;
