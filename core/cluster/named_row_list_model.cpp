@@ -8,6 +8,16 @@ NamedRowListModelBase::NamedRowListModelBase(QObject *parent)
 {
 }
 
+QHash<int, QByteArray> NamedRowListModelBase::roleNames() const
+{
+    QHash<int, QByteArray> names = QAbstractListModel::roleNames();
+    names.insert(NameRole, "name");
+    names.insert(UidRole, "uid");
+    names.insert(CreationTimeRole, "creationTime");
+    names.insert(StaleRole, "stale");
+    return names;
+}
+
 void NamedRowListModelBase::connectTo(kube::ListWatch *listWatch)
 {
     connect(listWatch, &kube::ListWatch::relistStarted, this, &NamedRowListModelBase::beginRelist);

@@ -22,6 +22,18 @@ class NamedRowListModelBase : public QAbstractListModel
     Q_PROPERTY(bool stale READ isStale NOTIFY staleChanged)
 
 public:
+    /// Roles every such list has; a subclass numbers its own from FirstRowRole.
+    enum CommonRole {
+        NameRole = Qt::UserRole + 1,
+        UidRole,
+        CreationTimeRole, ///< qint64 ms since the epoch
+        StaleRole,
+        FirstRowRole,
+    };
+    Q_ENUM(CommonRole)
+
+    QHash<int, QByteArray> roleNames() const override;
+
     /// Follows @p listWatch: relists replace the rows, watch events edit them, staleness is mirrored.
     void connectTo(kube::ListWatch *listWatch);
     bool isStale() const { return m_stale; }
@@ -45,7 +57,8 @@ private:
 /// @brief A list of API objects keyed and sorted by name (namespaces, nodes), fed by list+watch.
 ///
 /// A relist resets the model once; a watch event inserts, changes or removes one row. @p Row needs
-/// a QString `name`; a subclass turns API objects into rows with parseRow() and shows them with data().
+/// QString `name` and `uid` and qint64 `creationMs`; a subclass turns API objects into rows with
+/// parseRow() and shows its own roles with rowData().
 template<typename Row>
 class NamedRowListModel : public NamedRowListModelBase
 {
@@ -53,6 +66,27 @@ public:
     int rowCount(const QModelIndex &parent = {}) const override { return parent.isValid() ? 0 : int(m_rows.size()); }
     int rowOf(const QString &name) const { return m_index.value(name, -1); }
     const Row &at(int row) const { return m_rows.at(row); }
+
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override
+    {
+        if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) {
+            return {};
+        }
+        const Row &row = m_rows.at(index.row());
+        switch (role) {
+        case Qt::DisplayRole:
+        case NameRole:
+            return row.name;
+        case UidRole:
+            return row.uid;
+        case CreationTimeRole:
+            return row.creationMs;
+        case StaleRole:
+            return isStale();
+        default:
+            return rowData(row, role);
+        }
+    }
 
     void beginRelist() override { m_building.clear(); }
 
@@ -115,13 +149,8 @@ protected:
 
     /// The row for one API object; a row without a name is ignored.
     virtual Row parseRow(const QJsonObject &object) const = 0;
-    /// The row of a valid @p index (checked as data() must).
-    const Row *rowAt(const QModelIndex &index) const
-    {
-        return checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)
-            ? &m_rows.at(index.row())
-            : nullptr;
-    }
+    /// @p row's value for a role of the subclass's own (FirstRowRole and up).
+    virtual QVariant rowData(const Row &row, int role) const = 0;
 
     StringPool m_pool;
     RowParser m_parser {&m_pool};

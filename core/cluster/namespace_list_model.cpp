@@ -10,26 +10,13 @@ NamespaceListModel::NamespaceListModel(QObject *parent)
 {
 }
 
-QVariant NamespaceListModel::data(const QModelIndex &index, int role) const
+QVariant NamespaceListModel::rowData(const NamespaceRow &row, int role) const
 {
-    const NamespaceRow *row = rowAt(index);
-    if (!row) {
-        return {};
-    }
     switch (role) {
-    case Qt::DisplayRole:
-    case NameRole:
-        return row->name;
-    case UidRole:
-        return row->uid;
     case PhaseRole:
-        return row->phase;
-    case CreationTimeRole:
-        return row->creationMs;
+        return row.phase;
     case PodCountRole:
-        return m_pods ? m_pods->podCount(row->name) : 0;
-    case StaleRole:
-        return isStale();
+        return m_pods ? m_pods->podCount(row.name) : 0;
     default:
         return {};
     }
@@ -37,13 +24,9 @@ QVariant NamespaceListModel::data(const QModelIndex &index, int role) const
 
 QHash<int, QByteArray> NamespaceListModel::roleNames() const
 {
-    QHash<int, QByteArray> names = QAbstractListModel::roleNames();
-    names.insert(NameRole, "name");
-    names.insert(UidRole, "uid");
+    QHash<int, QByteArray> names = NamedRowListModel::roleNames();
     names.insert(PhaseRole, "phase");
-    names.insert(CreationTimeRole, "creationTime");
     names.insert(PodCountRole, "podCount");
-    names.insert(StaleRole, "stale");
     return names;
 }
 

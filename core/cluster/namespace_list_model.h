@@ -17,19 +17,15 @@ class NamespaceListModel final : public NamedRowListModel<NamespaceRow>
     Q_DISABLE_COPY_MOVE(NamespaceListModel)
 
 public:
+    /// Besides NameRole, UidRole, CreationTimeRole and StaleRole.
     enum Role {
-        NameRole = Qt::UserRole + 1,
-        UidRole,
-        PhaseRole,
-        CreationTimeRole, ///< qint64 ms since the epoch
+        PhaseRole = FirstRowRole,
         PodCountRole, ///< int; 0 without a pod model
-        StaleRole,
     };
     Q_ENUM(Role)
 
     explicit NamespaceListModel(QObject *parent = nullptr);
 
-    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;
 
     /// Pod counts come from @p pods (the model does not own it).
@@ -37,6 +33,7 @@ public:
 
 protected:
     NamespaceRow parseRow(const QJsonObject &object) const override { return m_parser.namespaceRow(object); }
+    QVariant rowData(const NamespaceRow &row, int role) const override;
 
 private:
     QPointer<PodTableModel> m_pods;

@@ -13,27 +13,24 @@ class NodeListModel final : public NamedRowListModel<NodeRow>
     Q_DISABLE_COPY_MOVE(NodeListModel)
 
 public:
+    /// Besides NameRole, UidRole, CreationTimeRole and StaleRole.
     enum Role {
-        NameRole = Qt::UserRole + 1,
-        UidRole,
-        InternalIpRole,
+        InternalIpRole = FirstRowRole,
         StatusRole, ///< Ready, NotReady, Unknown (+ ",SchedulingDisabled")
         ReadyRole, ///< bool: the Ready condition is True
         ConditionsRole, ///< QVariantList of QVariantMap {type, status, reason}
         RolesRole,
         VersionRole,
-        CreationTimeRole, ///< qint64 ms since the epoch
-        StaleRole,
     };
     Q_ENUM(Role)
 
     explicit NodeListModel(QObject *parent = nullptr);
 
-    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;
 
 protected:
     NodeRow parseRow(const QJsonObject &object) const override { return m_parser.node(object); }
+    QVariant rowData(const NodeRow &row, int role) const override;
 };
 
 } // namespace podtap::cluster
