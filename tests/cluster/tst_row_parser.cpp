@@ -5,8 +5,8 @@
 
 #include <QRandomGenerator>
 
-#include <limits>
 #include <QtTest>
+#include <limits>
 
 using namespace podtap::cluster;
 using podtap::testing::podJson;
