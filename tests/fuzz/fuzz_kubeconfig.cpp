@@ -7,7 +7,6 @@
 #include "kube/kubeconfig_printer.h"
 
 #include <QJsonDocument>
-#include <QRegularExpression>
 #include <QSet>
 
 #include <cstdio>
@@ -72,18 +71,6 @@ QSet<QString> namesOf(const Map &map)
     return names;
 }
 
-/// True when a printed line has a map key over YAML's 1024-character limit for implicit keys.
-bool hasOverlongKey(const QByteArray &yaml)
-{
-    for (const QByteArray &line : yaml.split('\n')) {
-        const qsizetype colon = line.indexOf(": ");
-        if ((colon < 0 ? line.endsWith(':') ? line.size() : 0 : colon) > 1000) {
-            return true;
-        }
-    }
-    return false;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
@@ -124,19 +111,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     requireNoSecret(QString::fromUtf8(yaml.output), secrets, "config view shows a token or password");
     options.format = KubeconfigViewOptions::Format::Json;
     const KubeconfigViewResult json = KubeconfigPrinter::view(doc, options);
-    static const QRegularExpression infinity(QStringLiteral(R"([\s:\[,]-?(inf|nan)\s*[,\n\]}])"));
-    // Known bug, see findings/README.md: a number too large for a double is printed as `inf`.
-    require(
-        QJsonDocument::fromJson(json.output).isObject() || infinity.match(QString::fromUtf8(json.output)).hasMatch(),
-        "config view -o json is not a JSON object");
+    require(QJsonDocument::fromJson(json.output).isObject(), "config view -o json is not a JSON object");
 
     // config view --raw loads back with the same entries and current context.
     options.format = KubeconfigViewOptions::Format::Yaml;
     options.raw = true;
     const KubeconfigViewResult raw = KubeconfigPrinter::view(doc, options);
-    if (hasOverlongKey(raw.output)) {
-        return 0; // known printer bug, see findings/README.md: such a key needs YAML's explicit "? " form
-    }
     const KubeconfigDocument reloaded = KubeconfigDocument::fromYaml(raw.output, kPath);
     if (!reloaded.fileError.isEmpty()) {
         std::fprintf(stderr, "%s\n", qPrintable(reloaded.fileError));
