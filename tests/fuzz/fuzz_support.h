@@ -2,7 +2,6 @@
 #pragma once
 
 #include <QByteArray>
-#include <QString>
 
 #include <cstdint>
 #include <cstdio>
@@ -24,17 +23,6 @@ inline void require(bool condition, const char *invariant)
 inline QByteArray bytes(const std::uint8_t *data, std::size_t size)
 {
     return QByteArray(reinterpret_cast<const char *>(data), qsizetype(size));
-}
-
-/// True when @p text holds no control character other than tab and newline: safe to show a person.
-inline bool printable(const QString &text)
-{
-    for (const QChar c : text) {
-        if ((c.unicode() < 0x20 && c != QLatin1Char('\n') && c != QLatin1Char('\t')) || c.unicode() == 0x7f) {
-            return false;
-        }
-    }
-    return true;
 }
 
 } // namespace podtap::fuzz
