@@ -90,7 +90,9 @@ std::vector<int> numericEntries(const std::string &dir)
     }
     while (const dirent *entry = ::readdir(d)) {
         const std::string_view name = entry->d_name;
-        if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        // A pid has at most 7 digits (pid_max is at most 2^22); anything longer is not a process.
+        if (name.empty() || name.size() > 9 ||
+            !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
             continue;
         }
         pids.push_back(std::stoi(std::string(name)));

@@ -31,11 +31,16 @@ QByteArrayList LineFramer::append(const QByteArray &chunk)
             m_pending.clear();
             line.append(QByteArrayView(chunk).sliced(start, newline - start));
         }
+        start = newline + 1;
+        if (line.size() > m_maxLineBytes) {
+            // Too long whether it came in one read or many: the same line is always dropped.
+            m_overflowed = true;
+            continue;
+        }
         if (line.endsWith('\r')) {
             line.chop(1);
         }
         lines.append(std::move(line));
-        start = newline + 1;
     }
     if (start < chunk.size() && !m_discarding) {
         m_pending.append(QByteArrayView(chunk).sliced(start));
@@ -50,6 +55,8 @@ QByteArrayList LineFramer::append(const QByteArray &chunk)
 
 QByteArray LineFramer::takeRemainder()
 {
+    // The stream ended: a line being discarded ends with it, and the framer starts clean.
+    m_discarding = false;
     QByteArray rest = std::move(m_pending);
     m_pending.clear();
     if (rest.endsWith('\r')) {

@@ -103,6 +103,8 @@ private Q_SLOTS:
                 ".scope\n");
         writeProc(302, "0::/kubepods/besteffort/pod" + QByteArray::fromStdString(kUid) + "/" + id + "\n");
         QVERIFY(QDir().mkpath(m_root.filePath(QStringLiteral("self"))));
+        // A numeric name too large for a pid is not a process (and must not stop the scan).
+        QVERIFY(QDir().mkpath(m_root.filePath(QStringLiteral("99999999999999999999"))));
         const TargetFinder finder(m_root.path().toStdString());
         const std::vector<int> byId = finder.matchingPids({TargetSelector::Kind::ContainerId, kId});
         QCOMPARE(byId, (std::vector<int> {300, 302}));

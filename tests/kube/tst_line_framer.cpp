@@ -49,6 +49,26 @@ private Q_SLOTS:
         // The rest of the long line is skipped; the next line arrives intact.
         QCOMPARE(framer.append("xxxx\nnext\n"), QByteArrayList {"next"});
     }
+
+    void overlongLineIsDroppedHoweverTheReadsSplitIt()
+    {
+        const QByteArray stream = QByteArray(20, 'x') + "\nok\n";
+        for (qsizetype split = 0; split <= stream.size(); ++split) {
+            LineFramer framer(16);
+            QByteArrayList lines = framer.append(stream.left(split));
+            lines += framer.append(stream.mid(split));
+            QCOMPARE(lines, QByteArrayList {"ok"});
+            QVERIFY(framer.overflowed());
+        }
+    }
+
+    void aNewStreamAfterAnOverflowStartsClean()
+    {
+        LineFramer framer(4);
+        QVERIFY(framer.append("toolong").isEmpty());
+        QCOMPARE(framer.takeRemainder(), QByteArray());
+        QCOMPARE(framer.append("one\n"), QByteArrayList {"one"});
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLineFramer)
