@@ -71,6 +71,8 @@ public:
     void reportStats(const Stats &stats);
     void reportFailure(const QString &summary, const QString &fix);
     void setCaptureInterface(const QString &interfaceName, const QString &hostsFile = {});
+    /// A line of the session's own capture (the tap dialog's "Show tshark output").
+    void reportCaptureLine(const QString &line) { Q_EMIT captureLine(line); }
     void setSessionId(const QString &sessionId) { m_sessionId = sessionId; }
 
 Q_SIGNALS:
@@ -78,6 +80,7 @@ Q_SIGNALS:
     void changed();
     void stateChanged(podtap::gui::SessionHandle::State state);
     void failed(const QString &summary, const QString &fix);
+    void captureLine(const QString &line);
 
 private:
     QString m_target;

@@ -107,6 +107,18 @@ SessionsPanel::~SessionsPanel()
 void SessionsPanel::addSession(SessionHandle *session)
 {
     m_model->addSession(session);
+    // A tap started with "Show tshark output" shows its own capture here while it is selected and
+    // no tshark was opened by hand.
+    connect(session, &SessionHandle::captureLine, this, [this, session](const QString &line) {
+        if (m_tsharkProcess || selectedSession() != session)
+            return;
+        if (m_captureSource != session) {
+            m_captureSource = session;
+            m_tsharkOutput->clear();
+        }
+        m_tsharkOutput->show();
+        m_tsharkOutput->appendPlainText(line);
+    });
     const auto *proxy = qobject_cast<QSortFilterProxyModel *>(m_view->model());
     const QModelIndex index = proxy->mapFromSource(m_model->index(m_model->rowOf(session), 0));
     m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
@@ -200,6 +212,7 @@ void SessionsPanel::openTshark()
     if (m_tsharkProcess)
         m_tsharkProcess->stop(1000);
     m_tsharkOutput->clear();
+    m_captureSource = nullptr;
     m_tsharkOutput->appendPlainText(QStringLiteral("$ %1").arg(command.toString()));
     m_tsharkOutput->show();
     auto *process = new CaptureProcess(this);

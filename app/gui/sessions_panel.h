@@ -63,6 +63,7 @@ private:
     FixView *m_fixView = nullptr;
     QPlainTextEdit *m_tsharkOutput = nullptr;
     QPointer<CaptureProcess> m_tsharkProcess;
+    QPointer<SessionHandle> m_captureSource; ///< whose own capture lines the output pane shows
 };
 
 } // namespace podtap::gui

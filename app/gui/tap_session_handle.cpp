@@ -66,6 +66,7 @@ TapSessionHandle::TapSessionHandle(
             setCaptureInterface(m_session->captureInterface(), m_session->hostsFile());
     });
     connect(m_session, &TapSession::failed, this, &SessionHandle::reportFailure);
+    connect(m_session, &TapSession::packetLine, this, &SessionHandle::reportCaptureLine);
     m_session->start();
     // The leftover sweep must never offer this console's own pods.
     setSessionId(m_session->sessionId());

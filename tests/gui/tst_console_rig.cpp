@@ -134,13 +134,18 @@ private Q_SLOTS:
             sessions->index(0, SessionTableModel::PacketsColumn).data(SessionTableModel::SortRole).toLongLong() > 0,
             qPrintable(cell(SessionTableModel::PacketsColumn)), 60000);
 
-        // Open tshark: its lines name the pod through podtap's hosts file.
+        // The tap's own tshark ("Show tshark output") fills the pane, naming pods from podtap's hosts file.
+        auto *output = child<QPlainTextEdit>(*panel, "tsharkOutput");
+        QTRY_VERIFY2_WITH_TIMEOUT(output->isVisible() && output->toPlainText().contains(target.ref()),
+            qPrintable(output->toPlainText().right(2000)), 30000);
+
+        // Open tshark starts a fresh capture on the same interface, with the same names.
         auto *sessionsView = child<QTableView>(*panel, "sessionsView");
         sessionsView->setCurrentIndex(sessions->index(0, 0));
         QTest::mouseClick(child<QPushButton>(*panel, "openTshark"), Qt::LeftButton);
-        auto *output = child<QPlainTextEdit>(*panel, "tsharkOutput");
         QTRY_VERIFY2_WITH_TIMEOUT(
-            output->toPlainText().contains(target.ref()), qPrintable(output->toPlainText().right(2000)), 30000);
+            output->toPlainText().startsWith(QStringLiteral("$ ")) && output->toPlainText().count(target.ref()) >= 2,
+            qPrintable(output->toPlainText().right(2000)), 30000);
 
         QTest::qWait(300);
         const QImage shot = window.grab().toImage();

@@ -135,6 +135,24 @@ private Q_SLOTS:
         QVERIFY(child<QPushButton>(panel, "openTshark")->isEnabled());
     }
 
+    void ownCaptureLinesShowForTheSelectedSession()
+    {
+        SessionsPanel panel;
+        auto *first = new FakeSession(QStringLiteral("shop/web-0/eth0"), QStringLiteral("local"));
+        auto *second = new FakeSession(QStringLiteral("shop/web-1/eth0"), QStringLiteral("local"));
+        panel.addSession(first);
+        panel.addSession(second); // selected now
+        auto *output = child<QPlainTextEdit>(panel, "tsharkOutput");
+        QVERIFY(output->isHidden());
+        first->reportCaptureLine(QStringLiteral("1 0.000 shop/web-0 → 203.0.113.2 UDP"));
+        QVERIFY2(output->isHidden(), "lines of a session that is not selected stay out of the pane");
+        second->reportCaptureLine(QStringLiteral("1 0.000 shop/web-1 → 203.0.113.3 UDP"));
+        second->reportCaptureLine(QStringLiteral("2 0.100 203.0.113.3 → shop/web-1 UDP"));
+        QVERIFY(!output->isHidden());
+        QCOMPARE(output->toPlainText(),
+            QStringLiteral("1 0.000 shop/web-1 → 203.0.113.3 UDP\n2 0.100 203.0.113.3 → shop/web-1 UDP"));
+    }
+
     void failureShowsItsFixAsCopyableText()
     {
         SessionsPanel panel;
