@@ -7,7 +7,9 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QRandomGenerator>
 #include <QThread>
 
@@ -376,6 +378,23 @@ QString AgentRig::podFilters(const QString &hook) const
 bool AgentRig::bashIn(const QString &ns, const QString &script)
 {
     return run(inNs(ns, {QStringLiteral("bash"), QStringLiteral("-c"), script}), 15000).exitCode >= 0;
+}
+
+qint64 AgentRig::rxCounter(const QString &ns, const QString &dev, const QString &field)
+{
+    const QByteArray out = run({QStringLiteral("ip"), QStringLiteral("-n"), ns, QStringLiteral("-j"),
+                                   QStringLiteral("-s"), QStringLiteral("link"), QStringLiteral("show"), dev})
+                               .out;
+    return QJsonDocument::fromJson(out)
+        .array()
+        .at(0)
+        .toObject()
+        .value(QStringLiteral("stats64"))
+        .toObject()
+        .value(QStringLiteral("rx"))
+        .toObject()
+        .value(field)
+        .toInteger();
 }
 
 } // namespace podtap::test

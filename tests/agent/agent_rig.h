@@ -66,6 +66,8 @@ public:
     static QString nodePodSideIp() { return QStringLiteral("192.0.2.1"); }
 
     /// `ip netns exec <ns> <command...>`.
+    /// A receive counter of @p dev in @p ns (`ip -s -j link`): "packets" or "bytes".
+    static qint64 rxCounter(const QString &ns, const QString &dev, const QString &field = QStringLiteral("packets"));
     static QStringList inNs(const QString &ns, const QStringList &command);
     static QString agentPath();
 

@@ -100,23 +100,6 @@ class TestAgentBench final : public QObject
             1e9;
     }
 
-    static qint64 rxPackets(const QString &ns, const QString &dev, const QString &field = QStringLiteral("packets"))
-    {
-        const QByteArray out = run({QStringLiteral("ip"), QStringLiteral("-n"), ns, QStringLiteral("-j"),
-                                       QStringLiteral("-s"), QStringLiteral("link"), QStringLiteral("show"), dev})
-                                   .out;
-        return QJsonDocument::fromJson(out)
-            .array()
-            .at(0)
-            .toObject()
-            .value(QStringLiteral("stats64"))
-            .toObject()
-            .value(QStringLiteral("rx"))
-            .toObject()
-            .value(field)
-            .toInteger();
-    }
-
 private Q_SLOTS:
     void initTestCase() { PODTAP_REQUIRE_PRIVILEGED(); }
 
@@ -199,9 +182,11 @@ private Q_SLOTS:
             compare(QStringLiteral("mirror-all (u32 + mirred)"),
                 podMtu == 1450 ? QStringLiteral("≥ 85 %") : QStringLiteral("≥ 50 %"), [&] {
                     auto agent = mirror(rig, {});
-                    const qint64 before = rxPackets(rig.receiverNs(), QStringLiteral("rx"), QStringLiteral("bytes"));
+                    const qint64 before =
+                        AgentRig::rxCounter(rig.receiverNs(), QStringLiteral("rx"), QStringLiteral("bytes"));
                     const double gbit = iperfTcp(rig);
-                    mirrored = (rxPackets(rig.receiverNs(), QStringLiteral("rx"), QStringLiteral("bytes")) - before) *
+                    mirrored = (AgentRig::rxCounter(rig.receiverNs(), QStringLiteral("rx"), QStringLiteral("bytes")) -
+                                   before) *
                         8 / 1e9 / kIperfSeconds;
                     AgentRig::stop(*agent, SIGTERM);
                     return gbit;
@@ -245,11 +230,11 @@ private Q_SLOTS:
                     QStringLiteral("--pps"), QStringLiteral("100000"), QStringLiteral("--seconds"),
                     QStringLiteral("3")};
                 static const QRegularExpression sentRe(QStringLiteral("sent (\\d+) in ([0-9.]+) s"));
-                const qint64 before = rxPackets(rig.receiverNs(), QStringLiteral("rx"));
+                const qint64 before = AgentRig::rxCounter(rig.receiverNs(), QStringLiteral("rx"));
                 const QRegularExpressionMatch blasted =
                     sentRe.match(QString::fromUtf8(mustRun(AgentRig::inNs(rig.podNs(), blast), 60000)));
                 QThread::msleep(500);
-                const qint64 captured = rxPackets(rig.receiverNs(), QStringLiteral("rx")) - before;
+                const qint64 captured = AgentRig::rxCounter(rig.receiverNs(), QStringLiteral("rx")) - before;
                 AgentRig::stop(*udpAgent, SIGTERM);
                 QVERIFY(blasted.hasMatch());
                 const qint64 sent = blasted.captured(1).toLongLong();

@@ -50,22 +50,6 @@ class TestAgentCoexistence final : public QObject
         }
     }
 
-    qint64 rxPackets(const QString &dev)
-    {
-        const QByteArray out = mustRun({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(),
-            QStringLiteral("-j"), QStringLiteral("-s"), QStringLiteral("link"), QStringLiteral("show"), dev});
-        return QJsonDocument::fromJson(out)
-            .array()
-            .at(0)
-            .toObject()
-            .value(QStringLiteral("stats64"))
-            .toObject()
-            .value(QStringLiteral("rx"))
-            .toObject()
-            .value(QStringLiteral("packets"))
-            .toInteger();
-    }
-
     void ping(int count)
     {
         mustRun(AgentRig::inNs(m_rig->podNs(),
@@ -105,10 +89,11 @@ private Q_SLOTS:
         QString error;
         RigCapture capture = m_rig->startCapture(QStringLiteral("rxf"), &error);
         QVERIFY2(capture.process, qPrintable(error));
-        const qint64 before = rxPackets(QStringLiteral("fw1"));
+        const qint64 before = AgentRig::rxCounter(m_rig->podNs(), QStringLiteral("fw1"));
         ping(5);
         const QList<QStringList> rows = m_rig->finishCapture(capture, {QStringLiteral("icmp.type")});
-        QVERIFY2(rxPackets(QStringLiteral("fw1")) - before >= 5, "the foreign mirror sees every echo request");
+        QVERIFY2(AgentRig::rxCounter(m_rig->podNs(), QStringLiteral("fw1")) - before >= 5,
+            "the foreign mirror sees every echo request");
         QVERIFY2(rows.count(QStringList {QStringLiteral("8")}) >= 5, "podtap's mirror sees every echo request");
 
         QVERIFY(AgentRig::stop(*agent, SIGTERM));
@@ -118,9 +103,10 @@ private Q_SLOTS:
         QVERIFY2(filters.contains(QStringLiteral("pref 10 u32")) && filters.contains(QStringLiteral("fw0")),
             qPrintable(filters));
         QVERIFY2(!filters.contains(QStringLiteral("cookie")), qPrintable(filters));
-        const qint64 after = rxPackets(QStringLiteral("fw1"));
+        const qint64 after = AgentRig::rxCounter(m_rig->podNs(), QStringLiteral("fw1"));
         ping(5);
-        QVERIFY2(rxPackets(QStringLiteral("fw1")) - after >= 5, "the foreign mirror still works after teardown");
+        QVERIFY2(AgentRig::rxCounter(m_rig->podNs(), QStringLiteral("fw1")) - after >= 5,
+            "the foreign mirror still works after teardown");
         mustRun(QStringLiteral("tc -n %1 qdisc del dev eth0 clsact").arg(ns).split(QLatin1Char(' ')));
         mustRun(QStringLiteral("ip -n %1 link del fw0").arg(ns).split(QLatin1Char(' ')));
     }
