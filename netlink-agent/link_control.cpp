@@ -174,6 +174,13 @@ KernelReply LinkControl::remove(int ifindex) const
     return m_socket.request(linkMessage(RTM_DELLINK, 0, ifindex));
 }
 
+KernelReply LinkControl::setAlias(int ifindex, const std::string &alias) const
+{
+    NlMsgPtr msg = linkMessage(RTM_NEWLINK, 0, ifindex);
+    nla_put_string(msg.get(), IFLA_IFALIAS, alias.c_str());
+    return m_socket.request(std::move(msg));
+}
+
 int LinkControl::linkWithAddress(const std::string &address) const
 {
     int family = 0;

@@ -51,6 +51,7 @@ public:
     /// Sets @p alias (podtap's mark), turns IPv6 address generation off and brings the link up.
     KernelReply finishAndUp(int ifindex, const std::string &alias) const;
     KernelReply remove(int ifindex) const;
+    KernelReply setAlias(int ifindex, const std::string &alias) const;
 
     /// The ifindex of the link holding @p address (an IP literal), or 0.
     int linkWithAddress(const std::string &address) const;

@@ -6,6 +6,7 @@
 #include "json_line.h"
 
 #include <fcntl.h>
+#include <linux/if_ether.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -63,11 +64,72 @@ std::uint32_t choosePriority(
     return 0;
 }
 
+const std::string kAliasPrefix = "podtap session=";
+const std::string kClsactDuty = " clsact=";
+
+bool isPodtapDevice(const LinkInfo &link)
+{
+    return link.kind == "vxlan" && link.alias.rfind(kAliasPrefix, 0) == 0;
+}
+
+bool isSessionDevice(const LinkInfo &link, const std::string &sessionKey)
+{
+    const std::string alias = deviceAlias(sessionKey);
+    return isPodtapDevice(link) && (link.alias == alias || link.alias.rfind(alias + " ", 0) == 0);
+}
+
+/// The interfaces named by the " clsact=IFNAME" parts of a device's alias.
+std::vector<std::string> clsactDuties(const std::string &alias)
+{
+    std::vector<std::string> names;
+    for (std::size_t at = alias.find(kClsactDuty); at != std::string::npos; at = alias.find(kClsactDuty, at + 1)) {
+        const std::size_t start = at + kClsactDuty.size();
+        const std::size_t end = alias.find(' ', start);
+        names.push_back(alias.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    }
+    return names;
+}
+
+bool hasDuty(const std::string &alias, const std::string &ifname)
+{
+    const std::vector<std::string> duties = clsactDuties(alias);
+    return std::find(duties.begin(), duties.end(), ifname) != duties.end();
+}
+
 } // namespace
 
 std::string deviceAlias(const std::string &sessionKey)
 {
-    return "podtap session=" + sessionKey;
+    return kAliasPrefix + sessionKey;
+}
+
+void releaseClsact(const LinkControl &links, const std::string &ifname, int leavingIfindex)
+{
+    LinkInfo target;
+    if (!links.find(ifname, target)) {
+        return;
+    }
+    const TcControl tc(links.socket(), target.name, target.ifindex);
+    const auto hooksEmpty = [&] { return tc.filters(Hook::Ingress).empty() && tc.filters(Hook::Egress).empty(); };
+    if (!hooksEmpty()) {
+        for (const LinkInfo &link : links.all()) {
+            if (link.ifindex == leavingIfindex || !isPodtapDevice(link)) {
+                continue;
+            }
+            if (!hasDuty(link.alias, ifname)) {
+                links.setAlias(link.ifindex, link.alias + kClsactDuty + ifname);
+            }
+            break;
+        }
+        if (!hooksEmpty()) {
+            return; // the heir ends later, or only foreign filters remain
+        }
+        // The heir's filters went meanwhile: it may already have looked for its duty.
+    }
+    const KernelReply reply = tc.deleteClsact();
+    if (!reply.ok() && reply.error != -ENOENT && reply.error != -EINVAL) {
+        throw kernelError(tc.describe("delete clsact"), reply);
+    }
 }
 
 int removePodtapFilters(const TcControl &tc, const std::string *sessionKey)
@@ -126,13 +188,12 @@ int removePodtapFilters(const TcControl &tc, const std::string *sessionKey)
 int removePodtapDevices(const LinkControl &links, const std::string *sessionKey)
 {
     int removed = 0;
-    const std::string prefix = "podtap session=";
     for (const LinkInfo &link : links.all()) {
-        if (link.kind != "vxlan" || link.alias.rfind(prefix, 0) != 0) {
+        if (!isPodtapDevice(link) || (sessionKey && !isSessionDevice(link, *sessionKey))) {
             continue;
         }
-        if (sessionKey && link.alias != deviceAlias(*sessionKey)) {
-            continue;
+        for (const std::string &ifname : clsactDuties(link.alias)) {
+            releaseClsact(links, ifname, link.ifindex);
         }
         const KernelReply reply = links.remove(link.ifindex);
         if (!reply.ok() && reply.error != -ENODEV) {
@@ -284,11 +345,7 @@ void MirrorSession::install()
 
     const QdiscInfo hookQdisc = m_tc->hookQdisc();
     if (hookQdisc.kind.empty()) {
-        reply = m_tc->addClsact();
-        if (!reply.ok() && reply.error != -EEXIST) {
-            throw kernelError(m_tc->describe("add clsact"), reply);
-        }
-        m_addedClsact = reply.ok();
+        addClsact();
     } else if (hookQdisc.kind == "ingress" && o.egress) {
         throw AgentError(ExitKernelRefused,
             m_tc->describe("use the egress hook") +
@@ -297,33 +354,12 @@ void MirrorSession::install()
     }
 
     const PodtapCookie cookie = podtapCookie(key);
-    std::set<std::uint32_t> taken;
     for (const Hook hook : {Hook::Ingress, Hook::Egress}) {
-        for (const FilterInfo &f : m_tc->filters(hook)) {
-            taken.insert(f.prio);
+        if ((hook == Hook::Ingress && o.ingress) || (hook == Hook::Egress && o.egress)) {
+            addFilter(hook, vxlan.ifindex, cookie);
         }
     }
-    for (const Hook hook : {Hook::Ingress, Hook::Egress}) {
-        if ((hook == Hook::Ingress && !o.ingress) || (hook == Hook::Egress && !o.egress)) {
-            continue;
-        }
-        std::uint32_t foreignLimit = 0;
-        const std::uint32_t prio = choosePriority(m_tc->filters(hook), taken, foreignLimit);
-        taken.insert(prio);
-        if (prio == 0) {
-            throw AgentError(ExitKernelRefused,
-                m_tc->describe(std::string("add podtap filter on ") + hookName(hook)) +
-                    ": no free priority below the first foreign filter (prio " + std::to_string(foreignLimit) +
-                    "), so podtap's filter could not run first");
-        }
-        reply = m_tc->addMirrorFilter(hook, prio, vxlan.ifindex, cookie, o.bpf ? &*o.bpf : nullptr);
-        if (!reply.ok()) {
-            throw kernelError(m_tc->describe(std::string("add ") + (o.bpf ? "bpf" : "u32") + " filter prio " +
-                                  std::to_string(prio) + " " + hookName(hook) + " with mirred to " + o.name),
-                reply);
-        }
-        m_filters.push_back({hook, prio, o.bpf ? "bpf" : "u32"});
-    }
+    settlePriorityClashes(vxlan.ifindex, cookie);
 
     std::string priorities = "{";
     for (const AddedFilter &f : m_filters) {
@@ -350,6 +386,143 @@ void MirrorSession::install()
             .add("clsact_added", m_addedClsact));
 }
 
+void MirrorSession::addClsact()
+{
+    const KernelReply reply = m_tc->addClsact();
+    if (!reply.ok() && reply.error != -EEXIST) {
+        throw kernelError(m_tc->describe("add clsact"), reply);
+    }
+    if (reply.ok()) {
+        // The duty to remove it is written on our device, where a later session can take it over.
+        m_addedClsact = true;
+        LinkControl(*m_podSocket)
+            .setAlias(m_vxlanIfindex, deviceAlias(m_options.sessionKey()) + kClsactDuty + m_tc->ifname());
+    }
+}
+
+void MirrorSession::addFilter(Hook hook, int vxlanIfindex, const PodtapCookie &cookie)
+{
+    const AgentOptions &o = m_options;
+    std::set<std::uint32_t> taken;
+    for (const Hook other : {Hook::Ingress, Hook::Egress}) {
+        for (const FilterInfo &f : m_tc->filters(other)) {
+            taken.insert(f.prio);
+        }
+    }
+    std::uint32_t foreignLimit = 0;
+    const std::uint32_t prio = choosePriority(m_tc->filters(hook), taken, foreignLimit);
+    if (prio == 0) {
+        throw AgentError(ExitKernelRefused,
+            m_tc->describe(std::string("add podtap filter on ") + hookName(hook)) +
+                ": no free priority below the first foreign filter (prio " + std::to_string(foreignLimit) +
+                "), so podtap's filter could not run first");
+    }
+    KernelReply reply = m_tc->addMirrorFilter(hook, prio, vxlanIfindex, cookie, o.bpf ? &*o.bpf : nullptr);
+    if (!reply.ok() && m_tc->hookQdisc().kind.empty()) {
+        // The session that had added clsact ended between our look and our filter, and removed it.
+        addClsact();
+        reply = m_tc->addMirrorFilter(hook, prio, vxlanIfindex, cookie, o.bpf ? &*o.bpf : nullptr);
+    }
+    if (!reply.ok()) {
+        throw kernelError(m_tc->describe(std::string("add ") + (o.bpf ? "bpf" : "u32") + " filter prio " +
+                              std::to_string(prio) + " " + hookName(hook) + " with mirred to " + o.name),
+            reply);
+    }
+    m_filters.push_back({hook, prio, o.bpf ? "bpf" : "u32"});
+}
+
+std::vector<MirrorSession::AddedFilter> MirrorSession::clashingFilters(bool *othersMove) const
+{
+    // u32 keeps one set of hash tables per qdisc, and each hook's dump lists every table of its priority:
+    // two agents that chose at the same moment can take one priority on opposite hooks, and then each sees
+    // the other's filter, and a teardown by handle would leave an empty u32 behind (which keeps clsact).
+    // Such a filter lives in another table (another htid) than ours; one in our own table is a filter
+    // on the same hook, which classifies correctly and is removed correctly.
+    const std::uint64_t wanted = sessionHash(m_options.sessionKey());
+    std::vector<AddedFilter> clashing;
+    *othersMove = true;
+    for (const AddedFilter &added : m_filters) {
+        if (added.kind != "u32") {
+            continue; // cls_bpf dumps its own filters only
+        }
+        const std::vector<FilterInfo> filters = m_tc->filters(added.hook);
+        AddedFilter ours = added;
+        for (const FilterInfo &f : filters) {
+            if (f.prio == added.prio && f.isRule() && f.podtap && f.sessionHash == wanted) {
+                ours.handle = f.handle;
+            }
+        }
+        const std::uint32_t ourTable = ours.handle & 0xfff00000u;
+        bool clash = false;
+        for (const FilterInfo &f : filters) {
+            if (f.prio != added.prio || !f.isRule() || (f.podtap && f.sessionHash == wanted)) {
+                continue;
+            }
+            if ((f.handle & 0xfff00000u) == ourTable) {
+                ours.sharedTable = true;
+                continue;
+            }
+            clash = true;
+            // The session with the lower hash keeps the priority; another tool's filter always stays.
+            *othersMove = *othersMove && f.podtap && f.sessionHash > wanted;
+        }
+        if (clash) {
+            clashing.push_back(ours);
+        }
+    }
+    return clashing;
+}
+
+void MirrorSession::settlePriorityClashes(int vxlanIfindex, const PodtapCookie &cookie)
+{
+    constexpr int kAttempts = 20;
+    constexpr int kWaitsForOthers = 8;
+    const std::uint64_t wanted = sessionHash(m_options.sessionKey());
+    int waits = 0;
+    for (int attempt = 0;; ++attempt) {
+        bool othersMove = false;
+        const std::vector<AddedFilter> clashing = clashingFilters(&othersMove);
+        if (clashing.empty()) {
+            return;
+        }
+        if (attempt == kAttempts) {
+            throw AgentError(ExitKernelRefused,
+                m_tc->describe(std::string("add podtap filter prio ") + std::to_string(clashing.front().prio) + " " +
+                    hookName(clashing.front().hook)) +
+                    ": another filter takes the same priority on the other hook at every try; stop the other "
+                    "podtap sessions on this pod (`podtapctl list`) and tap again");
+        }
+        if (othersMove && waits < kWaitsForOthers) {
+            ++waits;
+            ::poll(nullptr, 0, 25);
+            continue;
+        }
+        for (const AddedFilter &moving : clashing) {
+            note("another session took priority " + std::to_string(moving.prio) +
+                " on the other hook at the same "
+                "moment; moving the " +
+                hookName(moving.hook) + " filter");
+            // Deleting the whole priority on our hook drops our filter and its table and leaves the other
+            // hook's filter alone; a table shared with a session on our own hook keeps its table.
+            const KernelReply reply = m_tc->deleteFilters(
+                moving.hook, moving.prio, ETH_P_ALL, moving.kind, moving.sharedTable ? moving.handle : 0);
+            if (!reply.ok() && reply.error != -ENOENT) {
+                throw kernelError(m_tc->describe(std::string("move podtap filter off prio ") +
+                                      std::to_string(moving.prio) + " " + hookName(moving.hook)),
+                    reply);
+            }
+            std::erase_if(
+                m_filters, [&](const AddedFilter &f) { return f.hook == moving.hook && f.prio == moving.prio; });
+        }
+        // A pause that differs between sessions, so two movers do not choose from one snapshot again.
+        ::poll(nullptr, 0, static_cast<int>(1 + (wanted + static_cast<std::uint64_t>(attempt)) % 17));
+        for (const AddedFilter &moving : clashing) {
+            addFilter(moving.hook, vxlanIfindex, cookie);
+        }
+        waits = 0;
+    }
+}
+
 void MirrorSession::teardown()
 {
     if (m_tornDown || !m_tc) {
@@ -364,15 +537,28 @@ void MirrorSession::teardown()
     } catch (const AgentError &error) {
         firstError = error.what();
     }
-    if (m_addedClsact && m_tc->filters(Hook::Ingress).empty() && m_tc->filters(Hook::Egress).empty()) {
-        // Only a clsact podtap created, and only when nobody else has put a filter on it meanwhile.
-        const KernelReply reply = m_tc->deleteClsact();
-        if (!reply.ok() && reply.error != -ENOENT && reply.error != -EINVAL && firstError.empty()) {
-            firstError = m_tc->describe("delete clsact") + ": " + reply.reason();
-        }
-    }
+    const LinkControl podLinks(*m_podSocket);
     if (m_vxlanIfindex > 0) {
-        const KernelReply reply = LinkControl(*m_podSocket).remove(m_vxlanIfindex);
+        // Only a clsact podtap added (this session, or an ended one that passed the duty on), and only
+        // once nobody else has a filter on it.
+        LinkInfo own;
+        std::vector<std::string> duties;
+        if (podLinks.find(m_vxlanIfindex, own)) {
+            duties = clsactDuties(own.alias);
+        }
+        if (m_addedClsact && !hasDuty(own.alias, m_tc->ifname())) {
+            duties.push_back(m_tc->ifname());
+        }
+        for (const std::string &ifname : duties) {
+            try {
+                releaseClsact(podLinks, ifname, m_vxlanIfindex);
+            } catch (const AgentError &error) {
+                if (firstError.empty()) {
+                    firstError = error.what();
+                }
+            }
+        }
+        const KernelReply reply = podLinks.remove(m_vxlanIfindex);
         if (!reply.ok() && reply.error != -ENODEV && firstError.empty()) {
             firstError = "delete vxlan " + m_options.name + " (ifindex " + std::to_string(m_vxlanIfindex) +
                 ") in netns " + m_target.netnsPath + ": " + reply.reason();

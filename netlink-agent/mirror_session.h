@@ -18,6 +18,14 @@ namespace podtap::agent {
 /// tools and the qdisc are never touched. Returns the number of filters removed; throws AgentError(4).
 int removePodtapFilters(const TcControl &tc, const std::string *sessionKey);
 int removePodtapDevices(const LinkControl &links, const std::string *sessionKey);
+
+/// The mark on a session's VXLAN device: "podtap session=KEY", followed by " clsact=IFNAME" for each pod
+/// interface whose clsact qdisc the session is to remove when it ends (podtap added that qdisc).
+std::string deviceAlias(const std::string &sessionKey);
+/// Removes the clsact podtap added on @p ifname once both hooks are empty. While other filters stay, the
+/// duty passes to another podtap device in the netns (a session that ends later); with none, only
+/// foreign filters remain and the qdisc is theirs to keep. @p leavingIfindex is the device giving it up.
+void releaseClsact(const LinkControl &links, const std::string &ifname, int leavingIfindex);
 std::string deviceAlias(const std::string &sessionKey);
 
 /// @brief One running mirror: installs the VXLAN device and the tc filters, reports, and tears down.
@@ -38,9 +46,17 @@ private:
         Hook hook;
         std::uint32_t prio;
         std::string kind;
+        std::uint32_t handle = 0; ///< set by clashingFilters()
+        bool sharedTable = false; ///< another session's filter on the same hook and priority (set likewise)
     };
 
     void install();
+    void addClsact();
+    void addFilter(Hook hook, int vxlanIfindex, const PodtapCookie &cookie);
+    /// Our u32 filters whose priority another session took at the same moment on the other hook.
+    /// @p othersMove is true when every such filter belongs to a session that is to move instead.
+    std::vector<AddedFilter> clashingFilters(bool *othersMove) const;
+    void settlePriorityClashes(int vxlanIfindex, const PodtapCookie &cookie);
     void teardown();
     std::string waitForStop();
     void emitStats();

@@ -50,6 +50,25 @@ class TestAgentCoexistence final : public QObject
         }
     }
 
+    /// Nothing at all stays on eth0's hooks: no filter, no empty u32 table, no clsact.
+    bool hooksAreBare()
+    {
+        for (const QString &hook : {QStringLiteral("ingress"), QStringLiteral("egress")}) {
+            const QString filters = m_rig->podFilters(hook);
+            if (!filters.trimmed().isEmpty()) {
+                qWarning().noquote() << hook << "filters left:" << filters;
+                return false;
+            }
+        }
+        const QByteArray qdiscs = mustRun({QStringLiteral("tc"), QStringLiteral("-n"), m_rig->podNs(),
+            QStringLiteral("qdisc"), QStringLiteral("show"), QStringLiteral("dev"), QStringLiteral("eth0")});
+        if (qdiscs.contains("clsact")) {
+            qWarning().noquote() << "clsact left:" << qdiscs;
+            return false;
+        }
+        return true;
+    }
+
     void ping(int count)
     {
         mustRun(AgentRig::inNs(m_rig->podNs(),
@@ -113,30 +132,36 @@ private Q_SLOTS:
 
     void twoSessionsOnOnePod()
     {
-        // One after the other: two agents that choose priorities at the very same moment can pick one
-        // priority on opposite hooks, which u32 then lists on both (a known race, see issue notes).
-        auto a = m_rig->startAgent(mirrorArgs(701, QStringLiteral("sess-a")));
-        QVERIFY2(!AgentRig::waitForEvent(*a, QStringLiteral("ready"), 10000, nullptr).isEmpty(),
-            a->readAllStandardError().constData());
-        auto b = m_rig->startAgent(mirrorArgs(702, QStringLiteral("sess-b")));
-        QVERIFY2(!AgentRig::waitForEvent(*b, QStringLiteral("ready"), 10000, nullptr).isEmpty(),
-            b->readAllStandardError().constData());
-        int ingress = 0, egress = 0, devices = 0;
-        countPodtap(&ingress, &egress, &devices);
-        QCOMPARE(ingress, 2);
-        QCOMPARE(egress, 2);
-        QCOMPARE(devices, 2);
-        QVERIFY(AgentRig::stop(*a, SIGTERM));
-        countPodtap(&ingress, &egress, &devices);
-        QCOMPARE(ingress, 1); // session b is untouched by a's teardown
-        QCOMPARE(egress, 1);
-        QCOMPARE(devices, 1);
-        QVERIFY(run({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(), QStringLiteral("link"),
-                        QStringLiteral("show"), QStringLiteral("ptap702")})
-                    .ok());
-        QVERIFY(AgentRig::stop(*b, SIGTERM));
-        countPodtap(&ingress, &egress, &devices);
-        QCOMPARE(ingress + egress + devices, 0);
+        // Both agents start at the same moment, so they may choose a priority from one snapshot; rounds
+        // give the race its chances. Each hook must list exactly the two sessions' filters.
+        for (int round = 0; round < 4; ++round) {
+            const int vni = 700 + 2 * round;
+            auto a = m_rig->startAgent(mirrorArgs(vni, QStringLiteral("sess-a")));
+            auto b = m_rig->startAgent(mirrorArgs(vni + 1, QStringLiteral("sess-b")));
+            QVERIFY2(!AgentRig::waitForEvent(*a, QStringLiteral("ready"), 10000, nullptr).isEmpty(),
+                a->readAllStandardError().constData());
+            QVERIFY2(!AgentRig::waitForEvent(*b, QStringLiteral("ready"), 10000, nullptr).isEmpty(),
+                b->readAllStandardError().constData());
+            int ingress = 0, egress = 0, devices = 0;
+            countPodtap(&ingress, &egress, &devices);
+            QCOMPARE(ingress, 2);
+            QCOMPARE(egress, 2);
+            QCOMPARE(devices, 2);
+            // Either may have added clsact; either ends first: the one that stays takes over its removal.
+            const bool aFirst = round % 2 == 0;
+            QVERIFY(AgentRig::stop(aFirst ? *a : *b, SIGTERM));
+            countPodtap(&ingress, &egress, &devices);
+            QCOMPARE(ingress, 1); // the other session is untouched by the first one's teardown
+            QCOMPARE(egress, 1);
+            QCOMPARE(devices, 1);
+            QVERIFY(run({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(), QStringLiteral("link"),
+                            QStringLiteral("show"), QStringLiteral("ptap%1").arg(aFirst ? vni + 1 : vni)})
+                        .ok());
+            QVERIFY(AgentRig::stop(aFirst ? *b : *a, SIGTERM));
+            countPodtap(&ingress, &egress, &devices);
+            QCOMPARE(ingress + egress + devices, 0);
+            QVERIFY(hooksAreBare());
+        }
     }
 
     void killNineThenRestartLeavesOneFilterPerHook()
@@ -169,6 +194,7 @@ private Q_SLOTS:
         QCOMPARE(cleaned.value(QStringLiteral("devices_removed")).toInt(), 1);
         countPodtap(&ingress, &egress, &devices);
         QCOMPARE(ingress + egress + devices, 0);
+        QVERIFY(hooksAreBare()); // the clsact duty passed from session to session and ended with cleanup
     }
 
     void cleanupTestCase() { m_rig.reset(); }
