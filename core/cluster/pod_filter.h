@@ -23,8 +23,14 @@ struct PodFilterTerm
     Kind kind = Kind::NameContains;
     QString key; ///< label key; empty for name and node terms
     QString value;
+    /// For name and node terms: the value lower-cased when it is ASCII, so the common case is a
+    /// case-sensitive search (Kubernetes names are lower-case); empty otherwise.
+    QString asciiLower;
 
     bool operator==(const PodFilterTerm &) const = default;
+
+    /// Whether @p text contains value, ignoring case (as QStringView::contains with Qt::CaseInsensitive).
+    bool containedIn(QStringView text) const;
 };
 
 /// @brief The console's filter-as-you-type: words combined with AND, parsed once per keystroke.
@@ -50,11 +56,11 @@ public:
         for (const PodFilterTerm &term : m_terms) {
             switch (term.kind) {
             case PodFilterTerm::Kind::NameContains:
-                if (!name.contains(term.value, Qt::CaseInsensitive))
+                if (!term.containedIn(name))
                     return false;
                 break;
             case PodFilterTerm::Kind::NodeContains:
-                if (!node.contains(term.value, Qt::CaseInsensitive))
+                if (!term.containedIn(node))
                     return false;
                 break;
             case PodFilterTerm::Kind::LabelEquals: {

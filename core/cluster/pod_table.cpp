@@ -37,6 +37,7 @@ void PodTable::clear()
     m_rowToSlot.clear();
     m_slotToRow.clear();
     m_uidToSlot.clear();
+    m_search.clear();
     m_dirtyFrom = -1;
 }
 
@@ -46,6 +47,7 @@ void PodTable::reserve(int rows)
     m_rowToSlot.reserve(std::size_t(rows));
     m_slotToRow.reserve(std::size_t(rows));
     m_uidToSlot.reserve(rows);
+    m_search.reserve(rows);
 }
 
 int PodTable::append(PodRow row)
@@ -64,6 +66,7 @@ int PodTable::append(PodRow row)
     m_rowToSlot.push_back(slot);
     m_slotToRow[std::size_t(slot)] = newRow;
     m_uidToSlot.insert(m_slots[std::size_t(slot)].uid, slot);
+    m_search.set(slot, m_slots[std::size_t(slot)]);
     return newRow;
 }
 
@@ -76,6 +79,7 @@ void PodTable::replace(int row, PodRow pod)
         m_uidToSlot.insert(pod.uid, slot);
     }
     current = std::move(pod);
+    m_search.set(slot, current);
 }
 
 void PodTable::removeRows(int first, int last)
@@ -86,6 +90,7 @@ void PodTable::removeRows(int first, int last)
         m_slots[std::size_t(slot)] = PodRow {}; // release the strings now
         m_slotToRow[std::size_t(slot)] = -1;
         m_freeSlots.push_back(slot);
+        m_search.release(slot);
     }
     m_rowToSlot.erase(m_rowToSlot.begin() + first, m_rowToSlot.begin() + last + 1);
     m_dirtyFrom = m_dirtyFrom < 0 ? first : std::min(m_dirtyFrom, first);
@@ -102,6 +107,14 @@ void PodTable::swap(PodTable &other) noexcept
     m_slotToRow.swap(other.m_slotToRow);
     std::swap(m_dirtyFrom, other.m_dirtyFrom);
     m_uidToSlot.swap(other.m_uidToSlot);
+    std::swap(m_search, other.m_search);
+}
+
+bool PodTable::matches(const PodFilter &filter, int row) const
+{
+    const int slot = slotOf(row);
+    return filter.matches(m_search.name(slot), m_search.node(slot),
+        [&](const QString &key) { return labelValue(m_slots[std::size_t(slot)], key); });
 }
 
 } // namespace podtap::cluster

@@ -12,6 +12,8 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/kubectl_format.cpp
     ${CMAKE_CURRENT_LIST_DIR}/pod_table.h
     ${CMAKE_CURRENT_LIST_DIR}/pod_table.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/pod_search_index.h
+    ${CMAKE_CURRENT_LIST_DIR}/pod_search_index.cpp
     ${CMAKE_CURRENT_LIST_DIR}/pod_table_model.h
     ${CMAKE_CURRENT_LIST_DIR}/pod_table_model.cpp
     ${CMAKE_CURRENT_LIST_DIR}/named_row_list_model.h

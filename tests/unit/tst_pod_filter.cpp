@@ -25,12 +25,12 @@ private Q_SLOTS:
         const PodFilter filter =
             PodFilter::parse(QStringLiteral("  web  app=frontend tier==db env!=prod team= node:Worker-2 "));
         const QList<PodFilterTerm> expected {
-            {Kind::NameContains, {}, QStringLiteral("web")},
-            {Kind::LabelEquals, QStringLiteral("app"), QStringLiteral("frontend")},
-            {Kind::LabelEquals, QStringLiteral("tier"), QStringLiteral("db")},
-            {Kind::LabelNotEquals, QStringLiteral("env"), QStringLiteral("prod")},
-            {Kind::LabelExists, QStringLiteral("team"), {}},
-            {Kind::NodeContains, {}, QStringLiteral("Worker-2")},
+            {Kind::NameContains, {}, QStringLiteral("web"), QStringLiteral("web")},
+            {Kind::LabelEquals, QStringLiteral("app"), QStringLiteral("frontend"), {}},
+            {Kind::LabelEquals, QStringLiteral("tier"), QStringLiteral("db"), {}},
+            {Kind::LabelNotEquals, QStringLiteral("env"), QStringLiteral("prod"), {}},
+            {Kind::LabelExists, QStringLiteral("team"), {}, {}},
+            {Kind::NodeContains, {}, QStringLiteral("Worker-2"), QStringLiteral("worker-2")},
         };
         QCOMPARE(filter.terms(), expected);
         QVERIFY(filter.needsLabels());
@@ -51,6 +51,34 @@ private Q_SLOTS:
     {
         QVERIFY(keeps(QStringLiteral("WEB"), QStringLiteral("frontend-web-7d9f"), QString(), {}));
         QVERIFY(!keeps(QStringLiteral("api"), QStringLiteral("frontend-web-7d9f"), QString(), {}));
+    }
+
+    void textSearchIgnoresCaseExactlyAsQtDoes_data()
+    {
+        QTest::addColumn<QString>("needle");
+        QTest::addColumn<QString>("text");
+        const QString kelvin = QString(QChar(0x212A)); // KELVIN SIGN folds to 'k'
+        const QStringList needles {QStringLiteral("web"), QStringLiteral("WEB"), QStringLiteral("k8s"),
+            QStringLiteral("K8S"), QStringLiteral("caf") + QChar(0xe9), QStringLiteral("7d9f"), QStringLiteral("-pod"),
+            QStringLiteral("frontend-web-7d9f-and-more"), QStringLiteral("x")};
+        const QStringList texts {QStringLiteral("frontend-web-7d9f"), QStringLiteral("Frontend-WEB"),
+            kelvin + QStringLiteral("8s-pod"), QStringLiteral("k8s-pod"), QStringLiteral("CAF") + QChar(0xc9),
+            QStringLiteral("caf") + QChar(0xe9), QString(), QStringLiteral("X")};
+        for (const QString &needle : needles) {
+            for (const QString &text : texts)
+                QTest::addRow("%s in %s", qPrintable(needle), qPrintable(text)) << needle << text;
+        }
+    }
+
+    void textSearchIgnoresCaseExactlyAsQtDoes()
+    {
+        // The fast path (a lower-cased ASCII needle, searched case-sensitively) must agree with a plain
+        // case-insensitive search on every text, including upper case and non-ASCII letters.
+        QFETCH(QString, needle);
+        QFETCH(QString, text);
+        const PodFilter filter = PodFilter::parse(needle);
+        QCOMPARE(filter.terms().size(), 1);
+        QCOMPARE(filter.terms().first().containedIn(text), QStringView(text).contains(needle, Qt::CaseInsensitive));
     }
 
     void labelsMatchExactly()

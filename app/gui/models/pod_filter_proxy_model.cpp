@@ -64,6 +64,7 @@ void PodFilterProxyModel::setNamespace(const QString &namespaceName)
     if (m_namespace == namespaceName)
         return;
     m_namespace = namespaceName;
+    m_namespaceId = -1;
     invalidateWholeFilter();
 }
 
@@ -87,25 +88,16 @@ void PodFilterProxyModel::setFilterText(const QString &text)
 bool PodFilterProxyModel::acceptsDifferently(const cluster::PodFilter &before, const cluster::PodFilter &after) const
 {
     const cluster::PodTable &table = m_pods->table();
+    const int namespaceId = table.namespaceId(m_namespace);
+    if (!m_namespace.isEmpty() && namespaceId < 0)
+        return false; // no pod shown either way
     for (int row = 0; row < table.size(); ++row) {
-        const cluster::PodRow &pod = table.at(row);
-        if (!m_namespace.isEmpty() && pod.namespaceName != m_namespace)
+        if (!m_namespace.isEmpty() && !table.inNamespace(row, namespaceId))
             continue;
-        if (matches(before, pod) != matches(after, pod))
+        if (table.matches(before, row) != table.matches(after, row))
             return true; // usually found within the first rows
     }
     return false;
-}
-
-bool PodFilterProxyModel::matches(const cluster::PodFilter &filter, const cluster::PodRow &row)
-{
-    return filter.matches(row.name, row.nodeName, [&row](const QString &key) -> std::optional<QString> {
-        for (const auto &[labelKey, value] : row.labels) {
-            if (labelKey == key)
-                return value;
-        }
-        return std::nullopt;
-    });
 }
 
 void PodFilterProxyModel::invalidateWholeFilter()
@@ -133,10 +125,19 @@ bool PodFilterProxyModel::lessThan(const QModelIndex &left, const QModelIndex &r
 bool PodFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     if (m_pods) {
-        const cluster::PodRow &row = m_pods->table().at(podRow(sourceRow));
-        if (!m_namespace.isEmpty() && row.namespaceName != m_namespace)
-            return false;
-        return matches(m_filter, row);
+        if (m_filter.isEmpty() && m_namespace.isEmpty())
+            return true;
+        const cluster::PodTable &table = m_pods->table();
+        const int pod = podRow(sourceRow);
+        if (!m_namespace.isEmpty()) {
+            if (m_namespaceId < 0 || m_namespaceEpoch != table.namespaceEpoch()) {
+                m_namespaceId = table.namespaceId(m_namespace); // a hash lookup: not for every row
+                m_namespaceEpoch = table.namespaceEpoch();
+            }
+            if (!table.inNamespace(pod, m_namespaceId))
+                return false;
+        }
+        return table.matches(m_filter, pod);
     }
 
     const QModelIndex index = sourceModel()->index(sourceRow, 0, sourceParent);

@@ -18,9 +18,9 @@ namespace podtap::gui {
 /// @brief The pod table as the operator sees it: one namespace (or all), the filter text applied,
 /// sorted on raw keys (age by creation time, restarts as numbers).
 ///
-/// The filter is parsed once per change by cluster::PodFilter; matching reads the core's compact
-/// rows directly when the source is a PodTableModel, so a keystroke over many pods allocates nothing.
-/// Any other source is read through PodTableModel's roles.
+/// The filter is parsed once per change by cluster::PodFilter; when the source is a PodTableModel,
+/// matching reads the table's packed search text (PodTable::matches), so a keystroke over many pods
+/// allocates nothing and streams through memory. Any other source is read through PodTableModel's roles.
 ///
 /// Stacked on another PodFilterProxyModel (the sort layer), this one only filters, in the order of
 /// the layer below, and sort() is passed down: a keystroke then never sorts 100k rows again.
@@ -56,7 +56,6 @@ private:
     void invalidateWholeFilter();
     /// Whether any pod (of the chosen namespace) is shown by one filter and not the other.
     bool acceptsDifferently(const cluster::PodFilter &before, const cluster::PodFilter &after) const;
-    static bool matches(const cluster::PodFilter &filter, const cluster::PodRow &row);
 
     int podRow(int sourceRow) const;
 
@@ -68,6 +67,9 @@ private:
     QString m_namespace;
     QString m_filterText;
     cluster::PodFilter m_filter;
+    /// m_namespace's id in the table's search index, while the index keeps m_namespaceEpoch.
+    mutable int m_namespaceId = -1;
+    mutable std::uint64_t m_namespaceEpoch = 0;
 };
 
 } // namespace podtap::gui
