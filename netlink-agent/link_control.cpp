@@ -138,6 +138,12 @@ KernelReply LinkControl::createVxlan(const VxlanSpec &spec) const
     }
     nla_put_u16(m, IFLA_VXLAN_PORT, htons(spec.port));
     nla_put_u8(m, IFLA_VXLAN_LEARNING, 0);
+    if (family == AF_INET) {
+        // RFC 7348: the outer UDP checksum SHOULD be zero over IPv4. It also spares one checksum pass over
+        // every mirrored frame in the pod's own send path (about a tenth of the throughput a pod keeps
+        // when its frames must be fragmented). IPv6 requires the checksum.
+        nla_put_u8(m, IFLA_VXLAN_UDP_CSUM, 0);
+    }
     nla_nest_end(m, data);
     nla_nest_end(m, linkinfo);
     return m_socket.request(std::move(msg));

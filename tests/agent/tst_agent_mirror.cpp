@@ -111,6 +111,12 @@ private Q_SLOTS:
         QVERIFY(ready.value(QStringLiteral("ifindex")).toInt() > 0);
         QCOMPARE(ready.value(QStringLiteral("hooks")).toArray().size(), 2);
         QCOMPARE(ready.value(QStringLiteral("pid")).toInteger(), m_rig->podPid());
+        // The device as the kernel reports it: no learning, the port asked for, no outer UDP checksum (IPv4).
+        const QByteArray details = mustRun({QStringLiteral("ip"), QStringLiteral("-d"), QStringLiteral("-n"),
+            m_rig->podNs(), QStringLiteral("link"), QStringLiteral("show"), QStringLiteral("ptap%1").arg(kVni)});
+        QVERIFY2(details.contains("vxlan id " + QByteArray::number(kVni)) && details.contains("dstport 4789") &&
+                details.contains("nolearning") && details.contains("noudpcsum"),
+            details.constData());
         for (const QJsonObject &event : seen) {
             QVERIFY2(event.value(QStringLiteral("event")) != QStringLiteral("warning"),
                 "pod MTU 1450 on a 1500 underlay must not warn");
