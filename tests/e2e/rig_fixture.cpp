@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rig_fixture.h"
 
+#include "rig/rig_cgroups.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -67,12 +69,9 @@ QStringList RigFixture::leftovers() const
             left << QStringLiteral("network namespace ") + entry;
         }
     }
-    for (const QString &hierarchy : {QStringLiteral("/sys/fs/cgroup"), QStringLiteral("/sys/fs/cgroup/unified"),
-             QStringLiteral("/sys/fs/cgroup/systemd")}) {
-        const QString cgroup = hierarchy + QStringLiteral("/podtap-sim-%1").arg(m_pid);
-        if (QFile::exists(cgroup)) {
-            left << QStringLiteral("cgroup ") + cgroup;
-        }
+    const QString cgroup = podtap::sim::RigCgroups::baseOf(m_pid);
+    if (!cgroup.isEmpty() && QFile::exists(cgroup)) {
+        left << QStringLiteral("cgroup ") + cgroup;
     }
     if (QFile::exists(QStringLiteral("/run/podtap-sim/%1").arg(m_pid))) {
         left << QStringLiteral("directory /run/podtap-sim/%1").arg(m_pid);

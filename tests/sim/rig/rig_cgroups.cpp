@@ -102,6 +102,13 @@ QString RigCgroups::findHierarchy()
     return v2.isEmpty() ? named : v2;
 }
 
+QString RigCgroups::baseOf(qint64 simPid)
+{
+    const QString hierarchy = findHierarchy();
+    return hierarchy.isEmpty() ? QString()
+                               : hierarchy + QLatin1Char('/') + QLatin1String(kBasePrefix) + QString::number(simPid);
+}
+
 bool RigCgroups::setUp(QString *error)
 {
     const QString hierarchy = findHierarchy();
@@ -110,7 +117,7 @@ bool RigCgroups::setUp(QString *error)
             "no cgroup v2 or name=systemd hierarchy is mounted, so pod processes cannot sit in container cgroups");
         return false;
     }
-    const QString base = hierarchy + QLatin1Char('/') + QLatin1String(kBasePrefix) + QString::number(::getpid());
+    const QString base = baseOf(::getpid());
     if (!QDir().mkpath(base)) {
         *error = QStringLiteral("cannot create the cgroup %1 (is the cgroup hierarchy writable?)").arg(base);
         return false;

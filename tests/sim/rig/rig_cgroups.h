@@ -40,6 +40,9 @@ public:
     static QByteArray containerIdFor(Runtime runtime, const QByteArray &id);
     /// Removes the bases of rigs whose podtap-sim is gone. Returns what it removed.
     static QStringList removeLeftovers();
+    /// The base cgroup of the rig of podtap-sim @p simPid (whether or not it exists), or empty when no
+    /// usable hierarchy is mounted.
+    static QString baseOf(qint64 simPid);
 
 private:
     static QString findHierarchy();

@@ -226,7 +226,8 @@ bool RigKubelet::startRigPod(const SimPod &pod, int node, QString *error)
         } else if (i == 0 && !rig->hostNetwork) {
             rig->commands.push_back({m_options.podBinary, QStringLiteral("traffic"), QStringLiteral("--name"),
                 QString::fromUtf8(pod.ns + '/' + pod.name), QStringLiteral("--interval-ms"),
-                QString::number(m_options.trafficIntervalMs), QStringLiteral("--peer")});
+                QString::number(m_options.trafficIntervalMs)});
+            rig->trafficContainer = i;
         } else {
             rig->commands.push_back({m_options.podBinary, QStringLiteral("idle")});
         }
@@ -388,8 +389,8 @@ void RigKubelet::launch(RigPod &rig, std::size_t index)
         logError(error);
     }
     args << QStringLiteral("--") << rig.commands[index];
-    if (args.last() == QLatin1String("--peer")) {
-        args << QString::fromUtf8(trafficPeer(rig.uid));
+    if (rig.trafficContainer == index) {
+        args << QStringLiteral("--peer") << QString::fromUtf8(trafficPeer(rig.uid));
     }
     auto *process = new QProcess(this);
     process->setProcessChannelMode(QProcess::MergedChannels);

@@ -97,6 +97,8 @@ private:
         std::optional<RigNetwork::Pod> net;
         QString directory;
         std::vector<QStringList> commands; // per container: the command after `enter ... --`
+        /// The container that sends the pod's traffic; its peer is chosen at each (re)start.
+        std::optional<std::size_t> trafficContainer;
         QStringList enterArgs; // shared part of the `enter` arguments (netns, root, binds)
         std::map<QString, Volume> downward;
         std::vector<Container> containers;
