@@ -498,10 +498,9 @@ void MirrorSession::settlePriorityClashes(int vxlanIfindex, const PodtapCookie &
             continue;
         }
         for (const AddedFilter &moving : clashing) {
+            const std::string filter = std::string(hookName(moving.hook)) + " filter";
             note("another session took priority " + std::to_string(moving.prio) +
-                " on the other hook at the same "
-                "moment; moving the " +
-                hookName(moving.hook) + " filter");
+                " on the other hook at the same moment; moving the " + filter);
             // Deleting the whole priority on our hook drops our filter and its table and leaves the other
             // hook's filter alone; a table shared with a session on our own hook keeps its table.
             const KernelReply reply = m_tc->deleteFilters(
