@@ -403,14 +403,13 @@ void MirrorSession::addClsact()
 void MirrorSession::addFilter(Hook hook, int vxlanIfindex, const PodtapCookie &cookie)
 {
     const AgentOptions &o = m_options;
+    const std::vector<FilterInfo> onHook = m_tc->filters(hook);
     std::set<std::uint32_t> taken;
-    for (const Hook other : {Hook::Ingress, Hook::Egress}) {
-        for (const FilterInfo &f : m_tc->filters(other)) {
-            taken.insert(f.prio);
-        }
+    for (const FilterInfo &f : m_tc->filters(hook == Hook::Ingress ? Hook::Egress : Hook::Ingress)) {
+        taken.insert(f.prio);
     }
     std::uint32_t foreignLimit = 0;
-    const std::uint32_t prio = choosePriority(m_tc->filters(hook), taken, foreignLimit);
+    const std::uint32_t prio = choosePriority(onHook, taken, foreignLimit);
     if (prio == 0) {
         throw AgentError(ExitKernelRefused,
             m_tc->describe(std::string("add podtap filter on ") + hookName(hook)) +
@@ -431,7 +430,7 @@ void MirrorSession::addFilter(Hook hook, int vxlanIfindex, const PodtapCookie &c
     m_filters.push_back({hook, prio, o.bpf ? "bpf" : "u32"});
 }
 
-std::vector<MirrorSession::AddedFilter> MirrorSession::clashingFilters(bool *othersMove) const
+std::vector<MirrorSession::Clash> MirrorSession::clashingFilters(bool *othersMove) const
 {
     // u32 keeps one set of hash tables per qdisc, and each hook's dump lists every table of its priority:
     // two agents that chose at the same moment can take one priority on opposite hooks, and then each sees
@@ -439,14 +438,14 @@ std::vector<MirrorSession::AddedFilter> MirrorSession::clashingFilters(bool *oth
     // Such a filter lives in another table (another htid) than ours; one in our own table is a filter
     // on the same hook, which classifies correctly and is removed correctly.
     const std::uint64_t wanted = sessionHash(m_options.sessionKey());
-    std::vector<AddedFilter> clashing;
+    std::vector<Clash> clashing;
     *othersMove = true;
     for (const AddedFilter &added : m_filters) {
         if (added.kind != "u32") {
             continue; // cls_bpf dumps its own filters only
         }
         const std::vector<FilterInfo> filters = m_tc->filters(added.hook);
-        AddedFilter ours = added;
+        Clash ours {added};
         for (const FilterInfo &f : filters) {
             if (f.prio == added.prio && f.isRule() && f.podtap && f.sessionHash == wanted) {
                 ours.handle = f.handle;
@@ -481,14 +480,14 @@ void MirrorSession::settlePriorityClashes(int vxlanIfindex, const PodtapCookie &
     int waits = 0;
     for (int attempt = 0;; ++attempt) {
         bool othersMove = false;
-        const std::vector<AddedFilter> clashing = clashingFilters(&othersMove);
+        const std::vector<Clash> clashing = clashingFilters(&othersMove);
         if (clashing.empty()) {
             return;
         }
         if (attempt == kAttempts) {
             throw AgentError(ExitKernelRefused,
-                m_tc->describe(std::string("add podtap filter prio ") + std::to_string(clashing.front().prio) + " " +
-                    hookName(clashing.front().hook)) +
+                m_tc->describe(std::string("add podtap filter prio ") + std::to_string(clashing.front().filter.prio) +
+                    " " + hookName(clashing.front().filter.hook)) +
                     ": another filter takes the same priority on the other hook at every try; stop the other "
                     "podtap sessions on this pod (`podtapctl list`) and tap again");
         }
@@ -497,14 +496,14 @@ void MirrorSession::settlePriorityClashes(int vxlanIfindex, const PodtapCookie &
             ::poll(nullptr, 0, 25);
             continue;
         }
-        for (const AddedFilter &moving : clashing) {
+        for (const auto &[moving, handle, sharedTable] : clashing) {
             const std::string filter = std::string(hookName(moving.hook)) + " filter";
             note("another session took priority " + std::to_string(moving.prio) +
                 " on the other hook at the same moment; moving the " + filter);
             // Deleting the whole priority on our hook drops our filter and its table and leaves the other
             // hook's filter alone; a table shared with a session on our own hook keeps its table.
-            const KernelReply reply = m_tc->deleteFilters(
-                moving.hook, moving.prio, ETH_P_ALL, moving.kind, moving.sharedTable ? moving.handle : 0);
+            const KernelReply reply =
+                m_tc->deleteFilters(moving.hook, moving.prio, ETH_P_ALL, moving.kind, sharedTable ? handle : 0);
             if (!reply.ok() && reply.error != -ENOENT) {
                 throw kernelError(m_tc->describe(std::string("move podtap filter off prio ") +
                                       std::to_string(moving.prio) + " " + hookName(moving.hook)),
@@ -515,8 +514,8 @@ void MirrorSession::settlePriorityClashes(int vxlanIfindex, const PodtapCookie &
         }
         // A pause that differs between sessions, so two movers do not choose from one snapshot again.
         ::poll(nullptr, 0, static_cast<int>(1 + (wanted + static_cast<std::uint64_t>(attempt)) % 17));
-        for (const AddedFilter &moving : clashing) {
-            addFilter(moving.hook, vxlanIfindex, cookie);
+        for (const Clash &clash : clashing) {
+            addFilter(clash.filter.hook, vxlanIfindex, cookie);
         }
         waits = 0;
     }

@@ -46,8 +46,13 @@ private:
         Hook hook;
         std::uint32_t prio;
         std::string kind;
-        std::uint32_t handle = 0; ///< set by clashingFilters()
-        bool sharedTable = false; ///< another session's filter on the same hook and priority (set likewise)
+    };
+    /// One of our u32 filters whose priority another session also took, on the other hook.
+    struct Clash
+    {
+        AddedFilter filter;
+        std::uint32_t handle = 0; ///< our rule's handle
+        bool sharedTable = false; ///< another session's filter sits in our table (same hook, same priority)
     };
 
     void install();
@@ -55,7 +60,7 @@ private:
     void addFilter(Hook hook, int vxlanIfindex, const PodtapCookie &cookie);
     /// Our u32 filters whose priority another session took at the same moment on the other hook.
     /// @p othersMove is true when every such filter belongs to a session that is to move instead.
-    std::vector<AddedFilter> clashingFilters(bool *othersMove) const;
+    std::vector<Clash> clashingFilters(bool *othersMove) const;
     void settlePriorityClashes(int vxlanIfindex, const PodtapCookie &cookie);
     void teardown();
     std::string waitForStop();
