@@ -2,7 +2,7 @@
 #pragma once
 
 #include "common/process.h"
-#include "sim_process.h"
+#include "common/sim_process.h"
 
 #include <QJsonObject>
 #include <QList>
