@@ -26,6 +26,19 @@ int usageError(const QString &message, const QString &command)
     return 2;
 }
 
+void printHelp(const QCommandLineParser &parser, const QString &command)
+{
+    // QCommandLineParser names the binary by the path it was started with; operators type `podtapctl COMMAND`.
+    QString text = parser.helpText();
+    const QString usage = QStringLiteral("Usage: ");
+    if (text.startsWith(usage)) {
+        const qsizetype programEnd = text.indexOf(QLatin1Char(' '), usage.size());
+        text.replace(0, programEnd, usage + QStringLiteral("podtapctl ") + command);
+    }
+    out() << text;
+    out().flush();
+}
+
 std::optional<int> parse(QCommandLineParser &parser, const QStringList &args, const QString &command)
 {
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
@@ -36,9 +49,7 @@ std::optional<int> parse(QCommandLineParser &parser, const QStringList &args, co
         return usageError(parser.errorText(), command);
     }
     if (parser.isSet(help)) {
-        out() << parser.helpText().replace(
-            QStringLiteral("Usage: podtapctl %1").arg(command), QStringLiteral("Usage: podtapctl %1").arg(command));
-        out().flush();
+        printHelp(parser, command);
         return 0;
     }
     return std::nullopt;

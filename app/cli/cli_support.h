@@ -35,6 +35,8 @@ struct ConnectionFlags
     void addTo(QCommandLineParser &parser) const { parser.addOptions({kubeconfig, context, agentNamespace}); }
 };
 
+/// Prints @p parser's help with its usage line naming `podtapctl COMMAND`.
+void printHelp(const QCommandLineParser &parser, const QString &command);
 /// Parses @p args; returns an exit code when the command should end now (help, or a usage error).
 std::optional<int> parse(QCommandLineParser &parser, const QStringList &args, const QString &command);
 /// Runs an event loop until @p reply has finished; returns it.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `podtapctl manifest`: prints the sender (and receiver) agent pods for `kubectl create -f -`,
 // accepting kokotap's flags so its users can switch without relearning.
+#include "cli_support.h"
 #include "commands.h"
 
 #include "capture/capture_filter_compiler.h"
@@ -219,7 +220,7 @@ int runManifest(const QStringList &args)
         return usageError(err, parser.errorText());
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        out << parser.helpText();
+        printHelp(parser, QStringLiteral("manifest"));
         return 0;
     }
     if (!parser.positionalArguments().isEmpty()) {

@@ -21,6 +21,19 @@ private Q_SLOTS:
         QVERIFY2(result.out.contains("Usage: podtapctl"), result.out.constData());
     }
 
+    void commandHelpNamesTheCommandNotTheBinaryPath()
+    {
+        for (const QString &subcommand : {QStringLiteral("tap"), QStringLiteral("sweep"), QStringLiteral("manifest")}) {
+            const QStringList command {
+                builtExecutable(QStringLiteral("app/cli/podtapctl")), subcommand, QStringLiteral("--help")};
+            const ProcessResult result = run(command);
+            QVERIFY2(result.ok(), qPrintable(result.describe(command)));
+            const QByteArray firstLine = result.out.left(result.out.indexOf('\n'));
+            QVERIFY2(
+                firstLine.startsWith("Usage: podtapctl " + subcommand.toUtf8() + " [options]"), firstLine.constData());
+        }
+    }
+
     void versionPrintsProjectVersion()
     {
         const QStringList command {builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("--version")};
