@@ -14,7 +14,8 @@ build_pkgs=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-base-dev-tools lib
 # (iperf3, ping), nftables for the receiver's source filter, Xvfb for the console, the Python
 # Kubernetes client for kube-sim conformance, buildah/umoci for the agent image.
 test_pkgs=(iproute2 iputils-ping procps tshark tcpdump iperf3 nftables xvfb xauth
-           python3 python3-kubernetes python3-yaml buildah umoci clang-14 libclang-rt-14-dev)
+           python3 python3-kubernetes python3-yaml buildah umoci clang-14 libclang-rt-14-dev
+           debootstrap lintian desktop-file-utils appstream)
 demo_pkgs=(iproute2 iputils-ping procps tshark wireshark xvfb xauth nftables)
 
 wanted=()

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds the .deb from the build tree and proves it as an operator would meet it: lintian passes, and
+# in a fresh Debian minbase root that has none of the build dependencies, apt-get installs it with its
+# dependencies, podtapctl and the console run, and dpkg --purge leaves no podtap file behind.
+# Needs root (debootstrap, chroot) and Debian's package mirror (read from this machine's apt sources).
+set -euo pipefail
+build_dir=${PODTAP_BUILD_DIR:?}
+skip=77
+if [ "$(id -u)" -ne 0 ]; then
+    if [ "${PODTAP_REQUIRE_PRIVILEGED:-0}" = 1 ]; then
+        echo "FAIL: the .deb install test needs root (debootstrap, chroot), and PODTAP_REQUIRE_PRIVILEGED=1 is set"
+        exit 1
+    fi
+    echo "SKIP: the .deb install test needs root (debootstrap, chroot)"
+    exit $skip
+fi
+
+work=$(mktemp -d /var/tmp/podtap-deb-test.XXXXXX)
+root=$work/root
+cleanup() {
+    mountpoint -q "$root/proc" 2>/dev/null && umount "$root/proc"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { echo "== $*"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+# The mirror and suite this machine installs from; debootstrap uses the same.
+mirror_of_this_machine() {
+    local uri
+    uri=$({ sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources
+            sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' /etc/apt/sources.list
+          } 2>/dev/null | tr ' ' '\n' | grep -E '/debian/?$' | head -1)
+    [ -n "$uri" ] || fail "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources"
+    echo "$uri"
+}
+
+step "building the package with CPack"
+cpack --config "$build_dir/CPackConfig.cmake" -G DEB -B "$work/out" > "$work/cpack.log" 2>&1 ||
+    { cat "$work/cpack.log"; fail "cpack could not build the .deb"; }
+deb=$(ls "$work"/out/podtap_*.deb)
+echo "$(basename "$deb"): $(stat -c %s "$deb") bytes"
+
+step "lintian --fail-on error,warning"
+lintian --fail-on error,warning "$deb" ||
+    fail "lintian found errors or warnings in $(basename "$deb")"
+
+# A minbase root is cached in the build tree, so a second run does not fetch it again.
+cache=$build_dir/packaging-cache/bookworm-minbase.tar
+if [ ! -f "$cache" ]; then
+    mirror=$(mirror_of_this_machine)
+    step "debootstrap --variant=minbase bookworm from $mirror"
+    debootstrap --variant=minbase bookworm "$root" "$mirror" > "$work/debootstrap.log" 2>&1 ||
+        { tail -20 "$work/debootstrap.log"; fail "debootstrap from $mirror failed"; }
+    mkdir -p "$(dirname "$cache")"
+    tar -C "$root" -cf "$cache.part" . && mv "$cache.part" "$cache"
+else
+    step "unpacking the cached minbase root"
+    mkdir -p "$root" && tar -C "$root" -xf "$cache"
+fi
+[ ! -e "$root/usr/lib/x86_64-linux-gnu/libQt6Core.so.6" ] || fail "the fresh root already has Qt"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+mount -t proc proc "$root/proc"
+in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+
+step "apt-get install ./$(basename "$deb") in the fresh root"
+cp "$deb" "$root/tmp/"
+in_root apt-get update -qq > "$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get update in the root failed"; }
+# Without the recommended tshark/wireshark, which would only make the test slower.
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "/tmp/$(basename "$deb")" >> "$work/apt.log" 2>&1 ||
+    { tail -30 "$work/apt.log"; fail "apt-get could not install $(basename "$deb") with its dependencies"; }
+
+step "podtapctl --version in the root"
+version=$(in_root podtapctl --version) || fail "podtapctl --version failed in the root"
+[[ "$version" == "podtapctl "* ]] || fail "podtapctl --version printed '$version'"
+echo "$version"
+in_root /usr/libexec/podtap/podtap-agent --version || fail "podtap-agent --version failed in the root"
+
+step "the console opens offscreen and keeps running until stopped"
+set +e
+in_root env QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=/tmp timeout -s TERM 5 podtap > "$work/console.log" 2>&1
+status=$?
+set -e
+# 124: still running after 5 s, its event loop up; anything else means it exited or crashed.
+[ "$status" -eq 124 ] || { cat "$work/console.log"; fail "the console exited with status $status instead of running"; }
+
+step "dpkg --purge podtap leaves nothing"
+in_root dpkg -L podtap | grep -v '^/\.$' > "$work/files"
+in_root dpkg --purge podtap > /dev/null
+left=()
+while read -r path; do
+    # Directories shared with other packages (/usr/bin, /usr/share/man/man1, ...) stay, as they should.
+    if [ -e "$root$path" ] && [ ! -d "$root$path" ]; then left+=("$path"); fi
+done < "$work/files"
+[ ${#left[@]} -eq 0 ] || fail "dpkg --purge left these files: ${left[*]}"
+leftovers=$(cd "$root" && find . -xdev -path ./proc -prune -o -path ./tmp -prune -o -iname '*podtap*' -print)
+[ -z "$leftovers" ] || fail "after dpkg --purge these remain: $leftovers"
+echo "PASS: the .deb installs, runs and purges cleanly"
