@@ -33,9 +33,12 @@ std::string overview()
            "  receive   create the receiving VXLAN interface until stopped\n"
            "  cleanup   remove podtap filters and devices from a pod's netns\n"
            "  inspect   print a pod netns's links, qdiscs and filters as JSON\n\n"
-           "podtap-agent COMMAND --help shows the flags; podtap-agent --version prints the version.\n"
-           "stdout carries JSON lines (ready, stats, warning, error, stopped); exit codes: 0 stopped,\n"
-           "2 usage error, 3 target not found, 4 the kernel refused an operation.\n";
+           "podtap-agent COMMAND --help shows the flags; podtap-agent --version prints the version and\n"
+           "the contract level.\n"
+           "stdout carries JSON lines (ready, stats, warning, error, stopped); ready carries \"version\"\n"
+           "and \"contract\", stopped the final counters. Exit codes: 0 stopped, 2 usage error, 3 target\n"
+           "not found, 4 the kernel refused an operation.\n"
+           "Under pkexec (PKEXEC_UID set) only receive runs; every other command exits 2.\n";
 }
 
 // Flags that take a value, per command. Boolean flags are listed separately.
@@ -136,8 +139,10 @@ std::string usageText(const std::string &command)
     if (command == "mirror") {
         return std::string("usage: podtap-agent mirror TARGET --vni N --remote IP [flags]\n"
                            "Mirrors a pod interface into a VXLAN device created in the node netns and moved into\n"
-                           "the pod netns; tears everything down on SIGTERM/SIGINT, heartbeat lapse, deadline or\n"
-                           "when the pod's processes are gone.\n") +
+                           "the pod netns; tears everything down on SIGTERM/SIGINT, heartbeat lapse, deadline,\n"
+                           "when the pod's processes are gone, or when the VXLAN device is changed under it\n"
+                           "(error event, code device-changed). The device has no address and drops all it\n"
+                           "receives (eBPF on its ingress): nothing from the tunnel reaches the pod.\n") +
             kTargetHelp +
             "  --vni N               VXLAN network identifier, 1-16777215 (required)\n"
             "  --remote IP           where the tunnel leads (required)\n"
@@ -150,15 +155,19 @@ std::string usageText(const std::string &command)
             "  --bpf PROGRAM         classic BPF in tcpdump -ddd form: count, then `code jt jf k` lines\n"
             "                        (newline or comma separated); default: mirror everything\n"
             "  --session ID          session this mirror belongs to; scopes leftover cleanup\n"
-            "  --heartbeat-file F    downward-API annotations file with podtap.io/heartbeat\n"
-            "  --heartbeat-timeout S stop when the heartbeat is older than S seconds (default 180)\n"
+            "  --heartbeat-file F    downward-API annotations file with podtap.io/heartbeat (any value)\n"
+            "  --heartbeat-timeout S stop when the heartbeat has not changed for S seconds, timed on\n"
+            "                        this node's monotonic clock, never compared with a wall clock\n"
+            "                        (default 180; a missing file counts from the agent's start)\n"
             "  --stats-interval S    seconds between stats events, 0 for none (default 5)\n"
             "  --deadline S          stop after S seconds\n";
     }
     if (command == "receive") {
         return "usage: podtap-agent receive --vni N [flags]\n"
                "Creates the receiving VXLAN interface in this netns, prints a ready event, waits for\n"
-               "SIGTERM/SIGINT and deletes it.\n"
+               "SIGTERM/SIGINT, a `stop` line or the end of stdin (when stdin is a pipe or socket: a\n"
+               "console without root stops a receiver pkexec started this way), and deletes it.\n"
+               "The only command that runs under pkexec.\n"
                "  --vni N               VXLAN network identifier, 1-16777215 (required)\n"
                "  --port N              UDP port to listen on (default 4789)\n"
                "  --remote IP           the sender node: accept tunnel packets for this VNI only from it\n"

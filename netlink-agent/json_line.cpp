@@ -5,11 +5,64 @@
 
 namespace podtap::agent {
 
+namespace {
+
+/// The length of the well-formed UTF-8 sequence at @p at (RFC 3629: no overlongs, no surrogates, nothing
+/// above U+10FFFF), or 0 when the bytes there are not one.
+std::size_t utf8SequenceLength(std::string_view text, std::size_t at)
+{
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(at);
+    std::size_t length = 0;
+    unsigned char min = 0x80;
+    unsigned char max = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        min = lead == 0xE0 ? 0xA0 : 0x80; // no overlong forms
+        max = lead == 0xED ? 0x9F : 0xBF; // no UTF-16 surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        min = lead == 0xF0 ? 0x90 : 0x80;
+        max = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (at + length > text.size()) {
+        return 0;
+    }
+    if (byte(at + 1) < min || byte(at + 1) > max) {
+        return 0;
+    }
+    for (std::size_t i = at + 2; i < at + length; ++i) {
+        if (byte(i) < 0x80 || byte(i) > 0xBF) {
+            return 0;
+        }
+    }
+    return length;
+}
+
+} // namespace
+
 std::string jsonQuote(std::string_view text)
 {
+    // JSON text is UTF-8, but what the agent reports (interface names, paths, kernel messages) is bytes:
+    // a byte that is not part of well-formed UTF-8 becomes U+FFFD, so every line stays valid JSON.
     std::string out = "\"";
-    for (const char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
         const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80) {
+            const std::size_t length = utf8SequenceLength(text, i);
+            if (length == 0) {
+                out += "\\ufffd";
+            } else {
+                out.append(text.substr(i, length));
+                i += length - 1;
+            }
+            continue;
+        }
         switch (c) {
         case '"':
             out += "\\\"";
@@ -27,7 +80,7 @@ std::string jsonQuote(std::string_view text)
             out += "\\r";
             break;
         default:
-            if (u < 0x20) {
+            if (u < 0x20 || u == 0x7f) {
                 char buf[8];
                 std::snprintf(buf, sizeof buf, "\\u%04x", u);
                 out += buf;

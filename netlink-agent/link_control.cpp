@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace podtap::agent {
@@ -151,14 +152,13 @@ KernelReply LinkControl::createVxlan(const VxlanSpec &spec) const
 
 KernelReply LinkControl::finishAndUp(int ifindex, const std::string &alias) const
 {
-    NlMsgPtr msg = linkMessage(RTM_NEWLINK, 0, ifindex);
-    auto *ifi = static_cast<ifinfomsg *>(nlmsg_data(nlmsg_hdr(msg.get())));
-    ifi->ifi_flags = IFF_UP;
-    ifi->ifi_change = IFF_UP;
-    nl_msg *m = msg.get();
+    // Two messages: the kernel applies a message's flags before its IFLA_AF_SPEC, so "up" and
+    // "addrgenmode none" in one message give the device a link-local address before the mode takes effect.
+    NlMsgPtr configure = linkMessage(RTM_NEWLINK, 0, ifindex);
+    nl_msg *m = configure.get();
     nla_put_string(m, IFLA_IFALIAS, alias.c_str());
-    // No IPv6 link-local address: the device would otherwise send its own DAD, router solicitations and
-    // MLD reports into the tunnel, where they pollute the capture. Set before the device goes up.
+    // No IPv6 address at all: the device would otherwise send its own DAD, router solicitations and MLD
+    // reports into the tunnel, where they pollute the capture, and accept IPv6 for that address.
     nlattr *afSpec = nla_nest_start(m, IFLA_AF_SPEC);
     // Strict reverse-path filtering: no route points back through this device, so nothing decapsulated
     // from the (unauthenticated) tunnel is accepted into, or forwarded by, this netns's IPv4 stack. Packet
@@ -172,7 +172,138 @@ KernelReply LinkControl::finishAndUp(int ifindex, const std::string &alias) cons
     nla_put_u8(m, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
     nla_nest_end(m, inet6);
     nla_nest_end(m, afSpec);
-    return m_socket.request(std::move(msg));
+    const KernelReply configured = m_socket.request(std::move(configure));
+    if (!configured.ok()) {
+        return configured;
+    }
+    NlMsgPtr up = linkMessage(RTM_NEWLINK, 0, ifindex);
+    auto *ifi = static_cast<ifinfomsg *>(nlmsg_data(nlmsg_hdr(up.get())));
+    ifi->ifi_flags = IFF_UP;
+    ifi->ifi_change = IFF_UP;
+    return m_socket.request(std::move(up));
+}
+
+KernelReply LinkControl::vxlanState(int ifindex, VxlanState &state) const
+{
+    state = VxlanState {};
+    // A dump of every link, filtered here: runs only when a link notification concerned the device.
+    NlMsgPtr msg = linkMessage(RTM_GETLINK, NLM_F_DUMP, 0);
+    return m_socket.dump(std::move(msg), [&](nlmsghdr *hdr) {
+        if (hdr->nlmsg_type != RTM_NEWLINK) {
+            return;
+        }
+        const auto *ifi = static_cast<const ifinfomsg *>(nlmsg_data(hdr));
+        if (ifi->ifi_index != ifindex) {
+            return;
+        }
+        state.exists = true;
+        state.up = (ifi->ifi_flags & IFF_UP) != 0;
+        nlattr *tb[IFLA_MAX + 1] = {};
+        if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0) {
+            return;
+        }
+        if (tb[IFLA_IFNAME]) {
+            state.name = nla_get_string(tb[IFLA_IFNAME]);
+        }
+        nlattr *info[IFLA_INFO_MAX + 1] = {};
+        if (!tb[IFLA_LINKINFO] || nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) < 0) {
+            return;
+        }
+        if (info[IFLA_INFO_KIND]) {
+            state.kind = nla_get_string(info[IFLA_INFO_KIND]);
+        }
+        nlattr *data[IFLA_VXLAN_MAX + 1] = {};
+        if (!info[IFLA_INFO_DATA] || nla_parse_nested(data, IFLA_VXLAN_MAX, info[IFLA_INFO_DATA], nullptr) < 0) {
+            return;
+        }
+        const auto address = [&](int attr4, int attr6) {
+            char buf[INET6_ADDRSTRLEN] = {};
+            if (data[attr4] && nla_len(data[attr4]) == 4) {
+                ::inet_ntop(AF_INET, nla_data(data[attr4]), buf, sizeof buf);
+            } else if (data[attr6] && nla_len(data[attr6]) == 16) {
+                ::inet_ntop(AF_INET6, nla_data(data[attr6]), buf, sizeof buf);
+            }
+            return std::string(buf);
+        };
+        state.remote = address(IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6);
+        state.local = address(IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6);
+        if (data[IFLA_VXLAN_ID]) {
+            state.vni = nla_get_u32(data[IFLA_VXLAN_ID]);
+        }
+        if (data[IFLA_VXLAN_PORT]) {
+            state.port = ntohs(nla_get_u16(data[IFLA_VXLAN_PORT]));
+        }
+        if (data[IFLA_VXLAN_LINK]) {
+            state.underlayIfindex = static_cast<int>(nla_get_u32(data[IFLA_VXLAN_LINK]));
+        }
+    });
+}
+
+std::string normalizedIp(const std::string &literal)
+{
+    int family = 0;
+    in6_addr address = {};
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (literal.empty() || !parseIpLiteral(literal, &family, &address) ||
+        !::inet_ntop(family, &address, buf, sizeof buf)) {
+        return literal;
+    }
+    return buf;
+}
+
+UniqueFd openLinkMonitor(int netnsFd)
+{
+    // A plain NETLINK_ROUTE socket in the pod netns that joins RTNLGRP_LINK: every change to a link
+    // there (flags, attributes, deletion, a move to another netns) arrives as a notification.
+    UniqueFd home;
+    if (netnsFd >= 0) {
+        home = UniqueFd(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+        if (!home.valid() || ::setns(netnsFd, CLONE_NEWNET) != 0) {
+            return {};
+        }
+    }
+    UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
+    if (home.valid()) {
+        ::setns(home.get(), CLONE_NEWNET);
+    }
+    if (!fd.valid()) {
+        return {};
+    }
+    sockaddr_nl local = {};
+    local.nl_family = AF_NETLINK;
+    local.nl_groups = RTMGRP_LINK;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&local), sizeof local) != 0) {
+        return {};
+    }
+    return fd;
+}
+
+bool drainLinkMonitor(int fd, int ifindex)
+{
+    bool concerned = false;
+    alignas(nlmsghdr) char buf[16384];
+    for (;;) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            // ENOBUFS: notifications were lost, so look at the device itself.
+            return concerned || errno == ENOBUFS;
+        }
+        if (n == 0) {
+            return concerned;
+        }
+        int remaining = static_cast<int>(n);
+        for (auto *hdr = reinterpret_cast<nlmsghdr *>(buf); NLMSG_OK(hdr, remaining);
+             hdr = NLMSG_NEXT(hdr, remaining)) {
+            if ((hdr->nlmsg_type == RTM_NEWLINK || hdr->nlmsg_type == RTM_DELLINK) &&
+                hdr->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg)) &&
+                static_cast<const ifinfomsg *>(NLMSG_DATA(hdr))->ifi_index == ifindex) {
+                concerned = true;
+            }
+        }
+    }
 }
 
 KernelReply LinkControl::remove(int ifindex) const

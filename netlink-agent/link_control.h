@@ -35,6 +35,20 @@ struct VxlanSpec
     int targetNetnsFd = -1; ///< create directly in this netns (its UDP socket stays in the socket's netns)
 };
 
+/// @brief What the kernel reports about a VXLAN device right now: what a change under the agent alters.
+struct VxlanState
+{
+    bool exists = false;
+    bool up = false;
+    std::string name;
+    std::string kind;
+    std::uint32_t vni = 0;
+    std::string remote; ///< normalized IP literal, empty for none
+    std::string local;
+    std::uint16_t port = 0;
+    int underlayIfindex = 0;
+};
+
 /// @brief Link operations in the netns of one netlink socket.
 class LinkControl
 {
@@ -48,8 +62,11 @@ public:
 
     /// Creates a VXLAN device, still down: id, local, remote, dstport, nolearning.
     KernelReply createVxlan(const VxlanSpec &spec) const;
-    /// Sets @p alias (podtap's mark), turns IPv6 address generation off and brings the link up.
+    /// Sets @p alias (podtap's mark), turns IPv6 address generation off and strict rp_filter on, and only
+    /// then, in a second message, brings the link up.
     KernelReply finishAndUp(int ifindex, const std::string &alias) const;
+    /// Reads the state of VXLAN device @p ifindex; a missing device gives exists == false (and ENODEV).
+    KernelReply vxlanState(int ifindex, VxlanState &state) const;
     KernelReply remove(int ifindex) const;
     KernelReply setAlias(int ifindex, const std::string &alias) const;
 
@@ -67,6 +84,15 @@ private:
 /// Best effort: turns IPv6 off on @p name in the netns of @p netnsFd (-1: the agent's), so the device
 /// sends no MLD reports of its own into the capture. Needs a writable /proc/sys; returns false otherwise.
 bool disableIpv6(int netnsFd, const std::string &name);
+
+/// @p literal in the form the kernel reports it (inet_ntop of inet_pton), or unchanged when not an IP.
+std::string normalizedIp(const std::string &literal);
+
+/// A non-blocking netlink socket in the netns of @p netnsFd (-1: the agent's) subscribed to link
+/// notifications (RTNLGRP_LINK); invalid on failure.
+UniqueFd openLinkMonitor(int netnsFd);
+/// Reads every pending notification from @p fd; true when one concerns @p ifindex, or some were lost.
+bool drainLinkMonitor(int fd, int ifindex);
 
 /// The local address the kernel would use to reach @p remote (UDP connect, nothing sent), or empty.
 std::string localAddressToward(const std::string &remote, std::uint16_t port);

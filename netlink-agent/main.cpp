@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // podtap-agent: mirrors a pod's interface into a VXLAN tunnel (see `podtap-agent --help`).
 #include "agent_error.h"
+#include "agent_version.h"
 #include "command_line.h"
 #include "json_line.h"
 #include "link_control.h"
@@ -15,6 +16,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 using namespace podtap::agent;
@@ -150,6 +152,24 @@ int runInspect(const AgentOptions &options)
     return ExitOk;
 }
 
+/// Under pkexec the polkit action io.podtap.receive authorizes the local receiver only: any process of
+/// the user could otherwise run a mirror to any IP, or a cleanup in any netns, on that authorization.
+void refuseUnderPkexec(int argc, char **argv)
+{
+    if (!std::getenv("PKEXEC_UID") || argc < 2) {
+        return;
+    }
+    const std::string command = argv[1];
+    if (command == "receive" || command == "--version" || command == "version" || command == "--help" ||
+        command == "-h" || command == "help") {
+        return;
+    }
+    throw usageError("'" + command +
+        "' refused: podtap-agent started through pkexec (PKEXEC_UID is set) runs only `receive`, the "
+        "local receiver that the polkit action io.podtap.receive authorizes; run other commands as root "
+        "directly (e.g. with sudo), never through pkexec");
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -166,10 +186,11 @@ int main(int argc, char **argv)
 
     AgentOptions options;
     try {
+        refuseUnderPkexec(argc, argv);
         options = parseCommandLine(argc, argv);
         switch (options.command) {
         case AgentOptions::Command::Version:
-            std::printf("podtap-agent %s\n", PODTAP_AGENT_VERSION);
+            std::printf("podtap-agent %s (contract %d)\n", kAgentVersion, kAgentContract);
             return ExitOk;
         case AgentOptions::Command::Help:
             std::fputs(options.helpText.c_str(), stdout);

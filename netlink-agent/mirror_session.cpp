@@ -2,6 +2,7 @@
 #include "mirror_session.h"
 
 #include "agent_error.h"
+#include "agent_version.h"
 #include "heartbeat_file.h"
 #include "json_line.h"
 
@@ -14,9 +15,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
+#include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace podtap::agent {
@@ -25,10 +27,12 @@ namespace {
 
 constexpr std::uint32_t kNoForeignLimit = 0xC000; // the kernel's first automatic priority
 
+/// Milliseconds on CLOCK_BOOTTIME: monotonic, never set, and it keeps counting while the node is suspended.
 std::int64_t nowMs()
 {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+    timespec ts = {};
+    ::clock_gettime(CLOCK_BOOTTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 AgentError kernelError(const std::string &what, const KernelReply &reply)
@@ -321,7 +325,34 @@ void MirrorSession::install()
             "find the new vxlan " + o.name + " in netns " + m_target.netnsPath + ": it vanished right after creation");
     }
     m_vxlanIfindex = vxlan.ifindex;
+    // Watch the device from now on: a pod with NET_ADMIN can change it in its own netns.
+    m_linkMonitor = openLinkMonitor(m_podNetns.get());
+    if (!m_linkMonitor.valid()) {
+        throw AgentError(
+            ExitKernelRefused, "watch link notifications in netns " + m_target.netnsPath + ": " + std::strerror(errno));
+    }
+    m_expected.exists = true;
+    m_expected.up = true;
+    m_expected.kind = "vxlan";
+    m_expected.vni = o.vni;
+    m_expected.remote = normalizedIp(o.remote);
+    m_expected.local = normalizedIp(local);
+    m_expected.port = o.port;
+    m_expected.underlayIfindex = spec.underlayIfindex;
+    // Best effort (needs a writable /proc/sys); the drop below and addrgenmode none do not depend on it.
     disableIpv6(m_podNetns.get(), o.name);
+    // The device decapsulates whatever reaches the node's tunnel port with this VNI, from anyone: nothing it
+    // receives may reach the pod's stack (that would bypass NetworkPolicy), so its ingress drops everything
+    // before it goes up. Capture on the device itself still sees those frames (packet taps run first).
+    const TcControl deviceTc(*m_podSocket, o.name, vxlan.ifindex);
+    reply = deviceTc.addClsact();
+    if (reply.ok()) {
+        reply = deviceTc.addDropAll(Hook::Ingress, 1);
+    }
+    if (!reply.ok()) {
+        throw kernelError(
+            deviceTc.describe("drop everything the tunnel device receives (clsact + bpf on ingress)"), reply);
+    }
     reply = podLinks.finishAndUp(vxlan.ifindex, deviceAlias(key));
     if (!reply.ok()) {
         throw kernelError("mark and bring up vxlan " + o.name + " in netns " + m_target.netnsPath, reply);
@@ -383,7 +414,9 @@ void MirrorSession::install()
             .add("filter", o.bpf ? "bpf" : "u32")
             .addRaw("priorities", priorities)
             .add("session", key)
-            .add("clsact_added", m_addedClsact));
+            .add("clsact_added", m_addedClsact)
+            .add("version", kAgentVersion)
+            .add("contract", kAgentContract));
 }
 
 void MirrorSession::addClsact()
@@ -567,7 +600,7 @@ void MirrorSession::teardown()
     }
 }
 
-void MirrorSession::emitStats()
+void MirrorSession::addCounters(JsonLine &line) const
 {
     std::uint64_t packets[2] = {0, 0};
     std::uint64_t bytes[2] = {0, 0};
@@ -582,17 +615,52 @@ void MirrorSession::emitStats()
     }
     LinkInfo vxlan;
     LinkControl(*m_podSocket).find(m_vxlanIfindex, vxlan);
-    emitEvent("stats",
-        JsonLine()
-            .add("device", m_options.name)
-            .add("ingress_packets", packets[0])
-            .add("ingress_bytes", bytes[0])
-            .add("egress_packets", packets[1])
-            .add("egress_bytes", bytes[1])
-            .add("packets", packets[0] + packets[1])
-            .add("bytes", bytes[0] + bytes[1])
-            .add("tx_errors", vxlan.txErrors)
-            .add("tx_dropped", vxlan.txDropped));
+    line.add("ingress_packets", packets[0])
+        .add("ingress_bytes", bytes[0])
+        .add("egress_packets", packets[1])
+        .add("egress_bytes", bytes[1])
+        .add("packets", packets[0] + packets[1])
+        .add("bytes", bytes[0] + bytes[1])
+        .add("tx_errors", vxlan.txErrors)
+        .add("tx_dropped", vxlan.txDropped);
+}
+
+void MirrorSession::emitStats()
+{
+    JsonLine line;
+    line.add("device", m_options.name);
+    addCounters(line);
+    emitEvent("stats", std::move(line));
+}
+
+std::string MirrorSession::deviceChange() const
+{
+    VxlanState now;
+    const KernelReply reply = LinkControl(*m_podSocket).vxlanState(m_vxlanIfindex, now);
+    const std::string device = "the VXLAN device " + m_options.name + " (ifindex " + std::to_string(m_vxlanIfindex) +
+        ") in netns " + m_target.netnsPath;
+    if (!now.exists) {
+        return device + " was deleted or moved out of the netns" + (reply.ok() ? "" : " (" + reply.reason() + ")");
+    }
+    std::string changes;
+    const auto differs = [&changes](const std::string &what, const std::string &was, const std::string &is) {
+        if (was != is) {
+            changes += (changes.empty() ? "" : ", ") + what + " " + (was.empty() ? "none" : was) + " -> " +
+                (is.empty() ? "none" : is);
+        }
+    };
+    differs("kind", m_expected.kind, now.kind);
+    differs("vni", std::to_string(m_expected.vni), std::to_string(now.vni));
+    differs("remote", m_expected.remote, now.remote);
+    differs("local", m_expected.local, now.local);
+    differs("port", std::to_string(m_expected.port), std::to_string(now.port));
+    if (m_expected.underlayIfindex > 0) {
+        differs("underlay ifindex", std::to_string(m_expected.underlayIfindex), std::to_string(now.underlayIfindex));
+    }
+    if (!now.up) {
+        changes += std::string(changes.empty() ? "" : ", ") + "set down";
+    }
+    return changes.empty() ? std::string() : device + " was changed under the agent: " + changes;
 }
 
 std::string MirrorSession::waitForStop()
@@ -608,23 +676,41 @@ std::string MirrorSession::waitForStop()
     }
     const TargetFinder finder(m_options.procRoot, m_options.netnsDir);
     const HeartbeatFile heartbeat(m_options.heartbeatFile);
-    const std::time_t started = std::time(nullptr);
     const std::int64_t startMs = nowMs();
+    // The heartbeat is a token, not a time: only a change of it counts, timed here. The value present at the
+    // start, and a missing or unreadable file, count from the agent's start, so a console gets one timeout.
+    std::optional<std::string> lastBeat = m_options.heartbeatFile.empty() ? std::nullopt : heartbeat.read();
+    std::int64_t lastBeatChangeMs = startMs;
     std::int64_t nextStats = m_options.statsInterval > 0 ? startMs + m_options.statsInterval * 1000LL : -1;
     std::int64_t nextCheck = startMs + 1000;
+    bool checkDevice = true; // once at the start: a change before the watch began
     for (;;) {
+        if (checkDevice) {
+            checkDevice = false;
+            m_deviceChange = deviceChange();
+            if (!m_deviceChange.empty()) {
+                note(m_deviceChange + ", tearing down");
+                return "device-changed";
+            }
+        }
         const std::int64_t now = nowMs();
         std::int64_t wakeAt = nextCheck;
         if (nextStats >= 0) {
             wakeAt = std::min(wakeAt, nextStats);
         }
-        pollfd pfd = {sigfd.get(), POLLIN, 0};
-        const int ready = ::poll(&pfd, 1, static_cast<int>(std::max<std::int64_t>(0, wakeAt - now)));
-        if (ready > 0) {
+        pollfd pfds[2] = {{sigfd.get(), POLLIN, 0}, {m_linkMonitor.get(), POLLIN, 0}};
+        const int ready = ::poll(pfds, 2, static_cast<int>(std::max<std::int64_t>(0, wakeAt - now)));
+        if (ready > 0 && (pfds[0].revents & POLLIN)) {
             signalfd_siginfo info = {};
             if (::read(sigfd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
                 note(std::string("received ") + ::strsignal(static_cast<int>(info.ssi_signo)) + ", tearing down");
                 return "signal";
+            }
+        }
+        if (ready > 0 && pfds[1].revents != 0) {
+            checkDevice = drainLinkMonitor(m_linkMonitor.get(), m_vxlanIfindex);
+            if (checkDevice) {
+                continue;
             }
         }
         const std::int64_t after = nowMs();
@@ -640,12 +726,16 @@ std::string MirrorSession::waitForStop()
                 return "target-gone";
             }
             if (!m_options.heartbeatFile.empty()) {
-                // No readable heartbeat yet counts from the agent's start, so a console gets one full timeout.
-                const std::time_t beat = heartbeat.read().value_or(started);
-                const std::time_t wall = std::time(nullptr);
-                if (wall - beat > m_options.heartbeatTimeout) {
-                    note("heartbeat in " + m_options.heartbeatFile + " is " + std::to_string(wall - beat) +
-                        " s old (timeout " + std::to_string(m_options.heartbeatTimeout) + " s), tearing down");
+                const std::optional<std::string> beat = heartbeat.read();
+                if (beat && beat != lastBeat) {
+                    lastBeat = beat;
+                    lastBeatChangeMs = after;
+                }
+                const std::int64_t silentMs = after - lastBeatChangeMs;
+                if (silentMs >= m_options.heartbeatTimeout * 1000LL) {
+                    note("heartbeat in " + m_options.heartbeatFile + " has not changed for " +
+                        std::to_string(silentMs / 1000) + " s (timeout " + std::to_string(m_options.heartbeatTimeout) +
+                        " s): the console is gone, tearing down");
                     return "heartbeat";
                 }
             }
@@ -669,8 +759,19 @@ int MirrorSession::run()
         throw;
     }
     const std::string reason = waitForStop();
+    if (reason == "device-changed") {
+        // Reported as an error the console shows, but the agent still ends normally (exit 0): with
+        // restartPolicy OnFailure a failure exit would put the mirror back into a pod that tampers with it.
+        emitEvent("error",
+            JsonLine().add("code", "device-changed").add("message", m_deviceChange + "; the tap was torn down"));
+    }
+    // The final counters, read before the filters go (they take their counters with them); nothing is
+    // mirrored after a stop signal but the few packets in flight between this read and the deletion.
+    JsonLine stopped;
+    stopped.add("reason", reason).add("device", m_options.name);
+    addCounters(stopped);
     teardown();
-    emitEvent("stopped", JsonLine().add("reason", reason).add("device", m_options.name));
+    emitEvent("stopped", std::move(stopped));
     return ExitOk;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "command_line.h"
+#include "json_line.h"
 #include "link_control.h"
 #include "netlink_socket.h"
 #include "tc_control.h"
@@ -65,6 +66,10 @@ private:
     void teardown();
     std::string waitForStop();
     void emitStats();
+    /// Appends the session's counters (the fields of `stats`) to @p line.
+    void addCounters(JsonLine &line) const;
+    /// What changed on the tunnel device since install (remote, VNI, down, deleted, ...), or empty.
+    std::string deviceChange() const;
 
     AgentOptions m_options;
     ResolvedTarget m_target;
@@ -76,6 +81,9 @@ private:
     bool m_addedClsact = false;
     std::vector<AddedFilter> m_filters;
     bool m_tornDown = false;
+    UniqueFd m_linkMonitor; ///< link notifications of the pod netns
+    VxlanState m_expected; ///< the tunnel device as installed
+    std::string m_deviceChange; ///< why the device-changed stop happened
 };
 
 } // namespace podtap::agent

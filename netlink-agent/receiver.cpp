@@ -2,6 +2,7 @@
 #include "receiver.h"
 
 #include "agent_error.h"
+#include "agent_version.h"
 #include "json_line.h"
 #include "link_control.h"
 
@@ -10,6 +11,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,7 +174,9 @@ int Receiver::run()
             .add("ifindex", device.ifindex)
             .add("port", static_cast<unsigned>(spec.port))
             .add("remote", spec.remote)
-            .add("source_filter", fenced ? m_table : std::string()));
+            .add("source_filter", fenced ? m_table : std::string())
+            .add("version", kAgentVersion)
+            .add("contract", kAgentContract));
 
     sigset_t signals;
     sigemptyset(&signals);
@@ -180,10 +184,17 @@ int Receiver::run()
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGHUP);
     UniqueFd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC));
+    // A console without root cannot signal a receiver that pkexec started as root, but it holds the
+    // receiver's stdin: a `stop` line, or the end of stdin (the console closed it, or died), stops it.
+    // Only a pipe or a socket is watched: /dev/null (a pod, a background job) would end it at once.
+    struct stat in = {};
+    const bool watchStdin = ::fstat(STDIN_FILENO, &in) == 0 && (S_ISFIFO(in.st_mode) || S_ISSOCK(in.st_mode));
+    std::string pending;
     std::string reason = "signal";
     for (;;) {
-        pollfd pfd = {sigfd.get(), POLLIN, 0};
-        if (::poll(&pfd, 1, 1000) > 0) {
+        pollfd pfds[2] = {{sigfd.get(), POLLIN, 0}, {watchStdin ? STDIN_FILENO : -1, POLLIN, 0}};
+        const int ready = ::poll(pfds, 2, 1000);
+        if (ready > 0 && (pfds[0].revents & POLLIN)) {
             signalfd_siginfo info = {};
             if (::read(sigfd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
                 // PR_SET_PDEATHSIG arrives as an ordinary SIGTERM: say why, as the polling path below does.
@@ -191,6 +202,35 @@ int Receiver::run()
                     reason = "parent-gone";
                 }
                 break;
+            }
+        }
+        if (ready > 0 && pfds[1].revents != 0) {
+            char buf[512];
+            const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+                note("stdin closed, tearing down");
+                reason = "stdin-closed";
+                break;
+            }
+            if (n > 0) {
+                pending.append(buf, static_cast<std::size_t>(n));
+                bool stop = false;
+                for (std::size_t end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
+                    std::string line = pending.substr(0, end);
+                    pending.erase(0, end + 1);
+                    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+                        line.pop_back();
+                    }
+                    stop = stop || line == "stop";
+                }
+                if (pending.size() > 4096) {
+                    pending.clear(); // an endless line is no command
+                }
+                if (stop) {
+                    note("stop requested on stdin, tearing down");
+                    reason = "stdin-stop";
+                    break;
+                }
             }
         }
         if (m_options.exitWithParent && ::getppid() != parent) {

@@ -2,6 +2,7 @@
 #include "tc_control.h"
 
 #include <arpa/inet.h>
+#include <linux/bpf.h>
 #include <linux/gen_stats.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
@@ -9,7 +10,10 @@
 #include <linux/rtnetlink.h>
 #include <linux/tc_act/tc_mirred.h>
 #include <netlink/attr.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace podtap::agent {
@@ -242,6 +246,43 @@ KernelReply TcControl::addMirrorFilter(
         putMirredAction(m, TCA_U32_ACT, mirrorIfindex, cookie);
     }
     nla_nest_end(m, options);
+    return m_socket.request(std::move(msg));
+}
+
+KernelReply TcControl::addDropAll(Hook hook, std::uint32_t prio) const
+{
+    // r0 = TC_ACT_SHOT; exit. Built by hand: the agent links no BPF library.
+    bpf_insn program[2] = {};
+    program[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+    program[0].dst_reg = BPF_REG_0;
+    program[0].imm = TC_ACT_SHOT;
+    program[1].code = BPF_JMP | BPF_EXIT;
+    static const char license[] = "Apache-2.0";
+    bpf_attr attr;
+    std::memset(&attr, 0, sizeof attr);
+    attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+    attr.insn_cnt = 2;
+    attr.insns = reinterpret_cast<std::uint64_t>(program);
+    attr.license = reinterpret_cast<std::uint64_t>(license);
+    std::strncpy(attr.prog_name, "podtap_drop", sizeof attr.prog_name - 1);
+    const UniqueFd fd(static_cast<int>(::syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof attr)));
+    if (!fd.valid()) {
+        KernelReply reply;
+        reply.error = -errno;
+        reply.extack = "bpf(BPF_PROG_LOAD) of the 2-instruction drop program; the agent needs CAP_BPF or "
+                       "CAP_SYS_ADMIN and a seccomp profile that allows bpf()";
+        return reply;
+    }
+    NlMsgPtr msg = tcMessage(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, m_ifindex, hookParent(hook), 0,
+        TC_H_MAKE(prio << 16, htons(ETH_P_ALL)));
+    nl_msg *m = msg.get();
+    nla_put_string(m, TCA_KIND, "bpf");
+    nlattr *options = nla_nest_start(m, TCA_OPTIONS);
+    nla_put_u32(m, TCA_BPF_FD, static_cast<std::uint32_t>(fd.get()));
+    nla_put_string(m, TCA_BPF_NAME, "podtap_drop");
+    nla_put_u32(m, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+    nla_nest_end(m, options);
+    // The filter holds its own reference to the program; our fd closes on return.
     return m_socket.request(std::move(msg));
 }
 

@@ -70,6 +70,10 @@ public:
     /// `mirred egress mirror dev <mirrorIfindex>` with control action continue.
     KernelReply addMirrorFilter(
         Hook hook, std::uint32_t prio, int mirrorIfindex, const PodtapCookie &cookie, const BpfProgram *bpf) const;
+    /// Adds a filter at @p prio on @p hook that drops every packet: a two-instruction eBPF program
+    /// (`r0 = TC_ACT_SHOT; exit`) loaded with the bpf() syscall and attached as direct-action cls_bpf.
+    /// This kernel has no gact, so there is no "action drop" to attach instead.
+    KernelReply addDropAll(Hook hook, std::uint32_t prio) const;
     /// Deletes the filters at @p prio on @p hook (podtap gives each session a priority of its own), or only
     /// the one with @p handle when it is not 0.
     KernelReply deleteFilters(

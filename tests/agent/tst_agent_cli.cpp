@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/process.h"
+#include "json_line.h"
 
 #include <QDir>
 #include <QFile>
@@ -42,6 +43,9 @@ private Q_SLOTS:
         const ProcessResult version = run({m_agent, QStringLiteral("--version")});
         QVERIFY(version.ok());
         QVERIFY(version.out.startsWith("podtap-agent "));
+        // The project version the agent was built from and its contract level, as `ready` reports them.
+        QVERIFY2(version.out.contains(" " PODTAP_EXPECTED_VERSION " ") && version.out.contains("contract 2"),
+            version.out.constData());
         for (const QString &command : {QStringLiteral("mirror"), QStringLiteral("receive"), QStringLiteral("cleanup"),
                  QStringLiteral("inspect")}) {
             const ProcessResult help = run({m_agent, command, QStringLiteral("--help")});
@@ -49,6 +53,104 @@ private Q_SLOTS:
             QVERIFY2(help.out.contains("usage: podtap-agent " + command.toLatin1()), help.out.constData());
         }
         QVERIFY(run({m_agent, QStringLiteral("--help")}).out.contains("mirror"));
+    }
+
+    void invalidUtf8MakesValidJson_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::newRow("lone continuation byte") << QByteArray("eth\x80");
+        QTest::newRow("0xff") << QByteArray("\xff\xfe");
+        QTest::newRow("truncated sequence") << QByteArray("a\xc3");
+        QTest::newRow("overlong slash") << QByteArray("\xc0\xaf");
+        QTest::newRow("surrogate") << QByteArray("\xed\xa0\x80");
+        QTest::newRow("above U+10FFFF") << QByteArray("\xf4\x90\x80\x80");
+        QTest::newRow("valid multibyte stays") << QByteArray("p\xc3\xa9"
+                                                             "d\xe2\x82\xac\xf0\x9f\x90\xb3");
+    }
+
+    void invalidUtf8MakesValidJson()
+    {
+        QFETCH(QByteArray, text);
+        const std::string line =
+            podtap::agent::JsonLine()
+                .add("message", std::string_view(text.constData(), static_cast<std::size_t>(text.size())))
+                .str();
+        QJsonParseError error {};
+        const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromStdString(line), &error);
+        QVERIFY2(error.error == QJsonParseError::NoError,
+            qPrintable(
+                error.errorString() + QStringLiteral(": ") + QString::fromLatin1(QByteArray::fromStdString(line))));
+        const QString decoded = document.object().value(QStringLiteral("message")).toString();
+        if (QString::fromUtf8(text).toUtf8() == text) {
+            QCOMPARE(decoded, QString::fromUtf8(text)); // valid UTF-8 passes unchanged
+        } else {
+            QVERIFY2(decoded.contains(QChar(0xFFFD)), qPrintable(decoded));
+        }
+    }
+
+    void errorAboutAnInvalidUtf8NameIsValidJson()
+    {
+        // A name with bytes that are not UTF-8 (an interface name is bytes to the kernel): the error event
+        // that names it must still be one valid JSON object, as a strict parser reads it.
+        // The shell puts the raw bytes into argv (a QString argument would be re-encoded as valid UTF-8).
+        const ProcessResult result = run({QStringLiteral("bash"), QStringLiteral("-c"),
+            QStringLiteral("exec \"$0\" mirror --pid 1 --vni 5 --remote 198.51.100.2 --interface "
+                           "\"$(printf '\\377\\376\\200eth0-is-too-long')\""),
+            m_agent});
+        QVERIFY2(result.exitCode == 2, qPrintable(result.describe({QStringLiteral("mirror --interface")})));
+        QVERIFY(result.err.contains("\xff\xfe\x80")); // stderr keeps the bytes as they were
+        const ProcessResult python = run({QStringLiteral("python3"), QStringLiteral("-c"),
+                                             QStringLiteral("import json,sys\n"
+                                                            "raw=sys.stdin.buffer.read()\n"
+                                                            "obj=json.loads(raw.decode('utf-8', errors='strict'))\n"
+                                                            "print(obj['event']); print(obj['message'])")},
+            30000, result.out);
+        QVERIFY2(python.ok(),
+            qPrintable(python.describe({QStringLiteral("python3 json.loads")}) + QStringLiteral(" on ") +
+                QString::fromLatin1(result.out.toPercentEncoding())));
+        QVERIFY2(python.out.startsWith("error\n") && python.out.contains("--interface"), python.out.constData());
+    }
+
+    void pkexecAllowsOnlyReceive_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("mirror") << QStringList {QStringLiteral("mirror"), QStringLiteral("--pid"), QStringLiteral("1"),
+            QStringLiteral("--vni"), QStringLiteral("5"), QStringLiteral("--remote"), QStringLiteral("198.51.100.2")};
+        QTest::newRow("cleanup") << QStringList {
+            QStringLiteral("cleanup"), QStringLiteral("--pid"), QStringLiteral("1")};
+        QTest::newRow("inspect") << QStringList {
+            QStringLiteral("inspect"), QStringLiteral("--pid"), QStringLiteral("1")};
+        QTest::newRow("bad flags too") << QStringList {QStringLiteral("mirror"), QStringLiteral("--colour")};
+        QTest::newRow("unknown command") << QStringList {QStringLiteral("stream")};
+    }
+
+    void pkexecAllowsOnlyReceive()
+    {
+        // Under pkexec (which sets PKEXEC_UID) the polkit action authorizes the receiver only: a mirror to
+        // any IP, or a cleanup in any netns, must not ride on that authorization.
+        QFETCH(QStringList, args);
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("PKEXEC_UID"), QStringLiteral("1000"));
+        const ProcessResult result = run(QStringList {m_agent} + args, 30000, {}, environment);
+        QVERIFY2(result.exitCode == 2, qPrintable(result.describe(args)));
+        QVERIFY2(result.err.contains("pkexec") && result.err.contains("receive"), result.err.constData());
+        const QJsonObject event = QJsonDocument::fromJson(result.out.trimmed()).object();
+        QCOMPARE(event.value(QStringLiteral("event")).toString(), QStringLiteral("error"));
+        QCOMPARE(event.value(QStringLiteral("exit_code")).toInt(), 2);
+        // Without PKEXEC_UID the same command gets past that check (to its own usage or target errors).
+        const ProcessResult plain = run(QStringList {m_agent} + args);
+        QVERIFY2(!plain.err.contains("pkexec"), plain.err.constData());
+    }
+
+    void pkexecStillRunsReceive()
+    {
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("PKEXEC_UID"), QStringLiteral("1000"));
+        // receive without --vni: refused for its usage, not for pkexec.
+        const ProcessResult result = run({m_agent, QStringLiteral("receive")}, 30000, {}, environment);
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(result.err.contains("--vni") && !result.err.contains("pkexec"), result.err.constData());
+        QVERIFY(run({m_agent, QStringLiteral("--version")}, 30000, {}, environment).ok());
     }
 
     void rejectsBadInput_data()

@@ -4,6 +4,7 @@
 #include "common/process.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QTest>
 
 #include <csignal>
@@ -98,6 +99,8 @@ private Q_SLOTS:
         const QJsonObject ready = AgentRig::waitForEvent(*m_receiver, QStringLiteral("ready"), 10000, nullptr);
         QVERIFY2(!ready.isEmpty(), m_receiver->readAllStandardError().constData());
         QCOMPARE(ready.value(QStringLiteral("device")).toString(), QStringLiteral("rx"));
+        QCOMPARE(ready.value(QStringLiteral("contract")).toInt(), 2);
+        QVERIFY(!ready.value(QStringLiteral("version")).toString().isEmpty());
     }
 
     void mirrorsIcmpUdpTcpBothWays()
@@ -111,6 +114,10 @@ private Q_SLOTS:
         QVERIFY(ready.value(QStringLiteral("ifindex")).toInt() > 0);
         QCOMPARE(ready.value(QStringLiteral("hooks")).toArray().size(), 2);
         QCOMPARE(ready.value(QStringLiteral("pid")).toInteger(), m_rig->podPid());
+        // The console checks both before it trusts the rest of the contract.
+        QCOMPARE(ready.value(QStringLiteral("contract")).toInt(), 2);
+        QVERIFY2(!ready.value(QStringLiteral("version")).toString().isEmpty(),
+            QJsonDocument(ready).toJson(QJsonDocument::Compact).constData());
         // The device as the kernel reports it: no learning, the port asked for, no outer UDP checksum (IPv4).
         const QByteArray details = mustRun({QStringLiteral("ip"), QStringLiteral("-d"), QStringLiteral("-n"),
             m_rig->podNs(), QStringLiteral("link"), QStringLiteral("show"), QStringLiteral("ptap%1").arg(kVni)});
@@ -143,13 +150,27 @@ private Q_SLOTS:
         const QJsonObject stopped = AgentRig::waitForEvent(*agent, QStringLiteral("stopped"), 1000, &seen);
         QCOMPARE(stopped.value(QStringLiteral("reason")).toString(), QStringLiteral("signal"));
         QCOMPARE(agent->exitCode(), 0);
-        qint64 egressPackets = 0;
+        // The final counters come with `stopped`, read once the traffic is over: a periodic `stats` line may
+        // have been written before the last packet was counted.
+        const QByteArray stoppedText = QJsonDocument(stopped).toJson(QJsonDocument::Compact);
+        QVERIFY2(stopped.value(QStringLiteral("egress_packets")).toInteger() >= 7, stoppedText.constData());
+        QVERIFY2(stopped.value(QStringLiteral("ingress_packets")).toInteger() >= 7, stoppedText.constData());
+        QCOMPARE(stopped.value(QStringLiteral("packets")).toInteger(),
+            stopped.value(QStringLiteral("egress_packets")).toInteger() +
+                stopped.value(QStringLiteral("ingress_packets")).toInteger());
+        QVERIFY2(stopped.value(QStringLiteral("bytes")).toInteger() >
+                stopped.value(QStringLiteral("packets")).toInteger() * 28,
+            stoppedText.constData());
+        for (const char *field : {"ingress_bytes", "egress_bytes", "tx_errors", "tx_dropped"}) {
+            QVERIFY2(stopped.contains(QLatin1String(field)), field);
+        }
+        // No counter goes back: the final ones are at least the last periodic ones.
         for (const QJsonObject &event : seen) {
             if (event.value(QStringLiteral("event")) == QStringLiteral("stats")) {
-                egressPackets = qMax(egressPackets, event.value(QStringLiteral("egress_packets")).toInteger());
+                QVERIFY(event.value(QStringLiteral("egress_packets")).toInteger() <=
+                    stopped.value(QStringLiteral("egress_packets")).toInteger());
             }
         }
-        QVERIFY2(egressPackets >= 7, "stats count the mirrored packets");
         verifyNothingLeft(*m_rig, QStringLiteral("ptap%1").arg(kVni));
     }
 

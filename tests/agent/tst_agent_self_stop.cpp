@@ -165,6 +165,85 @@ private Q_SLOTS:
         QVERIFY2(!nftTableExists(m_rig->receiverNs(), table), "the receiver removes its nftables table");
     }
 
+    void receiverStopsThroughItsStdin_data()
+    {
+        QTest::addColumn<QByteArray>("input"); // what the unprivileged console side writes
+        QTest::addColumn<bool>("close"); // then closes its end
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("stop line") << QByteArray("stop\n") << false << QStringLiteral("stdin-stop");
+        QTest::newRow("stop line with CRLF") << QByteArray("stop\r\n") << false << QStringLiteral("stdin-stop");
+        QTest::newRow("EOF") << QByteArray() << true << QStringLiteral("stdin-closed");
+    }
+
+    void receiverStopsThroughItsStdin()
+    {
+        // A console without root cannot signal a receiver that pkexec started as root; it holds the
+        // receiver's stdin instead. Here the console side is a process running as nobody.
+        QFETCH(QByteArray, input);
+        QFETCH(bool, close);
+        QFETCH(QString, reason);
+        const QString device = QStringLiteral("rxstdin");
+        const QString table = QStringLiteral("podtap-recv-") + device;
+        QProcess console;
+        QProcess receiver;
+        console.setStandardOutputProcess(&receiver);
+        const QStringList receive = AgentRig::inNs(m_rig->receiverNs(),
+            {AgentRig::agentPath(), QStringLiteral("receive"), QStringLiteral("--vni"), QStringLiteral("4305"),
+                QStringLiteral("--name"), device, QStringLiteral("--remote"), m_rig->nodeUnderlayIp()});
+        receiver.start(receive.first(), receive.mid(1));
+        console.start(QStringLiteral("setpriv"),
+            {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
+                QStringLiteral("cat")});
+        QVERIFY(console.waitForStarted(5000) && receiver.waitForStarted(5000));
+        // When a check fails half-way the receiver still gets SIGTERM, so it removes its device and table.
+        const struct StopReceiver
+        {
+            QProcess &process;
+            ~StopReceiver()
+            {
+                if (process.state() != QProcess::NotRunning) {
+                    AgentRig::stop(process, SIGTERM);
+                }
+            }
+        } stopReceiver {receiver};
+        const QJsonObject ready = AgentRig::waitForEvent(receiver, QStringLiteral("ready"), 10000, nullptr);
+        QVERIFY2(!ready.isEmpty(), receiver.readAllStandardError().constData());
+        QVERIFY(linkExists(m_rig->receiverNs(), device));
+        QVERIFY(nftTableExists(m_rig->receiverNs(), table));
+
+        // The unprivileged side cannot stop it by a signal.
+        const ProcessResult kill = run({QStringLiteral("setpriv"), QStringLiteral("--reuid=65534"),
+            QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"), QStringLiteral("kill"),
+            QStringLiteral("-TERM"), QString::number(receiver.processId())});
+        QVERIFY2(!kill.ok(), "nobody must not be able to signal the root receiver");
+        QVERIFY(!receiver.waitForFinished(500));
+
+        // Something that is not a stop line changes nothing.
+        console.write("hello\n");
+        QVERIFY(console.waitForBytesWritten(2000));
+        QVERIFY(!receiver.waitForFinished(1000));
+
+        if (!input.isEmpty()) {
+            console.write(input);
+            QVERIFY(console.waitForBytesWritten(2000));
+        }
+        if (close) {
+            console.closeWriteChannel(); // cat sees EOF and exits, which closes the receiver's stdin
+        }
+        const QJsonObject stopped = AgentRig::waitForEvent(receiver, QStringLiteral("stopped"), 10000, nullptr);
+        QVERIFY2(stopped.value(QStringLiteral("reason")).toString() == reason,
+            qPrintable(QStringLiteral("stopped: ") +
+                QString::fromUtf8(QJsonDocument(stopped).toJson(QJsonDocument::Compact)) +
+                QStringLiteral("; stderr: ") + QString::fromUtf8(receiver.readAllStandardError())));
+        QVERIFY(receiver.waitForFinished(5000));
+        QCOMPARE(receiver.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(receiver.exitCode(), 0);
+        QVERIFY2(!linkExists(m_rig->receiverNs(), device), "the receiver removes its VXLAN device");
+        QVERIFY2(!nftTableExists(m_rig->receiverNs(), table), "the receiver removes its nftables table");
+        console.closeWriteChannel();
+        QVERIFY(console.waitForFinished(5000));
+    }
+
     void mirrorStopsAtItsDeadline()
     {
         QElapsedTimer timer;

@@ -120,13 +120,9 @@ private Q_SLOTS:
         QCOMPARE(
             HeartbeatFile::annotation(file, "podtap.io/heartbeat").value_or(""), std::string("2026-11-27T06:00:00Z"));
         QVERIFY(!HeartbeatFile::annotation(file, "podtap.io/missing"));
-        QCOMPARE(HeartbeatFile::parseRfc3339("1970-01-01T00:01:00Z").value_or(-1), std::time_t(60));
-        QCOMPARE(HeartbeatFile::parseRfc3339("1970-01-01T01:01:00.123+01:00").value_or(-1), std::time_t(60));
-        QCOMPARE(HeartbeatFile::parseRfc3339("1970-01-01T00:00:00-00:01").value_or(-1), std::time_t(60));
-        for (const char *bad : {"", "yesterday", "2026-13-01T00:00:00Z", "2026-11-27T06:00:00",
-                 "2026-11-27T06:00:00Zjunk", "2026-11-27 06:00"}) {
-            QVERIFY2(!HeartbeatFile::parseRfc3339(bad), bad);
-        }
+        // Any string is a heartbeat: its value is only compared with the previous one.
+        QCOMPARE(HeartbeatFile::annotation("podtap.io/heartbeat=\"17\"\n", "podtap.io/heartbeat").value_or(""),
+            std::string("17"));
     }
 
     void parsesTcpdumpBytecode()

@@ -50,14 +50,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     require(event->message == event->raw.value(QLatin1String("message")).toString(), "message is not the field");
     require(event->reason == event->raw.value(QLatin1String("reason")).toString(), "reason is not the field");
     require(event->stats.packets >= 0 && event->stats.bytes >= 0 && event->stats.drops >= 0, "negative counters");
-    require(event->type == AgentEvent::Type::Stats || event->stats == AgentStats {}, "stats outside a stats event");
+    require(event->type == AgentEvent::Type::Stats || event->type == AgentEvent::Type::Stopped ||
+            event->stats == AgentStats {},
+        "stats outside a stats or stopped event");
+    require(event->contract >= 0, "a negative contract level");
+    require(event->type == AgentEvent::Type::Ready || (event->version.isEmpty() && event->contract == 0),
+        "version or contract outside a ready event");
     require(padded->type == event->type && padded->stats == event->stats && padded->raw == event->raw,
         "whitespace around a line changes what it says");
 
     // What the parser kept, written out again, reads back the same: nothing depends on formatting.
     const std::optional<AgentEvent> again = parseAgentEvent(QJsonDocument(event->raw).toJson(QJsonDocument::Compact));
     require(again.has_value(), "the parsed object, written compactly, no longer parses");
-    require(again->type == event->type && again->name == event->name && again->stats == event->stats,
+    require(again->type == event->type && again->name == event->name && again->stats == event->stats &&
+            again->version == event->version && again->contract == event->contract,
         "the parsed object, written compactly, reads differently");
     return 0;
 }

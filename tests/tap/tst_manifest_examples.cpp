@@ -143,7 +143,7 @@ private Q_SLOTS:
     void polkitPolicyNamesTheInstalledAgent()
     {
         QXmlStreamReader xml(readFile(sourcePath(QStringLiteral("packaging/io.podtap.receive.policy"))));
-        QString actionId, execPath, allowActive;
+        QString actionId, execPath, execArgv1, allowActive;
         while (!xml.atEnd()) {
             xml.readNext();
             if (xml.isStartElement() && xml.name() == QLatin1String("action")) {
@@ -151,6 +151,9 @@ private Q_SLOTS:
             } else if (xml.isStartElement() && xml.name() == QLatin1String("annotate") &&
                 xml.attributes().value(QLatin1String("key")) == QLatin1String("org.freedesktop.policykit.exec.path")) {
                 execPath = xml.readElementText();
+            } else if (xml.isStartElement() && xml.name() == QLatin1String("annotate") &&
+                xml.attributes().value(QLatin1String("key")) == QLatin1String("org.freedesktop.policykit.exec.argv1")) {
+                execArgv1 = xml.readElementText();
             } else if (xml.isStartElement() && xml.name() == QLatin1String("allow_active")) {
                 allowActive = xml.readElementText();
             }
@@ -158,7 +161,9 @@ private Q_SLOTS:
         QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
         QCOMPARE(actionId, QStringLiteral("io.podtap.receive"));
         QCOMPARE(execPath, QStringLiteral("/usr/libexec/podtap/podtap-agent"));
-        QCOMPARE(allowActive, QStringLiteral("auth_admin_keep"));
+        QCOMPARE(execArgv1, QStringLiteral("receive")); // the action covers the receiver only
+        // Each receiver asks: a kept authorization would let any process of the user run the agent as root.
+        QCOMPARE(allowActive, QStringLiteral("auth_admin"));
     }
 
     void kokotapEqualsSignFormIsAccepted()
