@@ -159,6 +159,38 @@ private Q_SLOTS:
         QVERIFY(written0 >= before && written0 <= after);
     }
 
+    void kernelDropsOnAFullSocketAreReported()
+    {
+        // A tiny receive buffer and no reading while a burst arrives: the kernel drops, and says how many.
+        VxlanReceiver receiver;
+        QString error;
+        QVERIFY2(receiver.bind({.port = 0, .receiveBufferBytes = 4096}, &error), qPrintable(error));
+        QVERIFY(receiver.reportsKernelDrops());
+        Capture capture(m_dir.filePath(QStringLiteral("overflow.pcapng")));
+        const std::uint32_t iface = capture.writer->addInterface({QStringLiteral("ns/pod/eth0"), {}, 65535});
+        const int route =
+            receiver.addRoute({QHostAddress::LocalHost, 5, capture.writer, iface, PacketDirection::Inbound}, &error);
+        QVERIFY2(route > 0, qPrintable(error));
+        QUdpSocket sender;
+        QVERIFY(sender.bind(QHostAddress::LocalHost, 0));
+        const QByteArray datagram = vxlanDatagram(5, marked("burst") + QByteArray(1000, 'b'));
+        constexpr int burst = 200; // well under the per-CPU backlog (1000), so only the socket drops
+        for (int i = 0; i < burst; ++i) {
+            QCOMPARE(
+                sender.writeDatagram(datagram, QHostAddress::LocalHost, receiver.localPort()), qint64(datagram.size()));
+        }
+        receiver.readPending();
+        // The kernel stamps its running drop count on each datagram it queues, so the drops of the burst reach us
+        // with the first datagram queued after them: send one more.
+        QCOMPARE(
+            sender.writeDatagram(datagram, QHostAddress::LocalHost, receiver.localPort()), qint64(datagram.size()));
+        const PortCounters &port = receiver.portCounters();
+        QTRY_COMPARE(port.datagrams + port.kernelDrops, quint64(burst + 1));
+        QVERIFY2(port.kernelDrops > 0, "200 datagrams of 1 KB into a 4 KB buffer, and no drop reported");
+        QCOMPARE(receiver.routeCounters(route).packets, port.datagrams);
+        capture.finish();
+    }
+
     void ipv6SendersReachTheSameSocket_data() { addPaths(); }
     void ipv6SendersReachTheSameSocket()
     {
