@@ -165,6 +165,50 @@ private Q_SLOTS:
         QVERIFY2(hosts.contains("2001:db8::1\tnamespace-0/pod-0-generated-abcdefghij\n"), hosts.left(2000).constData());
     }
 
+    void tsharkReadsTheStreamLiveFromAPipe()
+    {
+        // What Wireshark and tshark get in a live tap: the stream on stdin (`-i -`), read by dumpcap, which refuses
+        // blocks of 256 KiB or more. Many names (several NRBs), an interface added mid-stream, a jumbo frame.
+        QProcess tshark;
+        tshark.start(QStringLiteral("tshark"),
+            {QStringLiteral("-i"), QStringLiteral("-"), QStringLiteral("-N"), QStringLiteral("n"), QStringLiteral("-T"),
+                QStringLiteral("fields"), QStringLiteral("-E"), QStringLiteral("separator=|"), QStringLiteral("-e"),
+                QStringLiteral("frame.interface_name"), QStringLiteral("-e"), QStringLiteral("ip.dst_host"),
+                QStringLiteral("-e"), QStringLiteral("frame.len")});
+        QVERIFY2(tshark.waitForStarted(), qPrintable(tshark.errorString()));
+        QList<PodAddress> pods;
+        for (int i = 0; i < 20000; ++i) {
+            pods.append({QStringLiteral("2001:db8:%1::%2").arg(i / 1000, 0, 16).arg(i % 1000 + 1, 0, 16),
+                QStringLiteral("ns-%1").arg(i % 5), QStringLiteral("pod-%1").arg(i)});
+        }
+        pods.append({QStringLiteral("192.0.2.9"), QStringLiteral("shop"), QStringLiteral("cart-0")});
+        const QByteArray small = udpFrame(
+            QHostAddress(QStringLiteral("192.0.2.20")), QHostAddress(QStringLiteral("192.0.2.9")), QByteArray(10, 's'));
+        const QByteArray jumbo = udpFrame(QHostAddress(QStringLiteral("192.0.2.20")),
+            QHostAddress(QStringLiteral("192.0.2.9")), QByteArray(8950, 'j'));
+        {
+            PcapngWriter writer(&tshark, {.maxPendingBytes = 64 * 1024 * 1024});
+            QVERIFY(writer.start());
+            const std::uint32_t first = writer.addInterface({QStringLiteral("shop/cart-0/eth0"), {}, 65535});
+            QVERIFY(writer.addNames(pods) > 0);
+            QVERIFY(writer.writePacket(first, 1, PacketDirection::Inbound, small.constData(), small.size()));
+            const std::uint32_t second = writer.addInterface({QStringLiteral("shop/cart-1/eth0"), {}, 65535});
+            QVERIFY(writer.writePacket(second, 2, PacketDirection::Outbound, jumbo.constData(), jumbo.size()));
+            QVERIFY(writer.close());
+            QCOMPARE(writer.droppedPackets(), quint64(0));
+        }
+        tshark.closeWriteChannel();
+        QVERIFY(tshark.waitForFinished(60000));
+        const QString err = QString::fromUtf8(tshark.readAllStandardError());
+        QCOMPARE(tshark.exitCode(), 0);
+        const QStringList lines =
+            QString::fromUtf8(tshark.readAllStandardOutput()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines,
+            (QStringList {QStringLiteral("shop/cart-0/eth0|shop/cart-0|%1").arg(small.size()),
+                QStringLiteral("shop/cart-1/eth0|shop/cart-0|%1").arg(jumbo.size())}));
+        QVERIFY2(!err.contains(QLatin1String("rror")), qPrintable(err));
+    }
+
     void aSlowReaderMakesItDropInsteadOfBuffering()
     {
         // A reader that never reads: its pipe fills, then QProcess queues, and the writer must stop adding.
