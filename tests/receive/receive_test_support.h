@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "common/process.h"
+
+#include <QByteArray>
+#include <QFile>
+#include <QHostAddress>
+#include <QList>
+#include <QStandardPaths>
+#include <QString>
+#include <QStringList>
+#include <QtEndian>
+
+#include <cstdint>
+#include <cstring>
+
+/// What the receive tests share: frames to send, VXLAN datagrams, a pcapng block walker and tshark.
+namespace podtap::test::receive {
+
+/// An Ethernet + IPv4 + UDP frame from @p source to @p destination carrying @p payload (checksums left zero:
+/// tshark does not verify them by default).
+inline QByteArray udpFrame(const QHostAddress &source, const QHostAddress &destination, const QByteArray &payload)
+{
+    QByteArray frame;
+    const bool v6 = source.protocol() == QAbstractSocket::IPv6Protocol;
+    frame.append(QByteArray::fromHex("020000000002020000000001"));
+    frame.append(v6 ? QByteArray::fromHex("86dd") : QByteArray::fromHex("0800"));
+    const quint16 udpLength = quint16(8 + payload.size());
+    QByteArray udp;
+    udp.append(QByteArray::fromHex("30393039")); // ports 12345 -> 12345
+    udp.append(char(udpLength >> 8)).append(char(udpLength & 0xFF));
+    udp.append(QByteArray::fromHex("0000"));
+    udp.append(payload);
+    if (v6) {
+        QByteArray ip = QByteArray::fromHex("60000000");
+        ip.append(char(udp.size() >> 8)).append(char(udp.size() & 0xFF));
+        ip.append(char(17)).append(char(64));
+        const Q_IPV6ADDR s = source.toIPv6Address();
+        const Q_IPV6ADDR d = destination.toIPv6Address();
+        ip.append(reinterpret_cast<const char *>(s.c), 16);
+        ip.append(reinterpret_cast<const char *>(d.c), 16);
+        frame.append(ip);
+    } else {
+        const quint16 total = quint16(20 + udp.size());
+        QByteArray ip = QByteArray::fromHex("4500");
+        ip.append(char(total >> 8)).append(char(total & 0xFF));
+        ip.append(QByteArray::fromHex("00004000")); // id 0, don't fragment
+        ip.append(char(64)).append(char(17)).append(QByteArray::fromHex("0000"));
+        const quint32 s = qToBigEndian(source.toIPv4Address());
+        const quint32 d = qToBigEndian(destination.toIPv4Address());
+        ip.append(reinterpret_cast<const char *>(&s), 4);
+        ip.append(reinterpret_cast<const char *>(&d), 4);
+        frame.append(ip);
+    }
+    frame.append(udp);
+    return frame;
+}
+
+/// A VXLAN datagram (RFC 7348) carrying @p frame with @p vni and the given flags byte.
+inline QByteArray vxlanDatagram(std::uint32_t vni, const QByteArray &frame, quint8 flags = 0x08)
+{
+    QByteArray datagram(8, '\0');
+    datagram[0] = char(flags);
+    datagram[4] = char((vni >> 16) & 0xFF);
+    datagram[5] = char((vni >> 8) & 0xFF);
+    datagram[6] = char(vni & 0xFF);
+    return datagram + frame;
+}
+
+/// @brief One pcapng block as found in a file.
+struct Block
+{
+    std::uint32_t type = 0;
+    std::uint32_t length = 0;
+};
+
+/// Walks the blocks of a host-endian pcapng file. Sets @p error when a block is cut, its length is not a multiple
+/// of 4, or its trailing length differs from the leading one.
+inline QList<Block> pcapngBlocks(const QByteArray &file, QString *error)
+{
+    QList<Block> blocks;
+    qsizetype at = 0;
+    while (at < file.size()) {
+        if (file.size() - at < 12) {
+            *error = QStringLiteral("a block header is cut at offset %1").arg(at);
+            return blocks;
+        }
+        Block block;
+        std::memcpy(&block.type, file.constData() + at, 4);
+        std::memcpy(&block.length, file.constData() + at + 4, 4);
+        if (block.length < 12 || block.length % 4 != 0 || qsizetype(block.length) > file.size() - at) {
+            *error = QStringLiteral("block at offset %1 has a bad length %2").arg(at).arg(block.length);
+            return blocks;
+        }
+        std::uint32_t trailing = 0;
+        std::memcpy(&trailing, file.constData() + at + block.length - 4, 4);
+        if (trailing != block.length) {
+            *error = QStringLiteral("block at offset %1: trailing length %2 differs").arg(at).arg(trailing);
+            return blocks;
+        }
+        blocks.append(block);
+        at += block.length;
+    }
+    return blocks;
+}
+
+inline QByteArray readFile(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+inline bool haveTshark()
+{
+    return !QStandardPaths::findExecutable(QStringLiteral("tshark")).isEmpty();
+}
+
+/// `tshark -r FILE [extra] -T fields -e ...`: one row per packet. Fails the test when tshark fails.
+inline QList<QStringList> tsharkFields(const QString &file, const QStringList &fields, const QStringList &extra = {})
+{
+    QStringList command {QStringLiteral("tshark"), QStringLiteral("-r"), file};
+    command += extra;
+    command += {QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-E"), QStringLiteral("separator=|")};
+    for (const QString &field : fields) {
+        command += {QStringLiteral("-e"), field};
+    }
+    const QByteArray out = mustRun(command, 60000);
+    QList<QStringList> rows;
+    for (const QByteArray &line : out.split('\n')) {
+        if (!line.isEmpty()) {
+            rows.append(QString::fromUtf8(line).split(QLatin1Char('|')));
+        }
+    }
+    return rows;
+}
+
+} // namespace podtap::test::receive

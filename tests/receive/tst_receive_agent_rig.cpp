@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/agent_rig.h"
+#include "common/privileged.h"
+#include "common/process.h"
+#include "receive_test_support.h"
+
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace podtap::test;
+using namespace podtap::test::receive;
+
+/// @brief The real `podtap-agent mirror` on the agent rig sends a pod's traffic to the userspace receiver, run as
+/// nobody in the receiver netns instead of a kernel VXLAN interface: one agent mirrors the pod's egress with one
+/// VNI and another its ingress with a second VNI, and tshark reads both directions, the pod's name and the marker
+/// flow from the file the receiver wrote. No interface appears in the receiver netns.
+class TestReceiveAgentRig final : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<AgentRig> m_rig;
+    QTemporaryDir m_dir;
+    static constexpr int kPort = 47891;
+    static constexpr int kEgressVni = 4201;
+    static constexpr int kIngressVni = 4202;
+
+    QStringList receiverLinks() const
+    {
+        QStringList names;
+        const QByteArray out = mustRun({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->receiverNs(),
+            QStringLiteral("-o"), QStringLiteral("link"), QStringLiteral("show")});
+        for (const QByteArray &line : out.split('\n')) {
+            const QList<QByteArray> fields = line.split(':');
+            if (fields.size() > 1) {
+                names.append(QString::fromUtf8(fields.at(1).trimmed()).section(QLatin1Char('@'), 0, 0));
+            }
+        }
+        return names;
+    }
+
+    std::unique_ptr<QProcess> startMirror(int vni, const QString &direction, const QString &session)
+    {
+        return m_rig->startAgent({QStringLiteral("mirror"), QStringLiteral("--container-id"),
+            QStringLiteral("containerd://") + m_rig->containerId(), QStringLiteral("--proc-root"), m_rig->procRoot(),
+            QStringLiteral("--vni"), QString::number(vni), QStringLiteral("--remote"), m_rig->receiverUnderlayIp(),
+            QStringLiteral("--port"), QString::number(kPort), QStringLiteral("--direction"), direction,
+            QStringLiteral("--name"), QStringLiteral("ptap%1").arg(vni), QStringLiteral("--session"), session,
+            QStringLiteral("--stats-interval"), QStringLiteral("1")});
+    }
+
+    /// Waits for a stats event of @p agent counting at least @p packets mirrored.
+    static bool mirroredAtLeast(QProcess &agent, int packets, QList<QJsonObject> *seen)
+    {
+        for (int i = 0; i < 10; ++i) {
+            const QJsonObject stats = AgentRig::waitForEvent(agent, QStringLiteral("stats"), 5000, seen);
+            if (stats.isEmpty()) {
+                return false;
+            }
+            if (stats.value(QStringLiteral("packets")).toInteger() >= packets) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        PODTAP_REQUIRE_PRIVILEGED();
+        if (!haveTshark()) {
+            QSKIP("tshark is not installed (scripts/install-deps.sh test installs it)");
+        }
+        QVERIFY2(QFileInfo::exists(AgentRig::agentPath()), qPrintable(AgentRig::agentPath()));
+        QVERIFY(m_dir.isValid());
+        QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0777) == 0);
+        m_rig = std::make_unique<AgentRig>(QStringLiteral("u%1").arg(::getpid()));
+        QString error;
+        QVERIFY2(m_rig->setUp(AgentRigOptions {}, &error), qPrintable(error));
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_rig) {
+            m_rig->tearDown();
+        }
+    }
+
+    void agentMirrorReachesTheUnprivilegedReceiver()
+    {
+        const QStringList linksBefore = receiverLinks();
+        const QString pcap = m_dir.filePath(QStringLiteral("agent.pcapng"));
+        const QString node = m_rig->nodeUnderlayIp();
+        QProcess probe;
+        probe.start(QStringLiteral("ip"),
+            {QStringLiteral("netns"), QStringLiteral("exec"), m_rig->receiverNs(), QStringLiteral("setpriv"),
+                QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
+                builtExecutable(QStringLiteral("tests/receive/podtap-receive-probe")), QStringLiteral("--port"),
+                QString::number(kPort), QStringLiteral("--write"), pcap, QStringLiteral("--route"),
+                QStringLiteral("%1,%2,shop/marker-pod/eth0,outbound").arg(node).arg(kEgressVni),
+                QStringLiteral("--route"),
+                QStringLiteral("%1,%2,shop/marker-pod/eth0,inbound").arg(node).arg(kIngressVni),
+                QStringLiteral("--name"), AgentRig::podIp() + QStringLiteral("=shop/marker-pod")});
+        const QJsonObject ready = AgentRig::waitForEvent(probe, QStringLiteral("ready"), 15000, nullptr);
+        QVERIFY2(!ready.isEmpty(), probe.readAllStandardError().constData());
+        QCOMPARE(ready.value(QStringLiteral("uid")).toInt(), 65534);
+
+        QList<QJsonObject> seen;
+        auto egress = startMirror(kEgressVni, QStringLiteral("egress"), QStringLiteral("rx-egress"));
+        QVERIFY2(!AgentRig::waitForEvent(*egress, QStringLiteral("ready"), 10000, &seen).isEmpty(),
+            egress->readAllStandardError().constData());
+        auto ingress = startMirror(kIngressVni, QStringLiteral("ingress"), QStringLiteral("rx-ingress"));
+        QVERIFY2(!AgentRig::waitForEvent(*ingress, QStringLiteral("ready"), 10000, &seen).isEmpty(),
+            ingress->readAllStandardError().constData());
+
+        QVERIFY(AgentRig::bashIn(m_rig->podNs(),
+            QStringLiteral("for i in 1 2 3; do printf podtap-marker-out > /dev/udp/192.0.2.1/5001; done")));
+        QVERIFY(AgentRig::bashIn(m_rig->nodeNs(),
+            QStringLiteral("for i in 1 2 3; do printf podtap-marker-in > /dev/udp/192.0.2.2/5002; done")));
+        // Nobody listens on those ports, so ICMP errors quoting the markers travel back; the check below leaves them
+        // out. Once an agent's stats count the markers as mirrored, they are queued at the receiver.
+        QVERIFY(mirroredAtLeast(*egress, 3, &seen));
+        QVERIFY(mirroredAtLeast(*ingress, 3, &seen));
+        QVERIFY(AgentRig::stop(*egress, SIGTERM));
+        QVERIFY(AgentRig::stop(*ingress, SIGTERM));
+
+        probe.terminate();
+        const QJsonObject stopped = AgentRig::waitForEvent(probe, QStringLiteral("stopped"), 15000, nullptr);
+        QVERIFY2(!stopped.isEmpty(), probe.readAllStandardError().constData());
+        QVERIFY(probe.waitForFinished(10000));
+        QCOMPARE(stopped.value(QStringLiteral("wrongSource")).toInt(), 0);
+        QCOMPARE(stopped.value(QStringLiteral("wrongVni")).toInt(), 0);
+        QCOMPARE(stopped.value(QStringLiteral("malformed")).toInt(), 0);
+
+        QCOMPARE(receiverLinks(), linksBefore);
+        QCOMPARE(QFileInfo(pcap).ownerId(), 65534u);
+        const QList<QStringList> rows = tsharkFields(pcap,
+            {QStringLiteral("frame.interface_name"), QStringLiteral("frame.packet_flags_direction"),
+                QStringLiteral("ip.src_host"), QStringLiteral("ip.dst_host"), QStringLiteral("udp.dstport"),
+                QStringLiteral("data.text")},
+            {QStringLiteral("-N"), QStringLiteral("n"), QStringLiteral("-o"), QStringLiteral("data.show_as_text:TRUE"),
+                QStringLiteral("-Y"), QStringLiteral("(udp.dstport == 5001 || udp.dstport == 5002) && !icmp")});
+        int out = 0;
+        int in = 0;
+        QStringList shown;
+        for (const QStringList &row : rows) {
+            shown.append(row.join(QLatin1Char(' ')));
+        }
+        const QByteArray table = shown.join(QLatin1Char('\n')).toUtf8();
+        for (const QStringList &row : rows) {
+            QCOMPARE(row.at(0), QStringLiteral("shop/marker-pod/eth0"));
+            if (row.at(4) == QLatin1String("5001")) {
+                QVERIFY2(row.at(1).toUInt(nullptr, 0) == 2u, table.constData());
+                QCOMPARE(row.at(2), QStringLiteral("shop/marker-pod"));
+                QCOMPARE(row.at(5), QStringLiteral("podtap-marker-out"));
+                ++out;
+            } else {
+                QVERIFY2(row.at(1).toUInt(nullptr, 0) == 1u, table.constData());
+                QCOMPARE(row.at(3), QStringLiteral("shop/marker-pod"));
+                QCOMPARE(row.at(5), QStringLiteral("podtap-marker-in"));
+                ++in;
+            }
+        }
+        QCOMPARE(out, 3);
+        QCOMPARE(in, 3);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestReceiveAgentRig)
+#include "tst_receive_agent_rig.moc"
