@@ -2,6 +2,7 @@
 #include "common/process.h"
 
 #include "podtap/version.h"
+#include "tap/agent_event.h"
 
 #include <QTest>
 
@@ -65,7 +66,10 @@ private Q_SLOTS:
         const QStringList command {agent, QStringLiteral("--version")};
         const ProcessResult result = run(command);
         QVERIFY2(result.ok(), qPrintable(result.describe(command)));
-        QCOMPARE(result.out.trimmed(), QByteArray("podtap-agent ") + podtap::kVersion);
+        // The console refuses an agent of another contract level, so the agent names both.
+        QCOMPARE(result.out.trimmed(),
+            QByteArray("podtap-agent ") + podtap::kVersion + " (contract " +
+                QByteArray::number(podtap::kAgentContract) + ")");
         // A static ELF has no program interpreter: `file`-free check on the PT_INTERP string.
         QFile binary(agent);
         QVERIFY(binary.open(QIODevice::ReadOnly));
