@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/process.h"
+#include "tap/agent_event.h"
 
 #include "podtap/version.h"
 
@@ -52,7 +53,10 @@ private Q_SLOTS:
         const QStringList command {agent, QStringLiteral("--version")};
         const ProcessResult result = run(command);
         QVERIFY2(result.ok(), qPrintable(result.describe(command)));
-        QCOMPARE(result.out.trimmed(), QByteArray("podtap-agent ") + podtap::kVersion);
+        // The console's version, then the agent contract level (core/tap/agent_event.h) the console speaks.
+        QCOMPARE(result.out.trimmed(),
+            QByteArray("podtap-agent ") + podtap::kVersion + " (contract " +
+                QByteArray::number(podtap::kAgentContract) + ")");
         // A static ELF has no program interpreter: `file`-free check on the PT_INTERP string.
         QFile binary(agent);
         QVERIFY(binary.open(QIODevice::ReadOnly));
