@@ -187,7 +187,7 @@ private Q_SLOTS:
         const QByteArray jumbo = udpFrame(QHostAddress(QStringLiteral("192.0.2.20")),
             QHostAddress(QStringLiteral("192.0.2.9")), QByteArray(8950, 'j'));
         {
-            PcapngWriter writer(&tshark, {.maxPendingBytes = 64 * 1024 * 1024});
+            PcapngWriter writer(&tshark, {.maxPendingBytes = 64 * 1024 * 1024, .application = {}});
             QVERIFY(writer.start());
             const std::uint32_t first = writer.addInterface({QStringLiteral("shop/cart-0/eth0"), {}, 65535});
             QVERIFY(writer.addNames(pods) > 0);
@@ -216,7 +216,7 @@ private Q_SLOTS:
         reader.start(QStringLiteral("sleep"), {QStringLiteral("600")});
         QVERIFY(reader.waitForStarted());
         constexpr qint64 limit = 1024 * 1024;
-        PcapngWriter writer(&reader, {.maxPendingBytes = limit, .flushThreshold = 64 * 1024});
+        PcapngWriter writer(&reader, {.maxPendingBytes = limit, .flushThreshold = 64 * 1024, .application = {}});
         QVERIFY(writer.start());
         const std::uint32_t iface = writer.addInterface({QStringLiteral("ns/pod/eth0"), {}, 65535});
         const QByteArray frame(1000, 'p');
@@ -239,7 +239,8 @@ private Q_SLOTS:
         const QString file = path(QStringLiteral("closed.pcapng"));
         QFile out(file);
         QVERIFY(out.open(QIODevice::WriteOnly));
-        PcapngWriter writer(&out, {.flushThreshold = 1 << 30}); // nothing reaches the file before close()
+        PcapngWriter writer(
+            &out, {.flushThreshold = 1 << 30, .application = {}}); // nothing reaches the file before close()
         const std::uint32_t iface = writer.addInterface({QStringLiteral("ns/pod/eth0"), {}, 128});
         const QByteArray frame = udpFrame(
             QHostAddress(QStringLiteral("192.0.2.1")), QHostAddress(QStringLiteral("192.0.2.2")), QByteArray(500, 'c'));

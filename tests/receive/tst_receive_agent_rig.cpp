@@ -21,7 +21,8 @@ using namespace podtap::test::receive;
 /// @brief The real `podtap-agent mirror` on the agent rig sends a pod's traffic to the userspace receiver, run as
 /// nobody in the receiver netns instead of a kernel VXLAN interface: one agent mirrors the pod's egress with one
 /// VNI and another its ingress with a second VNI, and tshark reads both directions, the pod's name and the marker
-/// flow from the file the receiver wrote. No interface appears in the receiver netns.
+/// flow from the file the receiver wrote. No interface appears in the receiver netns. Over an IPv4 and an IPv6
+/// underlay: the receiver's one dual-stack socket takes both.
 class TestReceiveAgentRig final : public QObject
 {
     Q_OBJECT
@@ -82,22 +83,32 @@ private Q_SLOTS:
         QVERIFY2(QFileInfo::exists(AgentRig::agentPath()), qPrintable(AgentRig::agentPath()));
         QVERIFY(m_dir.isValid());
         QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0777) == 0);
-        m_rig = std::make_unique<AgentRig>(QStringLiteral("u%1").arg(::getpid()));
-        QString error;
-        QVERIFY2(m_rig->setUp(AgentRigOptions {}, &error), qPrintable(error));
     }
 
-    void cleanupTestCase()
+    void cleanup()
     {
         if (m_rig) {
             m_rig->tearDown();
+            m_rig.reset();
         }
     }
 
+    void agentMirrorReachesTheUnprivilegedReceiver_data()
+    {
+        QTest::addColumn<bool>("ipv6Underlay");
+        QTest::newRow("ipv4 underlay") << false;
+        QTest::newRow("ipv6 underlay") << true;
+    }
     void agentMirrorReachesTheUnprivilegedReceiver()
     {
+        QFETCH(bool, ipv6Underlay);
+        m_rig = std::make_unique<AgentRig>(QStringLiteral("u%1").arg(::getpid()));
+        QString error;
+        AgentRigOptions options;
+        options.ipv6Underlay = ipv6Underlay;
+        QVERIFY2(m_rig->setUp(options, &error), qPrintable(error));
         const QStringList linksBefore = receiverLinks();
-        const QString pcap = m_dir.filePath(QStringLiteral("agent.pcapng"));
+        const QString pcap = m_dir.filePath(QStringLiteral("agent-%1.pcapng").arg(ipv6Underlay ? 6 : 4));
         const QString node = m_rig->nodeUnderlayIp();
         QProcess probe;
         probe.start(QStringLiteral("ip"),

@@ -4,7 +4,9 @@
 #include "receive/vxlan_receiver.h"
 #include "receive_test_support.h"
 
+#include <QCoreApplication>
 #include <QFile>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -189,6 +191,46 @@ private Q_SLOTS:
         QVERIFY2(port.kernelDrops > 0, "200 datagrams of 1 KB into a 4 KB buffer, and no drop reported");
         QCOMPARE(receiver.routeCounters(route).packets, port.datagrams);
         capture.finish();
+    }
+
+    void aStalledReaderShowsAsRouteDrops()
+    {
+        // The session's reader (here a process that never reads its stdin) stalls: the route counts drops
+        // instead of the receiver queueing without bound.
+        QProcess reader;
+        reader.start(QStringLiteral("sleep"), {QStringLiteral("600")});
+        QVERIFY(reader.waitForStarted());
+        PcapngWriter::Options options;
+        options.maxPendingBytes = 128 * 1024;
+        auto writer = std::make_shared<PcapngWriter>(&reader, options);
+        QVERIFY(writer->start());
+        const std::uint32_t iface = writer->addInterface({QStringLiteral("ns/pod/eth0"), {}, 65535});
+        VxlanReceiver receiver;
+        QString error;
+        QVERIFY2(receiver.bind({.port = 0}, &error), qPrintable(error));
+        const int route =
+            receiver.addRoute({QHostAddress::LocalHost, 9, writer, iface, PacketDirection::Inbound}, &error);
+        QVERIFY2(route > 0, qPrintable(error));
+        QUdpSocket sender;
+        QVERIFY(sender.bind(QHostAddress::LocalHost, 0));
+        const QByteArray datagram = vxlanDatagram(9, marked("stalled") + QByteArray(1000, 's'));
+        constexpr int sent = 600; // 600 KB: more than the pipe and the allowance together
+        for (int i = 0; i < sent; ++i) {
+            sender.writeDatagram(datagram, QHostAddress::LocalHost, receiver.localPort());
+            if (i % 50 == 0) {
+                QCoreApplication::processEvents(); // let the receiver read, as a live session would
+            }
+        }
+        const PortCounters &port = receiver.portCounters();
+        QTRY_COMPARE(port.datagrams + port.kernelDrops, quint64(sent));
+        const RouteCounters counters = receiver.routeCounters(route);
+        QVERIFY2(counters.drops > 0, "a reader that never reads must cause drops");
+        QCOMPARE(counters.packets + counters.drops, port.datagrams);
+        QVERIFY2(reader.bytesToWrite() <= options.maxPendingBytes + 64 * 1024,
+            qPrintable(QStringLiteral("%1 bytes queued for the reader").arg(reader.bytesToWrite())));
+        receiver.removeRoute(route);
+        reader.kill();
+        reader.waitForFinished();
     }
 
     void ipv6SendersReachTheSameSocket_data() { addPaths(); }
