@@ -4,11 +4,13 @@
 #include "cluster/namespace_list_model.h"
 #include "cluster/node_list_model.h"
 #include "cluster/pod_table_model.h"
+#include "cluster/tap_interfaces.h"
 #include "console_settings.h"
 #include "kube/kube_client.h"
 #include "kube/list_watch.h"
 #include "leftover_sweep.h"
 #include "models/pod_filter_proxy_model.h"
+#include "models/pod_sort_proxy_model.h"
 #include "models/session_table_model.h"
 #include "pod_details_panel.h"
 #include "podtap/version.h"
@@ -105,7 +107,7 @@ MainWindow::~MainWindow()
 
 void MainWindow::buildUi()
 {
-    // Toolbar: the context switcher and the tap action.
+    // Toolbar: the context switcher (tapping is Enter on a pod, or the details panel's button).
     auto *toolbar = addToolBar(tr("Cluster"));
     toolbar->setObjectName(QStringLiteral("clusterToolbar"));
     toolbar->setMovable(false);
@@ -217,11 +219,8 @@ void MainWindow::buildUi()
 
     // Two layers: the lower one sorts, the upper one filters in that order, so a keystroke never
     // sorts every pod again.
-    auto *sorted = new PodFilterProxyModel(this);
-    sorted->setObjectName(QStringLiteral("podSortProxy"));
-    sorted->setSourceModel(m_pods);
-    m_podProxy = new PodFilterProxyModel(this);
-    m_podProxy->setSourceModel(sorted);
+    auto *sorted = new PodSortProxyModel(m_pods, this);
+    m_podProxy = new PodFilterProxyModel(sorted, this);
     m_podView = new QTableView(middle);
     m_podView->setObjectName(QStringLiteral("podView"));
     m_podView->setModel(m_podProxy);
@@ -613,10 +612,11 @@ void MainWindow::tapSelectedPod()
     const QModelIndex current = m_podView->currentIndex();
     if (!current.isValid())
         return;
-    const QString namespaceName = current.data(PodTableModel::NamespaceRole).toString();
-    const QString pod = current.data(PodTableModel::NameRole).toString();
-    TapDialog dialog(namespaceName, pod, this);
-    dialog.setInterfaces(tapInterfaceChoices(current.data(PodTableModel::InterfacesRole)));
+    const cluster::PodRow *pod = PodTableModel::podAt(current);
+    if (!pod)
+        return;
+    TapDialog dialog(pod->namespaceName, pod->name, this);
+    dialog.setInterfaces(cluster::tapInterfaces(*pod));
     QStringList nodes;
     for (int row = 0; row < m_nodes->rowCount(); ++row)
         nodes << m_nodes->at(row).name;

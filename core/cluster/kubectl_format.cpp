@@ -99,4 +99,17 @@ QString ColumnWriter::format(const QStringList &cells) const
     return line;
 }
 
+QString containerState(const PodContainer &container)
+{
+    if (container.state == PodContainer::State::Unknown) {
+        return QStringLiteral("No status yet");
+    }
+    const QString state = containerStateName(container.state);
+    QString text = container.reason.isEmpty() ? state : QStringLiteral("%1: %2").arg(state, container.reason);
+    if (container.state == PodContainer::State::Terminated) {
+        text += QStringLiteral(" (exit %1)").arg(container.exitCode);
+    }
+    return text;
+}
+
 } // namespace podtap::cluster::kubectl

@@ -13,6 +13,9 @@ QString humanDuration(qint64 ms);
 QString age(qint64 creationMs, qint64 nowMs);
 /// READY: `ready/total`.
 QString ready(const PodRow &row);
+/// One container's state as `kubectl describe pod` words it: "Running", "Waiting: CrashLoopBackOff",
+/// "Terminated: OOMKilled (exit 137)", or "No status yet".
+QString containerState(const PodContainer &container);
 /// RESTARTS: `3`, or `3 (5m ago)` when the last restart time is known.
 QString restarts(const PodRow &row, qint64 nowMs);
 
