@@ -21,7 +21,8 @@ QString restarts(const PodRow &row, qint64 nowMs);
 
 /// @brief Writes rows the way kubectl's tabwriter does: columns padded with three spaces, cells at
 /// least 6 wide, no padding after the last column. Widths grow as wider cells arrive, so rows can
-/// be printed page by page without keeping them all.
+/// be printed page by page without keeping them all. Cells are escaped for the terminal
+/// (escapeForTerminal): they hold text from the cluster.
 class ColumnWriter final
 {
 public:

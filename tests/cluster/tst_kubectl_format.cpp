@@ -49,6 +49,14 @@ private Q_SLOTS:
         QCOMPARE(writer.format(rows.first()), QStringLiteral("a-very-long-pod-name   1/1     Running"));
     }
 
+    void cellsAreEscapedAndMeasuredEscaped()
+    {
+        kubectl::ColumnWriter writer({QStringLiteral("NAME"), QStringLiteral("STATUS")});
+        const QList<QStringList> rows {{QStringLiteral("a\x1b[2Jb\nc"), QStringLiteral("Running")}};
+        writer.measure(rows);
+        QCOMPARE(writer.format(rows.first()), QStringLiteral("a\\x1b[2Jb\\x0ac   Running"));
+    }
+
     void containerStateLikeDescribe()
     {
         PodContainer container;
