@@ -18,6 +18,7 @@
 #include "sessions_panel.h"
 #include "tap/agent_pod_spec.h"
 #include "widgets/namespace_delegate.h"
+#include "widgets/plain_text.h"
 #include "widgets/pod_status_delegate.h"
 
 #include <QAction>
@@ -60,10 +61,11 @@ constexpr int kStopAllTimeoutMs = 20000;
 
 QLabel *makeBanner(const QString &objectName, const QString &background, QWidget *parent)
 {
-    auto *banner = new QLabel(parent);
+    // Plain text: banners quote context names, kubeconfig errors and server messages.
+    QLabel *banner = plainLabel(parent);
     banner->setObjectName(objectName);
     banner->setWordWrap(true);
-    banner->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
+    banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
     banner->setMargin(6);
     banner->setStyleSheet(
         QStringLiteral("QLabel { background: %1; color: #202020; border-radius: 3px; }").arg(background));
@@ -136,6 +138,7 @@ void MainWindow::buildUi()
     sweepLayout->setContentsMargins(6, 4, 6, 4);
     m_sweepText = new QLabel(m_sweepBanner);
     m_sweepText->setObjectName(QStringLiteral("sweepText"));
+    m_sweepText->setTextFormat(Qt::RichText); // its own markup around escaped pod names
     m_sweepText->setWordWrap(true);
     m_sweepText->setTextInteractionFlags(Qt::TextSelectableByMouse);
     sweepLayout->addWidget(m_sweepText, 1);
@@ -310,9 +313,10 @@ void MainWindow::buildUi()
     });
 
     // Status bar: the server and the connection.
-    m_versionLabel = new QLabel(this);
+    // The server's version and the connection's host come from the cluster and the kubeconfig.
+    m_versionLabel = plainLabel(this);
     m_versionLabel->setObjectName(QStringLiteral("serverVersion"));
-    m_connectionLabel = new QLabel(this);
+    m_connectionLabel = plainLabel(this);
     m_connectionLabel->setObjectName(QStringLiteral("connectionState"));
     statusBar()->addPermanentWidget(m_versionLabel);
     statusBar()->addPermanentWidget(m_connectionLabel);
@@ -360,17 +364,18 @@ void MainWindow::populateContexts(const QString &preferred)
         const int row = m_contextCombo->count() - 1;
         m_contextCombo->setItemData(row, context.error, kContextErrorRole);
         m_contextCombo->setItemData(row,
-            broken ? context.error
-                   : tr("%1 as %2 (%3)").arg(context.cluster, context.user, context.config->server.toString()),
+            plainToolTip(broken
+                    ? context.error
+                    : tr("%1 as %2 (%3)").arg(context.cluster, context.user, context.config->server.toString())),
             Qt::ToolTipRole);
         if (broken && model)
             model->item(row)->setForeground(QColor(QStringLiteral("#c62828")));
     }
     if (m_kubeconfig.contexts.isEmpty()) {
-        QString why = m_kubeconfig.fileErrors.join(QStringLiteral("<br>"));
+        QString why = m_kubeconfig.fileErrors.join(QLatin1Char('\n'));
         if (why.isEmpty())
-            why = tr("No kubeconfig found. Start podtap with <tt>--kubeconfig FILE</tt>, set <tt>KUBECONFIG</tt>, or "
-                     "create <tt>~/.kube/config</tt>.");
+            why = tr("No kubeconfig found. Start podtap with --kubeconfig FILE, set KUBECONFIG, or create "
+                     "~/.kube/config.");
         showBanner(m_contextError, why);
         m_contextCombo->setEnabled(false);
         updateConnectionState();
@@ -399,18 +404,17 @@ void MainWindow::switchContext(const QString &name)
     if (!context) {
         problems.prepend(tr("Context %1 is not in the kubeconfig.").arg(name));
     } else if (!context->config || !context->error.isEmpty()) {
-        problems.prepend(tr("Context <b>%1</b> cannot be used: %2<br>Choose another context (Ctrl+K) or fix the "
-                            "kubeconfig.")
-                             .arg(name.toHtmlEscaped(), context->error.toHtmlEscaped()));
+        problems.prepend(tr("Context %1 cannot be used: %2\nChoose another context (Ctrl+K) or fix the kubeconfig.")
+                             .arg(name, context->error));
     }
     if (context && context->config && context->config->insecureSkipTlsVerify)
         problems << tr("The kubeconfig turns certificate verification off for %1: the server's identity is not "
                        "checked.")
-                        .arg(name.toHtmlEscaped());
+                        .arg(name);
     if (problems.isEmpty())
         m_contextError->hide();
     else
-        showBanner(m_contextError, problems.join(QStringLiteral("<br>")));
+        showBanner(m_contextError, problems.join(QLatin1Char('\n')));
 
     if (!context || !context->config) {
         updateConnectionState();
@@ -581,16 +585,15 @@ void MainWindow::updateConnectionState()
         state = tr("Connecting to %1…").arg(m_client->config().server.host());
     }
     m_connectionLabel->setText(state);
-    m_connectionLabel->setToolTip(m_connectionError);
+    m_connectionLabel->setToolTip(plainToolTip(m_connectionError));
     m_versionLabel->setText(m_serverVersion.isEmpty() ? QString() : tr("Kubernetes %1").arg(m_serverVersion));
 
     if (m_pods->isStale()) {
         showBanner(m_staleBanner,
-            tr("<b>Connection to the API server lost.</b> The pods below are as they were at %1 and may have "
+            tr("Connection to the API server lost. The pods below are as they were at %1 and may have "
                "changed; podtap keeps reconnecting.%2")
                 .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")),
-                    m_connectionError.isEmpty() ? QString()
-                                                : QStringLiteral("<br>%1").arg(m_connectionError.toHtmlEscaped())));
+                    m_connectionError.isEmpty() ? QString() : QLatin1Char('\n') + m_connectionError));
     } else {
         m_staleBanner->hide();
     }
@@ -601,9 +604,11 @@ void MainWindow::onPodSelectionChanged()
     m_details->setPod(m_podView->currentIndex());
 }
 
-void MainWindow::showBanner(QLabel *banner, const QString &html)
+void MainWindow::showBanner(QLabel *banner, const QString &text)
 {
-    banner->setText(html);
+    // Always plain text (the banners are made with Qt::PlainText), whatever a caller passes.
+    banner->setTextFormat(Qt::PlainText);
+    banner->setText(text);
     banner->show();
 }
 
@@ -659,7 +664,7 @@ void MainWindow::offerSweep(const QStringList &leftoverPods)
                                           "still in the cluster: %2.")
                                            .arg(count))
                              .arg(leftoverPods.join(QStringLiteral(", ")).toHtmlEscaped()));
-    m_sweepText->setToolTip(reasons.join(QLatin1Char('\n')));
+    m_sweepText->setToolTip(plainToolTip(reasons.join(QLatin1Char('\n'))));
     m_sweepBanner->show();
 }
 

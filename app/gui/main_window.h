@@ -107,7 +107,8 @@ private:
     void updateStatusDelegate();
     void onPodSelectionChanged();
     void onNamespaceSelectionChanged();
-    void showBanner(QLabel *banner, const QString &html);
+    /// Shows @p text in @p banner as plain text: banners quote names and messages from the cluster.
+    void showBanner(QLabel *banner, const QString &text);
     void removeLeftovers(const QStringList &names);
     QSet<QString> liveSessionIds() const;
 
