@@ -693,7 +693,7 @@ void MainWindow::updateStatusDelegate()
             extra = 16 + 6; // the status dot (PodStatusDelegate)
             break;
         case PodTableModel::RestartsColumn:
-            sample = QStringLiteral("12 (59m ago)");
+            sample = QStringLiteral("99 (59m59s ago)"); // kubectl: count and the last restart's age
             break;
         case PodTableModel::AgeColumn:
             sample = QStringLiteral("365d");

@@ -208,6 +208,14 @@ private Q_SLOTS:
                 QVERIFY2(
                     header->sectionSize(column) > header->fontMetrics().horizontalAdvance(title), qPrintable(title));
             }
+            // A restart count with its age (kubectl's "20 (3m39s ago)") fits too.
+            int restartsColumn = -1;
+            for (int column = 0; column < window.podModel()->columnCount(); ++column) {
+                if (window.podModel()->columnAt(column) == PodTableModel::RestartsColumn)
+                    restartsColumn = column;
+            }
+            QVERIFY(header->sectionSize(restartsColumn) >
+                view->fontMetrics().horizontalAdvance(QStringLiteral("20 (3m39s ago)")) + 8);
             // The IP itself fits its cell.
             int ipColumn = -1;
             for (int column = 0; column < window.podModel()->columnCount(); ++column) {
