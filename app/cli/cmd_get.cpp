@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // podtapctl get namespaces|nodes|pods: kubectl's default tables, streamed page by page so 100k
 // pods never sit in memory at once.
+#include "cli_support.h"
 #include "cluster/kubectl_format.h"
 #include "cluster/row_parser.h"
+#include "common/text_escape.h"
 #include "kube/cluster_connection.h"
 #include "kube/kube_client.h"
 #include "kube/list_watch.h"
@@ -367,9 +369,9 @@ private:
                 const kube::ApiError &error = reply->error();
                 std::fprintf(stderr, "podtapctl get: %s%s\n",
                     error.kind == kube::ApiError::Kind::Status
-                        ? qPrintable(QStringLiteral("Error from server (%1): ").arg(error.reason))
+                        ? qPrintable(QStringLiteral("Error from server (%1): ").arg(escapeForTerminal(error.reason)))
                         : "",
-                    qPrintable(error.toString()));
+                    qPrintable(escapeForTerminal(error.toString())));
                 finish(1);
                 return;
             }
@@ -479,8 +481,9 @@ private:
 
 int runGetCommand(const QStringList &args)
 {
-    QTextStream err(stderr);
-    QTextStream out(stdout);
+    // The shared streams: they keep escape sequences in server text off the terminal.
+    QTextStream &err = cli::err();
+    QTextStream &out = cli::out();
     GetOptions options;
     QString error;
     bool help = false;
@@ -503,7 +506,7 @@ int runGetCommand(const QStringList &args)
             << " skips TLS verification (insecure-skip-tls-verify); the server is not authenticated.\n";
     }
     QObject::connect(client, &kube::KubeClient::warningReceived, client,
-        [](const QString &warning) { std::fprintf(stderr, "Warning: %s\n", qPrintable(warning)); });
+        [](const QString &warning) { std::fprintf(stderr, "Warning: %s\n", qPrintable(escapeForTerminal(warning))); });
 
     const bool namespaced = options.resource == Resource::Pods;
     const QString namespaceName = options.namespaceName.isEmpty() ? connection.namespaceName : options.namespaceName;

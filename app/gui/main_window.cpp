@@ -4,11 +4,13 @@
 #include "cluster/namespace_list_model.h"
 #include "cluster/node_list_model.h"
 #include "cluster/pod_table_model.h"
+#include "cluster/tap_interfaces.h"
 #include "console_settings.h"
 #include "kube/kube_client.h"
 #include "kube/list_watch.h"
 #include "leftover_sweep.h"
 #include "models/pod_filter_proxy_model.h"
+#include "models/pod_sort_proxy_model.h"
 #include "models/session_table_model.h"
 #include "pod_details_panel.h"
 #include "podtap/version.h"
@@ -16,13 +18,17 @@
 #include "sessions_panel.h"
 #include "tap/agent_pod_spec.h"
 #include "widgets/namespace_delegate.h"
+#include "widgets/plain_text.h"
 #include "widgets/pod_status_delegate.h"
 
 #include <QAction>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QDesktopServices>
 #include <QDockWidget>
+#include <QFileDialog>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -30,17 +36,23 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QStatusBar>
+#include <QStyle>
 #include <QTableView>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include <utility>
@@ -58,10 +70,11 @@ constexpr int kStopAllTimeoutMs = 20000;
 
 QLabel *makeBanner(const QString &objectName, const QString &background, QWidget *parent)
 {
-    auto *banner = new QLabel(parent);
+    // Plain text: banners quote context names, kubeconfig errors and server messages.
+    QLabel *banner = plainLabel(parent);
     banner->setObjectName(objectName);
     banner->setWordWrap(true);
-    banner->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
+    banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
     banner->setMargin(6);
     banner->setStyleSheet(
         QStringLiteral("QLabel { background: %1; color: #202020; border-radius: 3px; }").arg(background));
@@ -105,7 +118,7 @@ MainWindow::~MainWindow()
 
 void MainWindow::buildUi()
 {
-    // Toolbar: the context switcher and the tap action.
+    // Toolbar: the context switcher (tapping is Enter on a pod, or the details panel's button).
     auto *toolbar = addToolBar(tr("Cluster"));
     toolbar->setObjectName(QStringLiteral("clusterToolbar"));
     toolbar->setMovable(false);
@@ -134,6 +147,7 @@ void MainWindow::buildUi()
     sweepLayout->setContentsMargins(6, 4, 6, 4);
     m_sweepText = new QLabel(m_sweepBanner);
     m_sweepText->setObjectName(QStringLiteral("sweepText"));
+    m_sweepText->setTextFormat(Qt::RichText); // its own markup around escaped pod names
     m_sweepText->setWordWrap(true);
     m_sweepText->setTextInteractionFlags(Qt::TextSelectableByMouse);
     sweepLayout->addWidget(m_sweepText, 1);
@@ -217,11 +231,8 @@ void MainWindow::buildUi()
 
     // Two layers: the lower one sorts, the upper one filters in that order, so a keystroke never
     // sorts every pod again.
-    auto *sorted = new PodFilterProxyModel(this);
-    sorted->setObjectName(QStringLiteral("podSortProxy"));
-    sorted->setSourceModel(m_pods);
-    m_podProxy = new PodFilterProxyModel(this);
-    m_podProxy->setSourceModel(sorted);
+    auto *sorted = new PodSortProxyModel(m_pods, this);
+    m_podProxy = new PodFilterProxyModel(sorted, this);
     m_podView = new QTableView(middle);
     m_podView->setObjectName(QStringLiteral("podView"));
     m_podView->setModel(m_podProxy);
@@ -238,7 +249,6 @@ void MainWindow::buildUi()
     m_podView->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_podView->verticalHeader()->setDefaultSectionSize(m_podView->fontMetrics().height() + 8);
     m_podView->horizontalHeader()->setHighlightSections(false);
-    m_podView->horizontalHeader()->setStretchLastSection(true);
     m_podView->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
     middleLayout->addWidget(m_podView, 1);
     connect(m_podFilter, &QLineEdit::textChanged, m_podProxy, &PodFilterProxyModel::setFilterText);
@@ -294,15 +304,20 @@ void MainWindow::buildUi()
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
     splitter->setStretchFactor(2, 0);
-    splitter->setSizes({190, 900, 300});
+    // The pod table gets the room: at 1280 px its Name column still shows typical pod names.
+    splitter->setSizes({170, 900, 260});
     setCentralWidget(central);
 
     // Bottom: the sessions.
     auto *dock = new QDockWidget(tr("Sessions"), this);
+    m_sessionsDock = dock;
     dock->setObjectName(QStringLiteral("sessionsDock"));
-    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    // Closable now that View → Sessions Panel (F9) brings it back.
+    dock->setFeatures(
+        QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     m_sessions = new SessionsPanel(dock);
     dock->setWidget(m_sessions);
+    m_captureOutput = m_sessions->findChild<QPlainTextEdit *>(QStringLiteral("tsharkOutput"));
     addDockWidget(Qt::BottomDockWidgetArea, dock);
     resizeDocks({dock}, {170}, Qt::Vertical);
     connect(m_sessions, &SessionsPanel::allStopped, this, [this] {
@@ -311,9 +326,10 @@ void MainWindow::buildUi()
     });
 
     // Status bar: the server and the connection.
-    m_versionLabel = new QLabel(this);
+    // The server's version and the connection's host come from the cluster and the kubeconfig.
+    m_versionLabel = plainLabel(this);
     m_versionLabel->setObjectName(QStringLiteral("serverVersion"));
-    m_connectionLabel = new QLabel(this);
+    m_connectionLabel = plainLabel(this);
     m_connectionLabel->setObjectName(QStringLiteral("connectionState"));
     statusBar()->addPermanentWidget(m_versionLabel);
     statusBar()->addPermanentWidget(m_connectionLabel);
@@ -321,29 +337,143 @@ void MainWindow::buildUi()
 
 void MainWindow::buildActions()
 {
-    const auto add = [this](const QString &text, const QKeySequence &key, auto slot) {
-        auto *action = new QAction(text, this);
+    const auto add = [this](QMenu *menu, const QString &text, const QKeySequence &key, const char *name, auto slot) {
+        auto *action = menu->addAction(text);
+        action->setObjectName(QLatin1String(name));
         action->setShortcut(key);
         action->setShortcutContext(Qt::WindowShortcut);
         connect(action, &QAction::triggered, this, slot);
+        // Also on the window itself, so the shortcut works while the menu bar is hidden (and in tests).
         addAction(action);
         return action;
     };
-    add(tr("Switch context"), QKeySequence(Qt::CTRL | Qt::Key_K), [this] {
+
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->setObjectName(QStringLiteral("menuFile"));
+    // Sessions have no capture file of their own yet (a tap that saves to a file writes where the
+    // dialog said); what there is to save is the packet lines tshark printed in the Sessions panel.
+    m_saveCaptureOutput = add(file, tr("&Save tshark Output…"), QKeySequence(Qt::CTRL | Qt::Key_S),
+        "actionSaveCaptureOutput", &MainWindow::saveCaptureOutputAs);
+    m_saveCaptureOutput->setStatusTip(
+        tr("Save the packet lines tshark printed in the Sessions panel as a text file (not a pcap)"));
+    m_saveCaptureOutput->setEnabled(canSaveCaptureOutput());
+    connect(m_captureOutput, &QPlainTextEdit::textChanged, this,
+        [this] { m_saveCaptureOutput->setEnabled(canSaveCaptureOutput()); });
+    file->addSeparator();
+    add(file, tr("&Quit"), QKeySequence(Qt::CTRL | Qt::Key_Q), "actionQuit", &MainWindow::close)
+        ->setMenuRole(QAction::QuitRole);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->setObjectName(QStringLiteral("menuView"));
+    add(view, tr("Switch &Context…"), QKeySequence(Qt::CTRL | Qt::Key_K), "actionContext", [this] {
         m_contextCombo->setFocus(Qt::ShortcutFocusReason);
         m_contextCombo->showPopup();
-    })->setObjectName(QStringLiteral("actionContext"));
-    add(tr("Find namespace"), QKeySequence(Qt::CTRL | Qt::Key_N), [this] {
+    });
+    add(view, tr("Find &Namespace"), QKeySequence(Qt::CTRL | Qt::Key_N), "actionNamespace", [this] {
         m_namespaceFilter->setFocus(Qt::ShortcutFocusReason);
         m_namespaceFilter->selectAll();
-    })->setObjectName(QStringLiteral("actionNamespace"));
-    add(tr("Filter pods"), QKeySequence::Find, [this] {
+    });
+    add(view, tr("&Filter Pods"), QKeySequence(Qt::CTRL | Qt::Key_F), "actionFilter", [this] {
         m_podFilter->setFocus(Qt::ShortcutFocusReason);
         m_podFilter->selectAll();
-    })->setObjectName(QStringLiteral("actionFilter"));
-    add(tr("Stop the selected tap"), QKeySequence(Qt::CTRL | Qt::Key_W), [this] {
-        m_sessions->stopSelected();
-    })->setObjectName(QStringLiteral("actionStopSession"));
+    });
+    view->addSeparator();
+    QAction *sessions = m_sessionsDock->toggleViewAction();
+    sessions->setText(tr("&Sessions Panel"));
+    sessions->setObjectName(QStringLiteral("actionShowSessions"));
+    sessions->setShortcut(QKeySequence(Qt::Key_F9));
+    view->addAction(sessions);
+    addAction(sessions);
+    QAction *details = add(view, tr("Pod &Details Panel"), QKeySequence(Qt::Key_F8), "actionShowDetails",
+        [this](bool checked) { m_details->setVisible(checked); });
+    details->setCheckable(true);
+    details->setChecked(true);
+
+    QMenu *tap = menuBar()->addMenu(tr("&Tap"));
+    tap->setObjectName(QStringLiteral("menuTap"));
+    add(tap, tr("&Tap the Selected Pod…"), QKeySequence(Qt::CTRL | Qt::Key_T), "actionTapPod",
+        &MainWindow::tapSelectedPod);
+    add(tap, tr("&Stop the Selected Tap"), QKeySequence(Qt::CTRL | Qt::Key_W), "actionStopSession",
+        [this] { m_sessions->stopSelected(); });
+
+    QMenu *tools = menuBar()->addMenu(tr("T&ools"));
+    tools->setObjectName(QStringLiteral("menuTools"));
+    m_sweepAction = add(
+        tools, tr("S&weep Leftovers…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L), "actionSweepLeftovers", [this] {
+            if (!client()) {
+                statusBar()->showMessage(
+                    tr("Not connected to a cluster: choose a context (Ctrl+K) to look for leftover agent pods."),
+                    10000);
+                return;
+            }
+            statusBar()->showMessage(tr("Looking for leftover podtap agent pods…"), 10000);
+            findLeftovers();
+        });
+    m_sweepAction->setStatusTip(tr("Look again for agent pods of sessions that are gone, and offer to remove them"));
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->setObjectName(QStringLiteral("menuHelp"));
+    add(help, tr("podtap &Documentation"), QKeySequence(Qt::Key_F1), "actionDocumentation", [] {
+        QDesktopServices::openUrl(QUrl(QLatin1String(kHomepageUrl)));
+    })->setStatusTip(tr("Open the README on %1").arg(QLatin1String(kHomepageUrl)));
+    help->addSeparator();
+    add(help, tr("&About podtap"), QKeySequence(), "actionAbout", &MainWindow::showAbout)
+        ->setMenuRole(QAction::AboutRole);
+}
+
+QString MainWindow::aboutText() const
+{
+    // The server's version comes from the cluster: escaped like every other cluster text.
+    const QString server = m_serverVersion.isEmpty() ? tr("not connected") : m_serverVersion.toHtmlEscaped();
+    return tr("<h3>podtap %1</h3>"
+              "<p>Taps a Kubernetes pod's traffic into Wireshark.</p>"
+              "<p>Qt %2 (built with %3)<br>Kubernetes API server: %4</p>"
+              "<p>Documentation: <a href=\"%5\">%5</a></p>")
+        .arg(QLatin1String(kVersion), QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR), server,
+            QString::fromLatin1(kHomepageUrl).toHtmlEscaped());
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox box(this);
+    box.setObjectName(QStringLiteral("aboutBox"));
+    box.setWindowTitle(tr("About podtap"));
+    box.setIconPixmap(windowIcon().pixmap(64, 64));
+    box.setTextFormat(Qt::RichText);
+    box.setText(aboutText());
+    box.setTextInteractionFlags(Qt::TextBrowserInteraction);
+    box.exec();
+}
+
+bool MainWindow::canSaveCaptureOutput() const
+{
+    return m_captureOutput && !m_captureOutput->document()->isEmpty();
+}
+
+QString MainWindow::saveCaptureOutput(const QString &path) const
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
+        return tr("Cannot write %1: %2. Choose another place.").arg(path, file.errorString());
+    file.write(m_captureOutput->toPlainText().toUtf8());
+    file.write("\n");
+    if (!file.commit())
+        return tr("Cannot write %1: %2. Choose another place.").arg(path, file.errorString());
+    return {};
+}
+
+void MainWindow::saveCaptureOutputAs()
+{
+    if (!canSaveCaptureOutput())
+        return;
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save tshark Output"),
+        QStringLiteral("podtap-tshark-%1.txt")
+            .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))),
+        tr("Text files (*.txt);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    const QString error = saveCaptureOutput(path);
+    statusBar()->showMessage(error.isEmpty() ? tr("Saved the tshark output to %1.").arg(path) : error, 15000);
 }
 
 void MainWindow::populateContexts(const QString &preferred)
@@ -361,17 +491,18 @@ void MainWindow::populateContexts(const QString &preferred)
         const int row = m_contextCombo->count() - 1;
         m_contextCombo->setItemData(row, context.error, kContextErrorRole);
         m_contextCombo->setItemData(row,
-            broken ? context.error
-                   : tr("%1 as %2 (%3)").arg(context.cluster, context.user, context.config->server.toString()),
+            plainToolTip(broken
+                    ? context.error
+                    : tr("%1 as %2 (%3)").arg(context.cluster, context.user, context.config->server.toString())),
             Qt::ToolTipRole);
         if (broken && model)
             model->item(row)->setForeground(QColor(QStringLiteral("#c62828")));
     }
     if (m_kubeconfig.contexts.isEmpty()) {
-        QString why = m_kubeconfig.fileErrors.join(QStringLiteral("<br>"));
+        QString why = m_kubeconfig.fileErrors.join(QLatin1Char('\n'));
         if (why.isEmpty())
-            why = tr("No kubeconfig found. Start podtap with <tt>--kubeconfig FILE</tt>, set <tt>KUBECONFIG</tt>, or "
-                     "create <tt>~/.kube/config</tt>.");
+            why = tr("No kubeconfig found. Start podtap with --kubeconfig FILE, set KUBECONFIG, or create "
+                     "~/.kube/config.");
         showBanner(m_contextError, why);
         m_contextCombo->setEnabled(false);
         updateConnectionState();
@@ -400,18 +531,17 @@ void MainWindow::switchContext(const QString &name)
     if (!context) {
         problems.prepend(tr("Context %1 is not in the kubeconfig.").arg(name));
     } else if (!context->config || !context->error.isEmpty()) {
-        problems.prepend(tr("Context <b>%1</b> cannot be used: %2<br>Choose another context (Ctrl+K) or fix the "
-                            "kubeconfig.")
-                             .arg(name.toHtmlEscaped(), context->error.toHtmlEscaped()));
+        problems.prepend(tr("Context %1 cannot be used: %2\nChoose another context (Ctrl+K) or fix the kubeconfig.")
+                             .arg(name, context->error));
     }
     if (context && context->config && context->config->insecureSkipTlsVerify)
         problems << tr("The kubeconfig turns certificate verification off for %1: the server's identity is not "
                        "checked.")
-                        .arg(name.toHtmlEscaped());
+                        .arg(name);
     if (problems.isEmpty())
         m_contextError->hide();
     else
-        showBanner(m_contextError, problems.join(QStringLiteral("<br>")));
+        showBanner(m_contextError, problems.join(QLatin1Char('\n')));
 
     if (!context || !context->config) {
         updateConnectionState();
@@ -535,35 +665,55 @@ void MainWindow::updateStatusDelegate()
         if (m_pods->columnAt(column) == PodTableModel::StatusColumn)
             m_podView->setItemDelegateForColumn(column, new PodStatusDelegate(m_podView));
     }
-    // Widths that fit typical content without measuring every row (a cluster may have 100k pods).
-    const QFontMetrics metrics = m_podView->fontMetrics();
+    // Widths from the font, the header texts and what a cell typically holds, never from the rows
+    // (a cluster may have 100k pods). Name takes what is left, so IP and Node stay in view.
+    QHeaderView *header = m_podView->horizontalHeader();
+    header->setStretchLastSection(false);
+    const QFontMetrics cellMetrics = m_podView->fontMetrics();
+    const QFontMetrics headerMetrics = header->fontMetrics();
+    const int cellPadding = 2 * (m_podView->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, m_podView) + 4);
+    // Room for the sort arrow next to the header text.
+    const int headerPadding = 2 * header->style()->pixelMetric(QStyle::PM_HeaderMargin, nullptr, header) +
+        header->style()->pixelMetric(QStyle::PM_HeaderMarkSize, nullptr, header) + 8;
     for (int column = 0; column < m_pods->columnCount(); ++column) {
-        int chars = 12;
-        switch (m_pods->columnAt(column)) {
+        const PodTableModel::Column kind = m_pods->columnAt(column);
+        QString sample;
+        int extra = 0;
+        switch (kind) {
         case PodTableModel::NamespaceColumn:
-            chars = 16;
+            sample = QStringLiteral("kube-node-lease");
             break;
         case PodTableModel::NameColumn:
-            chars = 28;
+            sample = QStringLiteral("checkout-7d9f8b6c5d-x2k4p");
             break;
         case PodTableModel::ReadyColumn:
-        case PodTableModel::AgeColumn:
-            chars = 7;
-            break;
-        case PodTableModel::RestartsColumn:
-            chars = 15;
+            sample = QStringLiteral("10/10");
             break;
         case PodTableModel::StatusColumn:
-            chars = 19;
+            sample = QStringLiteral("ContainerCreating");
+            extra = 16 + 6; // the status dot (PodStatusDelegate)
+            break;
+        case PodTableModel::RestartsColumn:
+            sample = QStringLiteral("99 (59m59s ago)"); // kubectl: count and the last restart's age
+            break;
+        case PodTableModel::AgeColumn:
+            sample = QStringLiteral("365d");
             break;
         case PodTableModel::IpColumn:
-            chars = 15;
+            sample = QStringLiteral("203.113.255.255");
             break;
-        default:
+        case PodTableModel::NodeColumn:
+            sample = QStringLiteral("worker-pool-a-12");
+            break;
+        case PodTableModel::ColumnCount:
             break;
         }
-        m_podView->horizontalHeader()->resizeSection(
-            column, metrics.horizontalAdvance(QLatin1Char('m')) * chars * 3 / 4 + 16);
+        const QString title = m_pods->headerData(column, Qt::Horizontal).toString();
+        const int width = std::max(cellMetrics.horizontalAdvance(sample) + extra + cellPadding,
+            headerMetrics.horizontalAdvance(title) + headerPadding);
+        header->setSectionResizeMode(
+            column, kind == PodTableModel::NameColumn ? QHeaderView::Stretch : QHeaderView::Interactive);
+        header->resizeSection(column, width);
     }
 }
 
@@ -582,16 +732,15 @@ void MainWindow::updateConnectionState()
         state = tr("Connecting to %1…").arg(m_client->config().server.host());
     }
     m_connectionLabel->setText(state);
-    m_connectionLabel->setToolTip(m_connectionError);
+    m_connectionLabel->setToolTip(plainToolTip(m_connectionError));
     m_versionLabel->setText(m_serverVersion.isEmpty() ? QString() : tr("Kubernetes %1").arg(m_serverVersion));
 
     if (m_pods->isStale()) {
         showBanner(m_staleBanner,
-            tr("<b>Connection to the API server lost.</b> The pods below are as they were at %1 and may have "
+            tr("Connection to the API server lost. The pods below are as they were at %1 and may have "
                "changed; podtap keeps reconnecting.%2")
                 .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")),
-                    m_connectionError.isEmpty() ? QString()
-                                                : QStringLiteral("<br>%1").arg(m_connectionError.toHtmlEscaped())));
+                    m_connectionError.isEmpty() ? QString() : QLatin1Char('\n') + m_connectionError));
     } else {
         m_staleBanner->hide();
     }
@@ -602,9 +751,11 @@ void MainWindow::onPodSelectionChanged()
     m_details->setPod(m_podView->currentIndex());
 }
 
-void MainWindow::showBanner(QLabel *banner, const QString &html)
+void MainWindow::showBanner(QLabel *banner, const QString &text)
 {
-    banner->setText(html);
+    // Always plain text (the banners are made with Qt::PlainText), whatever a caller passes.
+    banner->setTextFormat(Qt::PlainText);
+    banner->setText(text);
     banner->show();
 }
 
@@ -613,10 +764,11 @@ void MainWindow::tapSelectedPod()
     const QModelIndex current = m_podView->currentIndex();
     if (!current.isValid())
         return;
-    const QString namespaceName = current.data(PodTableModel::NamespaceRole).toString();
-    const QString pod = current.data(PodTableModel::NameRole).toString();
-    TapDialog dialog(namespaceName, pod, this);
-    dialog.setInterfaces(tapInterfaceChoices(current.data(PodTableModel::InterfacesRole)));
+    const cluster::PodRow *pod = PodTableModel::podAt(current);
+    if (!pod)
+        return;
+    TapDialog dialog(pod->namespaceName, pod->name, this);
+    dialog.setInterfaces(cluster::tapInterfaces(*pod));
     QStringList nodes;
     for (int row = 0; row < m_nodes->rowCount(); ++row)
         nodes << m_nodes->at(row).name;
@@ -659,7 +811,7 @@ void MainWindow::offerSweep(const QStringList &leftoverPods)
                                           "still in the cluster: %2.")
                                            .arg(count))
                              .arg(leftoverPods.join(QStringLiteral(", ")).toHtmlEscaped()));
-    m_sweepText->setToolTip(reasons.join(QLatin1Char('\n')));
+    m_sweepText->setToolTip(plainToolTip(reasons.join(QLatin1Char('\n'))));
     m_sweepBanner->show();
 }
 

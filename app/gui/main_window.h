@@ -10,11 +10,14 @@
 
 #include <functional>
 
+class QAction;
 class QComboBox;
+class QDockWidget;
 class QFrame;
 class QLabel;
 class QLineEdit;
 class QListView;
+class QPlainTextEdit;
 class QPushButton;
 class QSortFilterProxyModel;
 class QTableView;
@@ -79,6 +82,13 @@ public:
     /// Starts a tap from a filled-in dialog (what Enter → dialog → Start ends in).
     void startTap(const TapRequest &request, TapTool tool, const QString &saveFile);
 
+    /// The text of Help → About: podtap's, Qt's and the API server's versions, and the docs link.
+    QString aboutText() const;
+    /// Whether File → Save tshark output… has something to save.
+    bool canSaveCaptureOutput() const;
+    /// Writes the Sessions panel's tshark output text to @p path; returns an error message, or empty.
+    QString saveCaptureOutput(const QString &path) const;
+
     /// Offers to remove agent pods left by sessions that are gone (found by the sweep logic).
     void offerSweep(const QStringList &leftoverPods);
 
@@ -101,13 +111,16 @@ protected:
 private:
     void buildUi();
     void buildActions();
+    void saveCaptureOutputAs();
+    void showAbout();
     void populateContexts(const QString &preferred);
     void disconnectCluster();
     void updateConnectionState();
     void updateStatusDelegate();
     void onPodSelectionChanged();
     void onNamespaceSelectionChanged();
-    void showBanner(QLabel *banner, const QString &html);
+    /// Shows @p text in @p banner as plain text: banners quote names and messages from the cluster.
+    void showBanner(QLabel *banner, const QString &text);
     void removeLeftovers(const QStringList &names);
     QSet<QString> liveSessionIds() const;
 
@@ -142,6 +155,10 @@ private:
     QLabel *m_podCount = nullptr;
     QTableView *m_podView = nullptr;
     PodDetailsPanel *m_details = nullptr;
+    QDockWidget *m_sessionsDock = nullptr;
+    QPlainTextEdit *m_captureOutput = nullptr; ///< the Sessions panel's tshark output pane
+    QAction *m_saveCaptureOutput = nullptr;
+    QAction *m_sweepAction = nullptr;
     SessionsPanel *m_sessions = nullptr;
     QLabel *m_versionLabel = nullptr;
     QLabel *m_connectionLabel = nullptr;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pod_details_panel.h"
 
+#include "cluster/kubectl_format.h"
 #include "cluster/pod_table_model.h"
+#include "cluster/tap_interfaces.h"
+#include "widgets/plain_text.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -15,63 +18,15 @@
 
 namespace podtap::gui {
 
+using cluster::PodContainer;
 using cluster::PodTableModel;
-
-QList<TapInterfaceChoice> tapInterfaceChoices(const QVariant &interfaces)
-{
-    QList<TapInterfaceChoice> choices;
-    bool haveEth0 = false;
-    for (const QVariant &entry : interfaces.toList()) {
-        const QVariantMap map = entry.toMap();
-        TapInterfaceChoice choice;
-        choice.name = map.value(QStringLiteral("interface")).toString();
-        if (choice.name.isEmpty())
-            continue;
-        haveEth0 = haveEth0 || choice.name == QLatin1String("eth0");
-        const QString kind = map.value(QStringLiteral("deviceType")).toString();
-        QStringList description;
-        if (!kind.isEmpty())
-            description << kind;
-        const QStringList ips = map.value(QStringLiteral("ips")).toStringList();
-        if (!ips.isEmpty())
-            description << ips.join(QStringLiteral(", "));
-        const QString network = map.value(QStringLiteral("network")).toString();
-        if (!network.isEmpty())
-            description << network;
-        choice.description = description.join(QStringLiteral(" · "));
-        choice.tappable = map.value(QStringLiteral("hasKernelNetdev"), true).toBool();
-        if (!choice.tappable) {
-            choice.reason = QCoreApplication::translate(
-                "podtap", "%1 has no kernel network device in the pod, so there is nothing to mirror")
-                                .arg(kind.isEmpty() ? QStringLiteral("this kind") : kind);
-        }
-        choices.append(choice);
-    }
-    // A pod without a network-status annotation still has its primary interface.
-    if (!haveEth0)
-        choices.prepend(
-            TapInterfaceChoice {QStringLiteral("eth0"), QCoreApplication::translate("podtap", "primary"), true, {}});
-    return choices;
-}
-
-QString containerStateText(const QVariantMap &container)
-{
-    const QString state = container.value(QStringLiteral("state")).toString();
-    const QString reason = container.value(QStringLiteral("reason")).toString();
-    if (state == QLatin1String("Unknown") || state.isEmpty())
-        return QCoreApplication::translate("podtap", "No status yet");
-    QString text = reason.isEmpty() ? state : QStringLiteral("%1: %2").arg(state, reason);
-    if (state == QLatin1String("Terminated"))
-        text += QCoreApplication::translate("podtap", " (exit %1)")
-                    .arg(container.value(QStringLiteral("exitCode")).toInt());
-    return text;
-}
 
 namespace {
 
 QLabel *valueLabel(QWidget *parent)
 {
-    auto *label = new QLabel(parent);
+    // Plain text: names, node, IPs and labels come from the cluster and may look like HTML.
+    QLabel *label = plainLabel(parent);
     label->setTextInteractionFlags(Qt::TextSelectableByMouse);
     label->setWordWrap(true);
     return label;
@@ -161,78 +116,72 @@ void PodDetailsPanel::setPod(const QModelIndex &index)
 
 void PodDetailsPanel::refresh()
 {
-    const QModelIndex index = m_index;
-    m_placeholder->setVisible(!index.isValid());
-    m_body->setVisible(index.isValid());
-    if (!index.isValid()) {
+    const cluster::PodRow *pod = m_index.isValid() ? PodTableModel::podAt(m_index) : nullptr;
+    m_placeholder->setVisible(!pod);
+    m_body->setVisible(pod);
+    if (!pod) {
         m_title->setText(tr("<b>No pod selected</b>"));
         return;
     }
-    const auto value = [&index](int role) { return index.data(role); };
+    // The title and status mix the panel's own markup with cluster text, which is escaped.
     m_title->setText(
         QStringLiteral("<span style=\"font-size:large\"><b>%1</b></span><br>%2")
-            .arg(value(PodTableModel::NameRole).toString().toHtmlEscaped(),
-                tr("in namespace %1").arg(value(PodTableModel::NamespaceRole).toString().toHtmlEscaped())));
+            .arg(pod->name.toHtmlEscaped(), tr("in namespace %1").arg(pod->namespaceName.toHtmlEscaped())));
+    m_status->setTextFormat(Qt::RichText);
     m_status->setText(
         QStringLiteral("<span style=\"color:%1\">●</span> %2 <span style=\"color:palette(mid)\">(%3)</span>")
-            .arg(value(PodTableModel::HealthColorRole).toString(),
-                value(PodTableModel::StatusRole).toString().toHtmlEscaped(),
-                value(PodTableModel::PhaseRole).toString().toHtmlEscaped()));
-    const int ready = value(PodTableModel::ReadyContainersRole).toInt();
-    const int total = value(PodTableModel::TotalContainersRole).toInt();
-    QString containers =
-        tr("%1 of %2 ready, %n restart(s)", nullptr, value(PodTableModel::RestartsRole).toInt()).arg(ready).arg(total);
-    const QStringList ids = value(PodTableModel::ContainerIdsRole).toStringList();
-    for (const QString &id : ids) {
+            .arg(healthColor(cluster::podHealth(*pod)).name(QColor::HexRgb), pod->status.toHtmlEscaped(),
+                pod->phase.toHtmlEscaped()));
+    QString containers = tr("%1 of %2 ready, %n restart(s)", nullptr, pod->restarts)
+                             .arg(pod->readyContainers)
+                             .arg(pod->totalContainers)
+                             .toHtmlEscaped();
+    for (const QString &id : pod->containerIds) {
         // runtime://0123456789abcdef…: the runtime and a short id are what a person compares.
         const qsizetype sep = id.indexOf(QLatin1String("://"));
         const QString runtime = sep > 0 ? id.left(sep) : QString();
         const QString shortId = (sep > 0 ? id.mid(sep + 3) : id).left(12);
         containers += QStringLiteral("<br><tt>%1</tt> %2").arg(shortId.toHtmlEscaped(), runtime.toHtmlEscaped());
     }
+    m_containers->setTextFormat(Qt::RichText);
     m_containers->setText(containers);
 
     m_containerList->clear();
-    const QVariantList containerList = value(PodTableModel::ContainersRole).toList();
-    for (const QVariant &entry : containerList) {
-        const QVariantMap container = entry.toMap();
-        const QString kind = container.value(QStringLiteral("kind")).toString();
-        QString name = container.value(QStringLiteral("name")).toString();
-        if (kind != QLatin1String("app"))
-            name += QStringLiteral(" (%1)").arg(kind);
+    for (const PodContainer &container : pod->containers) {
+        QString name = container.name;
+        if (container.kind == PodContainer::Kind::Init)
+            name += tr(" (init)");
+        else if (container.kind == PodContainer::Kind::Ephemeral)
+            name += tr(" (ephemeral)");
         auto *item = new QTreeWidgetItem(m_containerList,
-            {name, containerStateText(container),
-                container.value(QStringLiteral("ready")).toBool() ? tr("yes") : tr("no"),
-                QString::number(container.value(QStringLiteral("restarts")).toInt())});
+            {name, cluster::kubectl::containerState(container), container.ready ? tr("yes") : tr("no"),
+                QString::number(container.restarts)});
         // The status column's colours, from the same phase/reason table.
-        const QString colour = container.value(QStringLiteral("healthColor")).toString();
-        if (!colour.isEmpty())
-            item->setForeground(1, QColor(colour));
+        item->setForeground(1, healthColor(cluster::podHealth(container)));
     }
     // Tall enough for every container without scrolling (pods rarely have more than a handful).
-    const int rows = std::max<int>(1, int(containerList.size()));
+    const int rows = std::max<int>(1, int(pod->containers.size()));
     m_containerList->setFixedHeight(m_containerList->header()->sizeHint().height() +
         rows * (m_containerList->fontMetrics().height() + 6) + 2 * m_containerList->frameWidth() + 2);
-    m_node->setText(value(PodTableModel::NodeRole).toString().toHtmlEscaped());
-    m_ip->setText(value(PodTableModel::IpRole).toString().toHtmlEscaped());
-    const qint64 created = value(PodTableModel::CreationTimeRole).toLongLong();
-    m_age->setText(
-        created > 0 ? QLocale().toString(QDateTime::fromMSecsSinceEpoch(created), QLocale::ShortFormat) : QString());
+    m_node->setText(pod->nodeName);
+    m_ip->setText(pod->podIp);
+    m_age->setText(pod->creationMs > 0
+            ? QLocale().toString(QDateTime::fromMSecsSinceEpoch(pod->creationMs), QLocale::ShortFormat)
+            : QString());
 
-    const QVariantMap labels = value(PodTableModel::LabelsRole).toMap();
     QStringList labelLines;
-    for (auto it = labels.cbegin(); it != labels.cend(); ++it)
-        labelLines << QStringLiteral("%1=%2").arg(it.key(), it.value().toString());
+    for (const auto &[key, value] : pod->labels)
+        labelLines << QStringLiteral("%1=%2").arg(key, value);
     m_labels->setText(labelLines.isEmpty() ? tr("(none)") : labelLines.join(QLatin1Char('\n')));
 
     m_interfaces->clear();
-    for (const TapInterfaceChoice &choice : tapInterfaceChoices(value(PodTableModel::InterfacesRole))) {
+    for (const cluster::TapInterface &choice : cluster::tapInterfaces(*pod)) {
         auto *item =
             new QTreeWidgetItem(m_interfaces, {choice.name, choice.tappable ? choice.description : choice.reason});
         if (!choice.tappable) {
             item->setDisabled(true);
-            item->setToolTip(0, choice.reason);
-            item->setToolTip(1, choice.reason);
+            item->setToolTip(0, plainToolTip(choice.reason));
+            item->setToolTip(1, plainToolTip(choice.reason));
         }
     }
 }

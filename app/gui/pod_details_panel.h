@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "tap_dialog.h"
-
 #include <QPersistentModelIndex>
 #include <QWidget>
 
@@ -13,15 +11,10 @@ class QTreeWidget;
 
 namespace podtap::gui {
 
-/// The interfaces a pod offers for tapping, from PodTableModel::InterfacesRole: eth0 plus the Multus
-/// ones of its network-status annotation; kinds without a kernel netdev come back not tappable.
-QList<TapInterfaceChoice> tapInterfaceChoices(const QVariant &interfaces);
-
-/// "Running", "Waiting: CrashLoopBackOff", "Terminated: OOMKilled (exit 137)", "No status yet": one entry
-/// of PodTableModel::ContainersRole as the details panel shows it.
-QString containerStateText(const QVariantMap &container);
-
 /// @brief The selected pod in detail: status, containers, addresses, node, labels and interfaces.
+///
+/// Reads the pod typed (PodTableModel::podAt); which interfaces can be tapped comes from
+/// cluster::tapInterfaces. Everything the cluster wrote is shown as plain text.
 class PodDetailsPanel final : public QWidget
 {
     Q_OBJECT

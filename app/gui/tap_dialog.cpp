@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tap_dialog.h"
 
+#include "widgets/plain_text.h"
+
 #include "capture/capture_filter_compiler.h"
 #include "console_settings.h"
 
@@ -238,7 +240,8 @@ void TapDialog::setInterfaces(const QList<TapInterfaceChoice> &interfaces)
         const int row = m_interface->count() - 1;
         if (QStandardItem *item = model ? model->item(row) : nullptr) {
             item->setEnabled(choice.tappable);
-            item->setToolTip(choice.tappable ? choice.description : choice.reason);
+            // The description quotes the pod's network-status annotation: shown literally.
+            item->setToolTip(plainToolTip(choice.tappable ? choice.description : choice.reason));
         }
         if (choice.tappable && firstTappable < 0)
             firstTappable = row;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "cluster/tap_interfaces.h"
 #include "tap/tap_request.h"
 
 #include <QDialog>
@@ -16,14 +17,8 @@ class QRadioButton;
 
 namespace podtap::gui {
 
-/// @brief One interface the dialog offers; kinds without a kernel netdev are shown but not selectable.
-struct TapInterfaceChoice
-{
-    QString name; ///< eth0, net1, ...
-    QString description; ///< e.g. "macvlan · 192.0.2.7 · default/macvlan-conf"
-    bool tappable = true;
-    QString reason; ///< why it cannot be tapped, when !tappable
-};
+/// One interface the dialog offers (core decides which can be tapped: cluster::tapInterfaces).
+using TapInterfaceChoice = cluster::TapInterface;
 
 /// @brief What the operator wants done with the mirrored packets.
 enum class TapTool { Wireshark, Tshark, None, SaveToFile };

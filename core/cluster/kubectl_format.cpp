@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kubectl_format.h"
 
+#include "common/text_escape.h"
+
 namespace podtap::cluster::kubectl {
 
 QString humanDuration(qint64 ms)
@@ -79,7 +81,7 @@ void ColumnWriter::measure(const QList<QStringList> &rows)
 {
     for (const QStringList &row : rows) {
         for (qsizetype i = 0; i < row.size() && i < m_widths.size(); ++i) {
-            m_widths[i] = std::max(m_widths[i], row[i].size());
+            m_widths[i] = std::max(m_widths[i], escapeForTerminal(row[i]).size());
         }
     }
 }
@@ -88,15 +90,30 @@ QString ColumnWriter::format(const QStringList &cells) const
 {
     QString line;
     for (qsizetype i = 0; i < cells.size(); ++i) {
+        // Cells come from the cluster: a newline, tab or escape sequence in one must not reach the terminal.
+        const QString cell = escapeForTerminal(cells[i]);
         if (i + 1 == cells.size() || i >= m_widths.size()) {
-            line += cells[i];
+            line += cell;
             break;
         }
         // kubectl's tabwriter: minwidth 6, padding 3
         const qsizetype width = std::max<qsizetype>(m_widths[i] + 3, 6);
-        line += cells[i].leftJustified(width, QLatin1Char(' '));
+        line += cell.leftJustified(width, QLatin1Char(' '));
     }
     return line;
+}
+
+QString containerState(const PodContainer &container)
+{
+    if (container.state == PodContainer::State::Unknown) {
+        return QStringLiteral("No status yet");
+    }
+    const QString state = containerStateName(container.state);
+    QString text = container.reason.isEmpty() ? state : QStringLiteral("%1: %2").arg(state, container.reason);
+    if (container.state == PodContainer::State::Terminated) {
+        text += QStringLiteral(" (exit %1)").arg(container.exitCode);
+    }
+    return text;
 }
 
 } // namespace podtap::cluster::kubectl

@@ -13,12 +13,16 @@ QString humanDuration(qint64 ms);
 QString age(qint64 creationMs, qint64 nowMs);
 /// READY: `ready/total`.
 QString ready(const PodRow &row);
+/// One container's state as `kubectl describe pod` words it: "Running", "Waiting: CrashLoopBackOff",
+/// "Terminated: OOMKilled (exit 137)", or "No status yet".
+QString containerState(const PodContainer &container);
 /// RESTARTS: `3`, or `3 (5m ago)` when the last restart time is known.
 QString restarts(const PodRow &row, qint64 nowMs);
 
 /// @brief Writes rows the way kubectl's tabwriter does: columns padded with three spaces, cells at
 /// least 6 wide, no padding after the last column. Widths grow as wider cells arrive, so rows can
-/// be printed page by page without keeping them all.
+/// be printed page by page without keeping them all. Cells are escaped for the terminal
+/// (escapeForTerminal): they hold text from the cluster.
 class ColumnWriter final
 {
 public:

@@ -50,13 +50,13 @@ constexpr std::array kReasons {
 };
 
 constexpr std::array kStyles {
-    PodHealthStyle {PodHealth::Running, "#2e7d32", "emblem-ok-symbolic", "Running"},
-    PodHealthStyle {PodHealth::NotReady, "#f9a825", "dialog-warning-symbolic", "Not ready"},
-    PodHealthStyle {PodHealth::Pending, "#1565c0", "content-loading-symbolic", "Pending"},
-    PodHealthStyle {PodHealth::Completed, "#757575", "object-select-symbolic", "Completed"},
-    PodHealthStyle {PodHealth::Failed, "#c62828", "dialog-error-symbolic", "Failed"},
-    PodHealthStyle {PodHealth::Terminating, "#6a1b9a", "process-stop-symbolic", "Terminating"},
-    PodHealthStyle {PodHealth::Unknown, "#9e9e9e", "dialog-question-symbolic", "Unknown"},
+    PodHealthStyle {PodHealth::Running, 0x2e7d32, "emblem-ok-symbolic", "Running"},
+    PodHealthStyle {PodHealth::NotReady, 0xf9a825, "dialog-warning-symbolic", "Not ready"},
+    PodHealthStyle {PodHealth::Pending, 0x1565c0, "content-loading-symbolic", "Pending"},
+    PodHealthStyle {PodHealth::Completed, 0x757575, "object-select-symbolic", "Completed"},
+    PodHealthStyle {PodHealth::Failed, 0xc62828, "dialog-error-symbolic", "Failed"},
+    PodHealthStyle {PodHealth::Terminating, 0x6a1b9a, "process-stop-symbolic", "Terminating"},
+    PodHealthStyle {PodHealth::Unknown, 0x9e9e9e, "dialog-question-symbolic", "Unknown"},
 };
 
 } // namespace

@@ -17,12 +17,12 @@ enum class PodHealth {
     Unknown,
 };
 
-/// @brief Presentation of a health class: a colour (#rrggbb, readable on light and dark themes),
-/// a freedesktop icon name, and a short label.
+/// @brief Presentation of a health class: a colour (0xRRGGBB, readable on light and dark themes;
+/// the console turns it into a QColor, core has no GUI types), a freedesktop icon name, and a short label.
 struct PodHealthStyle
 {
     PodHealth health;
-    const char *color;
+    quint32 rgb;
     const char *iconName;
     const char *label;
 };

@@ -3,6 +3,7 @@
 
 #include "kubectl_format.h"
 
+#include <QAbstractProxyModel>
 #include <QDateTime>
 #include <QJsonArray>
 
@@ -14,36 +15,6 @@ namespace podtap::cluster {
 namespace {
 
 constexpr int kDefaultBatchMs = 150;
-
-QVariantList interfacesVariant(const QList<PodInterface> &interfaces)
-{
-    QVariantList list;
-    for (const PodInterface &iface : interfaces) {
-        list << QVariantMap {{QStringLiteral("network"), iface.network},
-            {QStringLiteral("interface"), iface.interfaceName}, {QStringLiteral("ips"), iface.ips},
-            {QStringLiteral("mac"), iface.mac}, {QStringLiteral("default"), iface.isDefault},
-            {QStringLiteral("deviceType"), iface.deviceType},
-            {QStringLiteral("hasKernelNetdev"), iface.hasKernelNetdev}};
-    }
-    return list;
-}
-
-QVariantList containersVariant(const QList<PodContainer> &containers)
-{
-    QVariantList list;
-    list.reserve(containers.size());
-    for (const PodContainer &container : containers) {
-        const QString kind = container.kind == PodContainer::Kind::Init ? QStringLiteral("init")
-            : container.kind == PodContainer::Kind::Ephemeral           ? QStringLiteral("ephemeral")
-                                                                        : QStringLiteral("app");
-        list << QVariantMap {{QStringLiteral("name"), container.name}, {QStringLiteral("kind"), kind},
-            {QStringLiteral("state"), containerStateName(container.state)},
-            {QStringLiteral("reason"), container.reason}, {QStringLiteral("exitCode"), container.exitCode},
-            {QStringLiteral("ready"), container.ready}, {QStringLiteral("restarts"), container.restarts},
-            {QStringLiteral("healthColor"), QLatin1String(podHealthStyle(podHealth(container)).color)}};
-    }
-    return list;
-}
 
 } // namespace
 
@@ -130,7 +101,6 @@ QHash<int, QByteArray> PodTableModel::roleNames() const
     names.insert(StatusRole, "status");
     names.insert(PhaseRole, "phase");
     names.insert(HealthRole, "health");
-    names.insert(HealthColorRole, "healthColor");
     names.insert(HealthIconRole, "healthIcon");
     names.insert(ReadyContainersRole, "readyContainers");
     names.insert(TotalContainersRole, "totalContainers");
@@ -139,11 +109,8 @@ QHash<int, QByteArray> PodTableModel::roleNames() const
     names.insert(IpRole, "ip");
     names.insert(NodeRole, "node");
     names.insert(ContainerIdsRole, "containerIds");
-    names.insert(LabelsRole, "labels");
-    names.insert(InterfacesRole, "interfaces");
     names.insert(SortRole, "sortKey");
     names.insert(StaleRole, "stale");
-    names.insert(ContainersRole, "containers");
     return names;
 }
 
@@ -261,8 +228,6 @@ QVariant PodTableModel::data(const QModelIndex &index, int role) const
         return row.phase;
     case HealthRole:
         return int(podHealth(row));
-    case HealthColorRole:
-        return QString::fromLatin1(podHealthStyle(podHealth(row)).color);
     case HealthIconRole:
         return QString::fromLatin1(podHealthStyle(podHealth(row)).iconName);
     case ReadyContainersRole:
@@ -279,24 +244,29 @@ QVariant PodTableModel::data(const QModelIndex &index, int role) const
         return row.nodeName;
     case ContainerIdsRole:
         return row.containerIds;
-    case LabelsRole: {
-        QVariantMap labels;
-        for (const auto &[key, value] : row.labels) {
-            labels.insert(key, value);
-        }
-        return labels;
-    }
-    case InterfacesRole:
-        return interfacesVariant(row.interfaces);
     case SortRole:
         return sortKey(row, columnAt(index.column()));
     case StaleRole:
         return m_stale;
-    case ContainersRole:
-        return containersVariant(row.containers);
     default:
         return {};
     }
+}
+
+const PodRow *PodTableModel::podAt(const QModelIndex &index)
+{
+    QModelIndex source = index;
+    while (source.isValid()) {
+        if (const auto *pods = qobject_cast<const PodTableModel *>(source.model())) {
+            return source.row() < pods->m_table.size() ? &pods->m_table.at(source.row()) : nullptr;
+        }
+        const auto *proxy = qobject_cast<const QAbstractProxyModel *>(source.model());
+        if (!proxy) {
+            return nullptr;
+        }
+        source = proxy->mapToSource(source);
+    }
+    return nullptr;
 }
 
 void PodTableModel::setStale(bool stale)

@@ -43,6 +43,8 @@ public:
     };
 
     /// Display text is Qt::DisplayRole; these carry the raw values (and SortRole the sort key of a column).
+    /// Structured parts of a pod (containers, labels, interfaces) are not roles: read them typed,
+    /// through podAt().
     enum Role {
         UidRole = Qt::UserRole + 1,
         NamespaceRole,
@@ -50,7 +52,6 @@ public:
         StatusRole, ///< kubectl STATUS text
         PhaseRole,
         HealthRole, ///< int(PodHealth)
-        HealthColorRole, ///< "#rrggbb" from podHealthStyle()
         HealthIconRole, ///< icon theme name
         ReadyContainersRole,
         TotalContainersRole,
@@ -59,13 +60,8 @@ public:
         IpRole,
         NodeRole,
         ContainerIdsRole, ///< QStringList
-        LabelsRole, ///< QVariantMap
-        InterfacesRole, ///< QVariantList of QVariantMap {network, interface, ips, mac, default, deviceType,
-                        ///< hasKernelNetdev}
         SortRole, ///< the column's raw sort key: age → creation time, ready → ratio, restarts → count
         StaleRole, ///< bool, same for every row
-        ContainersRole, ///< QVariantList of QVariantMap {name, kind (init/app/ephemeral), state (Running/Waiting/
-                        ///< Terminated/Unknown), reason, exitCode, ready, restarts, healthColor}
     };
     Q_ENUM(Role)
 
@@ -89,6 +85,9 @@ public:
     bool lessThan(int left, int right, Column column) const;
 
     const PodTable &table() const { return m_table; }
+    /// The pod behind @p index: an index of a PodTableModel or of any chain of proxies over one
+    /// (QAbstractProxyModel); nullptr for anything else. Valid until the model next changes.
+    static const PodRow *podAt(const QModelIndex &index);
     const PodRow *pod(const QString &uid) const { return m_table.find(uid); }
     int rowOf(const QString &uid) const { return m_table.rowOf(uid); }
     /// Pods per namespace (kept up to date as rows come and go).

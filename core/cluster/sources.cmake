@@ -8,6 +8,8 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/row_parser.cpp
     ${CMAKE_CURRENT_LIST_DIR}/pod_health.h
     ${CMAKE_CURRENT_LIST_DIR}/pod_health.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/tap_interfaces.h
+    ${CMAKE_CURRENT_LIST_DIR}/tap_interfaces.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kubectl_format.h
     ${CMAKE_CURRENT_LIST_DIR}/kubectl_format.cpp
     ${CMAKE_CURRENT_LIST_DIR}/pod_table.h

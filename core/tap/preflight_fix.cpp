@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tap/preflight_fix.h"
 
+#include "common/text_escape.h"
 #include "tap/agent_namespace.h"
 #include "tap/manifest_yaml.h"
 
@@ -18,12 +19,15 @@ QString roleName()
 
 QString bindingCommand(const QString &namespaceName, const QString &user)
 {
+    // The user comes from the server's message, the namespace from it or the operator: quoted, so
+    // the suggested command cannot run anything else when pasted into a shell.
     const QString subject =
-        user.isEmpty() ? QStringLiteral("--user=<your user>") : QStringLiteral("--user=%1").arg(user);
+        user.isEmpty() ? QStringLiteral("--user=<your user>") : shellQuote(QStringLiteral("--user=%1").arg(user));
     if (namespaceName.isEmpty()) {
         return QStringLiteral("kubectl create clusterrolebinding %1 --clusterrole=%1 %2").arg(roleName(), subject);
     }
-    return QStringLiteral("kubectl create rolebinding %1 --role=%1 %2 -n %3").arg(roleName(), subject, namespaceName);
+    return QStringLiteral("kubectl create rolebinding %1 --role=%1 %2 -n %3")
+        .arg(roleName(), subject, shellQuote(namespaceName));
 }
 
 PreflightFix rbacFix(
@@ -96,7 +100,7 @@ PreflightFix explainRefusal(const ApiRefusal &refusal, const QString &agentNames
                                      "the 'privileged' level allows.")
                           .arg(agentNamespace, level.isEmpty() ? QString() : QStringLiteral(" (level %1)").arg(level));
         fix.fixCommand = QStringLiteral("kubectl label ns %1 pod-security.kubernetes.io/enforce=privileged --overwrite")
-                             .arg(agentNamespace);
+                             .arg(shellQuote(agentNamespace));
         fix.fix = QStringLiteral("label the agent namespace (keep it for podtap only): %1").arg(fix.fixCommand);
         return fix;
     }
@@ -110,12 +114,13 @@ PreflightFix explainRefusal(const ApiRefusal &refusal, const QString &agentNames
                 .arg(quota.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(quota), agentNamespace);
         fix.fixCommand = QStringLiteral("kubectl delete pods -n %1 -l app.kubernetes.io/managed-by=podtap "
                                         "--field-selector=status.phase!=Running")
-                             .arg(agentNamespace);
+                             .arg(shellQuote(agentNamespace));
         fix.fix = QStringLiteral(
             "stop taps you no longer need, or remove finished podtap pods: %1\n"
             "If that is not enough, see what the quota allows with `kubectl describe resourcequota%2 -n %3` "
             "and ask an administrator to raise it.")
-                      .arg(fix.fixCommand, quota.isEmpty() ? QString() : QLatin1Char(' ') + quota, agentNamespace);
+                      .arg(fix.fixCommand, quota.isEmpty() ? QString() : QLatin1Char(' ') + shellQuote(quota),
+                          shellQuote(agentNamespace));
         return fix;
     }
 
@@ -179,7 +184,7 @@ PreflightFix explainRefusal(const ApiRefusal &refusal, const QString &agentNames
                       .arg(refusal.reason.isEmpty() ? QString() : QStringLiteral(", ") + refusal.reason);
     fix.fix = QStringLiteral("read the server's message above; `kubectl describe ns %1` and the cluster's admission "
                              "policies usually explain it.")
-                  .arg(agentNamespace);
+                  .arg(shellQuote(agentNamespace));
     return fix;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cluster/kubectl_format.h"
+#include "cluster/pod_health.h"
 
 #include <QtTest>
 
@@ -46,6 +47,41 @@ private Q_SLOTS:
         QCOMPARE(
             writer.header(), QStringLiteral("NAME") + QString(19, QLatin1Char(' ')) + QStringLiteral("READY   STATUS"));
         QCOMPARE(writer.format(rows.first()), QStringLiteral("a-very-long-pod-name   1/1     Running"));
+    }
+
+    void cellsAreEscapedAndMeasuredEscaped()
+    {
+        kubectl::ColumnWriter writer({QStringLiteral("NAME"), QStringLiteral("STATUS")});
+        const QList<QStringList> rows {{QStringLiteral("a\x1b[2Jb\nc"), QStringLiteral("Running")}};
+        writer.measure(rows);
+        QCOMPARE(writer.format(rows.first()), QStringLiteral("a\\x1b[2Jb\\x0ac   Running"));
+    }
+
+    void containerStateLikeDescribe()
+    {
+        PodContainer container;
+        QCOMPARE(kubectl::containerState(container), QStringLiteral("No status yet"));
+        container.state = PodContainer::State::Running;
+        QCOMPARE(kubectl::containerState(container), QStringLiteral("Running"));
+        container.state = PodContainer::State::Waiting;
+        container.reason = QStringLiteral("CrashLoopBackOff");
+        QCOMPARE(kubectl::containerState(container), QStringLiteral("Waiting: CrashLoopBackOff"));
+        container.state = PodContainer::State::Terminated;
+        container.reason = QStringLiteral("OOMKilled");
+        container.exitCode = 137;
+        QCOMPARE(kubectl::containerState(container), QStringLiteral("Terminated: OOMKilled (exit 137)"));
+    }
+
+    void everyHealthHasItsOwnColour()
+    {
+        // One table maps health to colour; two classes sharing a colour could not be told apart.
+        QSet<quint32> colours;
+        for (const PodHealth health : {PodHealth::Running, PodHealth::NotReady, PodHealth::Pending,
+                 PodHealth::Completed, PodHealth::Failed, PodHealth::Terminating, PodHealth::Unknown}) {
+            QCOMPARE(podHealthStyle(health).health, health);
+            colours.insert(podHealthStyle(health).rgb);
+        }
+        QCOMPARE(colours.size(), 7);
     }
 
     void restartsWithLastRestart()

@@ -4,6 +4,7 @@
 #include "pod_fixtures.h"
 
 #include <QAbstractItemModelTester>
+#include <QSortFilterProxyModel>
 #include <QtTest>
 
 using namespace podtap::cluster;
@@ -80,14 +81,22 @@ private Q_SLOTS:
             qint64(2 * 86400 * 1000));
         QCOMPARE(model.index(row, 0).data(PodTableModel::ContainerIdsRole).toStringList(),
             QStringList {QStringLiteral("containerd://abc123")});
-        const QVariantList containers = model.index(row, 0).data(PodTableModel::ContainersRole).toList();
-        QCOMPARE(containers.size(), 1);
-        const QVariantMap app = containers.first().toMap();
-        QCOMPARE(app.value(QStringLiteral("name")).toString(), QStringLiteral("app"));
-        QCOMPARE(app.value(QStringLiteral("kind")).toString(), QStringLiteral("app"));
-        QCOMPARE(app.value(QStringLiteral("state")).toString(), QStringLiteral("Running"));
-        QCOMPARE(app.value(QStringLiteral("ready")).toBool(), true);
-        QCOMPARE(app.value(QStringLiteral("restarts")).toInt(), 0);
+        // The structured parts are read typed, also through a proxy (what the console's views hold).
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.sort(PodTableModel::NameColumn, Qt::DescendingOrder);
+        const QModelIndex viewIndex = proxy.mapFromSource(model.index(row, PodTableModel::StatusColumn));
+        const PodRow *pod = PodTableModel::podAt(viewIndex);
+        QVERIFY(pod);
+        QCOMPARE(pod->uid, QStringLiteral("pod-uid-5"));
+        QCOMPARE(pod->containers.size(), 1);
+        const PodContainer &app = pod->containers.first();
+        QCOMPARE(app.name, QStringLiteral("app"));
+        QCOMPARE(app.kind, PodContainer::Kind::App);
+        QCOMPARE(app.state, PodContainer::State::Running);
+        QVERIFY(app.ready);
+        QCOMPARE(app.restarts, 0);
+        QCOMPARE(PodTableModel::podAt(QModelIndex()), nullptr);
         QCOMPARE(model.podCount(QStringLiteral("ns-0")), 200 + 4);
     }
 

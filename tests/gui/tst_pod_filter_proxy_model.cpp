@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cluster/pod_table_model.h"
 #include "models/pod_filter_proxy_model.h"
+#include "models/pod_sort_proxy_model.h"
 
 #include <QAbstractItemModelTester>
 #include <QStandardPaths>
@@ -9,8 +10,10 @@
 using podtap::cluster::PodRow;
 using podtap::cluster::PodTableModel;
 using podtap::gui::PodFilterProxyModel;
+using podtap::gui::PodSortProxyModel;
 
-/// @brief The pod table proxy keeps the namespace and filter words the operator chose and sorts on raw keys.
+/// @brief The pod table's two layers: the sort layer orders on raw keys, the filter layer on top keeps the
+/// namespace and filter words the operator chose, in that order.
 class TestPodFilterProxyModel final : public QObject
 {
     Q_OBJECT
@@ -67,8 +70,8 @@ private Q_SLOTS:
     void filtersByNamespaceAndWords()
     {
         PodTableModel model;
-        PodFilterProxyModel proxy;
-        proxy.setSourceModel(&model);
+        PodSortProxyModel sorted(&model);
+        PodFilterProxyModel proxy(&sorted);
         QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
         fill(model);
         QCOMPARE(proxy.rowCount(), 4);
@@ -91,8 +94,8 @@ private Q_SLOTS:
     void rowsArrivingLaterAreFilteredToo()
     {
         PodTableModel model;
-        PodFilterProxyModel proxy;
-        proxy.setSourceModel(&model);
+        PodSortProxyModel sorted(&model);
+        PodFilterProxyModel proxy(&sorted);
         QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
         proxy.setFilterText(QStringLiteral("db"));
         fill(model);
@@ -106,8 +109,8 @@ private Q_SLOTS:
     void ageSortsByTimestampNotText()
     {
         PodTableModel model;
-        PodFilterProxyModel proxy;
-        proxy.setSourceModel(&model);
+        PodSortProxyModel sorted(&model);
+        PodFilterProxyModel proxy(&sorted);
         fill(model);
         int ageColumn = -1;
         for (int column = 0; column < model.columnCount(); ++column) {
@@ -122,12 +125,42 @@ private Q_SLOTS:
                 QStringLiteral("web-1")}));
     }
 
+    void theFilterLayerKeepsTheOrderOfTheSortLayer()
+    {
+        PodTableModel model;
+        PodSortProxyModel sorted(&model);
+        PodFilterProxyModel proxy(&sorted);
+        QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        fill(model);
+        const int nameColumn = 1; // all namespaces: NAMESPACE, NAME, ...
+        QCOMPARE(model.columnAt(nameColumn), PodTableModel::NameColumn);
+        // Sorting asked of the filter layer (what the view's header does) sorts the layer below.
+        proxy.sort(nameColumn, Qt::DescendingOrder);
+        QCOMPARE(sorted.sortColumn(), nameColumn);
+        QCOMPARE(sorted.sortOrder(), Qt::DescendingOrder);
+        QCOMPARE(proxy.sortColumn(), -1);
+        proxy.setFilterText(QStringLiteral("web"));
+        QCOMPARE(names(proxy),
+            (QStringList {QStringLiteral("web-probe"), QStringLiteral("web-1"), QStringLiteral("web-0")}));
+        // A pod arriving later lands in its sorted place among the filtered ones.
+        model.queueRow(podtap::kube::WatchEventType::Added,
+            pod(QStringLiteral("shop"), QStringLiteral("web-00"), QStringLiteral("node-1"), 1, {}));
+        model.applyPending();
+        QCOMPARE(names(proxy),
+            (QStringList {QStringLiteral("web-probe"), QStringLiteral("web-1"), QStringLiteral("web-00"),
+                QStringLiteral("web-0")}));
+        // The filter layer maps a table row to its own index through the sort layer.
+        const int row = model.rowOf(QStringLiteral("shop/web-1"));
+        QCOMPARE(proxy.indexOfPod(row).row(), 1);
+        QCOMPARE(proxy.indexOfPod(model.rowOf(QStringLiteral("shop/db-0"))), QModelIndex());
+    }
+
     void everyColumnSortsInSortRoleOrder()
     {
         // The proxy compares rows directly; the order must be the one SortRole's keys give.
         PodTableModel model;
-        PodFilterProxyModel proxy;
-        proxy.setSourceModel(&model);
+        PodSortProxyModel sorted(&model);
+        PodFilterProxyModel proxy(&sorted);
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         const QStringList statuses {QStringLiteral("Running"), QStringLiteral("CrashLoopBackOff"),
             QStringLiteral("Pending"), QStringLiteral("Completed"), QStringLiteral("Error")};

@@ -2,7 +2,9 @@
 #include "tap/manifest_yaml.h"
 #include "tap/preflight_fix.h"
 
+#include <QDir>
 #include <QJsonArray>
+#include <QProcess>
 #include <QTest>
 
 using namespace podtap;
@@ -12,7 +14,60 @@ class TestPreflightFix final : public QObject
 {
     Q_OBJECT
 
+    /// The words a POSIX shell makes of @p command (with `kubectl` swapped for printf, so nothing is run).
+    static QStringList shellWords(const QString &command)
+    {
+        if (!command.startsWith(QLatin1String("kubectl ")))
+            return {QStringLiteral("not a kubectl command: ") + command};
+        QProcess shell;
+        shell.setWorkingDirectory(QDir::tempPath());
+        shell.start(QStringLiteral("/bin/sh"),
+            {QStringLiteral("-c"), QStringLiteral("printf '%s\\0' kubectl") + command.mid(7)});
+        if (!shell.waitForFinished() || shell.exitCode() != 0)
+            return {QStringLiteral("the shell failed: ") + QString::fromUtf8(shell.readAllStandardError())};
+        QStringList words = QString::fromUtf8(shell.readAllStandardOutput()).split(QLatin1Char('\0'));
+        words.removeLast(); // after the last NUL
+        return words;
+    }
+
 private Q_SLOTS:
+    void suggestedCommandsQuoteEveryValue()
+    {
+        // A user name and namespace from the server's message with spaces, quotes and a command
+        // substitution: pasted into a shell, each stays one literal argument.
+        const QString user = QStringLiteral("alice o'neil $(touch pwned)");
+        const QString ns = QStringLiteral("team \"a\";id");
+        const ApiRefusal rbac {403, QStringLiteral("Forbidden"),
+            QStringLiteral("pods is forbidden: User \"%1\" cannot create resource \"pods\" in API group \"\" in the "
+                           "namespace \"%2\"")
+                .arg(user, QStringLiteral("team a`id`")),
+            QStringLiteral("pods"), {}};
+        const PreflightFix rbacFix = explainRefusal(rbac, QStringLiteral("podtap"));
+        QCOMPARE(rbacFix.category, PreflightFix::Category::RbacForbidden);
+        const QString binding = rbacFix.fix.section(QStringLiteral("then: "), 1);
+        QCOMPARE(shellWords(binding),
+            (QStringList {QStringLiteral("kubectl"), QStringLiteral("create"), QStringLiteral("rolebinding"),
+                QStringLiteral("podtap-operator"), QStringLiteral("--role=podtap-operator"),
+                QStringLiteral("--user=") + user, QStringLiteral("-n"), QStringLiteral("team a`id`")}));
+
+        const ApiRefusal podSecurity {403, QStringLiteral("Forbidden"),
+            QStringLiteral("pods \"x\" is forbidden: violates PodSecurity \"baseline:latest\": host namespaces"),
+            QStringLiteral("pods"), {}};
+        QCOMPARE(shellWords(explainRefusal(podSecurity, ns).fixCommand),
+            (QStringList {QStringLiteral("kubectl"), QStringLiteral("label"), QStringLiteral("ns"), ns,
+                QStringLiteral("pod-security.kubernetes.io/enforce=privileged"), QStringLiteral("--overwrite")}));
+
+        const ApiRefusal quota {403, QStringLiteral("Forbidden"),
+            QStringLiteral("pods \"x\" is forbidden: exceeded quota: q$(id), requested: pods=1"),
+            QStringLiteral("pods"), {}};
+        const PreflightFix quotaFix = explainRefusal(quota, ns);
+        QCOMPARE(shellWords(quotaFix.fixCommand).value(4), ns);
+        const QString describe = quotaFix.fix.section(QLatin1Char('`'), 1, 1);
+        QCOMPARE(shellWords(describe),
+            (QStringList {QStringLiteral("kubectl"), QStringLiteral("describe"), QStringLiteral("resourcequota"),
+                QStringLiteral("q$(id)"), QStringLiteral("-n"), ns}));
+    }
+
     void podSecurityGetsTheNamespaceLabel()
     {
         const ApiRefusal refusal {403, QStringLiteral("Forbidden"),

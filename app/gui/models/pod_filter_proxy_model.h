@@ -2,38 +2,33 @@
 #pragma once
 
 #include "cluster/pod_filter.h"
-#include "cluster/pod_row.h"
+#include "cluster/pod_table_model.h"
 
 #include <QPointer>
 #include <QSortFilterProxyModel>
 
 #include <vector>
 
-namespace podtap::cluster {
-class PodTableModel;
-}
-
 namespace podtap::gui {
 
-/// @brief The pod table as the operator sees it: one namespace (or all), the filter text applied,
-/// sorted on raw keys (age by creation time, restarts as numbers).
+class PodSortProxyModel;
+
+/// @brief The pod table as the operator sees it: one namespace (or all) and the filter text
+/// applied, in the order of the PodSortProxyModel below it.
 ///
-/// The filter is parsed once per change by cluster::PodFilter; when the source is a PodTableModel,
-/// matching reads the table's packed search text (PodTable::matches), so a keystroke over many pods
-/// allocates nothing and streams through memory. Any other source is read through PodTableModel's roles.
-///
-/// Stacked on another PodFilterProxyModel (the sort layer), this one only filters, in the order of
-/// the layer below, and sort() is passed down: a keystroke then never sorts 100k rows again.
+/// The filter is parsed once per change by cluster::PodFilter, and matching reads the table's
+/// packed search text (PodTable::matches), so a keystroke over many pods allocates nothing and
+/// streams through memory. This layer never sorts: sort() is passed to the sort layer, so a
+/// keystroke never sorts 100k rows again.
 class PodFilterProxyModel final : public QSortFilterProxyModel
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(PodFilterProxyModel)
 
 public:
-    explicit PodFilterProxyModel(QObject *parent = nullptr);
+    /// Filters @p sorted (which must outlive this proxy, as a source model does).
+    explicit PodFilterProxyModel(PodSortProxyModel *sorted, QObject *parent = nullptr);
     ~PodFilterProxyModel() override;
-
-    void setSourceModel(QAbstractItemModel *model) override;
 
     /// Only pods of @p namespaceName; empty: every namespace.
     void setNamespace(const QString &namespaceName);
@@ -44,13 +39,12 @@ public:
     QString filterText() const { return m_filterText; }
     const cluster::PodFilter &filter() const { return m_filter; }
 
-    /// This proxy's index of the pod in row @p podRow of the PodTableModel (through a sort layer).
+    /// This proxy's index of the pod in row @p podRow of the PodTableModel.
     QModelIndex indexOfPod(int podRow) const;
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
-    bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
     void invalidateWholeFilter();
@@ -59,8 +53,8 @@ private:
 
     int podRow(int sourceRow) const;
 
+    QPointer<PodSortProxyModel> m_sortLayer;
     QPointer<cluster::PodTableModel> m_pods;
-    QPointer<PodFilterProxyModel> m_sortLayer;
     /// The sort layer's row → PodTableModel row, built for a whole filter pass and dropped when
     /// the sort layer changes (asking the layer row by row costs more than the filter itself).
     std::vector<int> m_podRows;

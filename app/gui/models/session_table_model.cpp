@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/session_table_model.h"
 
+#include "widgets/plain_text.h"
+
 #include <QBrush>
 #include <QColor>
 #include <QLocale>
@@ -175,10 +177,11 @@ QVariant SessionTableModel::data(const QModelIndex &index, int role) const
             return QBrush(stateColor(SessionHandle::State::Failed));
         break;
     case Qt::ToolTipRole:
+        // Server and agent messages: a tooltip would render them as HTML when they look like it.
         if (session->state() == SessionHandle::State::Failed)
-            return session->failureSummary();
+            return plainToolTip(session->failureSummary());
         if (index.column() == StateColumn)
-            return session->progressText();
+            return plainToolTip(session->progressText());
         break;
     case Qt::TextAlignmentRole:
         if (index.column() >= PacketsColumn)

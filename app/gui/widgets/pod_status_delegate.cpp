@@ -3,6 +3,7 @@
 
 #include "cluster/pod_health.h"
 #include "cluster/pod_table_model.h"
+#include "widgets/plain_text.h"
 
 #include <QHash>
 #include <QPainter>
@@ -43,13 +44,14 @@ PodStatusDelegate::~PodStatusDelegate() = default;
 void PodStatusDelegate::initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const
 {
     QStyledItemDelegate::initStyleOption(option, index);
-    const QColor color(index.data(cluster::PodTableModel::HealthColorRole).toString());
-    if (!color.isValid())
+    const QVariant healthValue = index.data(cluster::PodTableModel::HealthRole);
+    if (!healthValue.isValid())
         return;
+    const auto health = cluster::PodHealth(healthValue.toInt());
+    const QColor color = healthColor(health);
     option->features |= QStyleOptionViewItem::HasDecoration;
     option->icon = dotIcon(color);
     option->decorationSize = QSize(16, 16);
-    const auto health = cluster::PodHealth(index.data(cluster::PodTableModel::HealthRole).toInt());
     if (health != cluster::PodHealth::Running && !(option->state & QStyle::State_Selected))
         option->palette.setColor(QPalette::Text, color);
 }

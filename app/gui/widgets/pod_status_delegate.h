@@ -7,7 +7,7 @@ namespace podtap::gui {
 
 /// @brief Draws a pod's STATUS with the colour the core's health mapping gives it.
 ///
-/// The colour comes from PodTableModel::HealthColorRole (one mapping, in core): a filled dot
+/// The colour is the pod health's (PodTableModel::HealthRole) from core's one mapping: a filled dot
 /// before the text, and the text itself in that colour for anything but a healthy pod.
 class PodStatusDelegate final : public QStyledItemDelegate
 {
