@@ -2,6 +2,7 @@
 // `podtapctl manifest`: prints the sender (and receiver) agent pods for `kubectl create -f -`,
 // accepting kokotap's flags so its users can switch without relearning.
 #include "commands.h"
+#include "common/defaults.h"
 
 #include "capture/capture_filter_compiler.h"
 #include "kube/cluster_connection.h"
@@ -186,7 +187,7 @@ int runManifest(const QStringList &args)
         QStringLiteral("context"), QStringLiteral("Kubeconfig context."), QStringLiteral("name"));
     const QCommandLineOption agentNsOpt(QStringLiteral("agent-namespace"),
         QStringLiteral("Namespace the agent pods run in (never the target's)."), QStringLiteral("ns"),
-        QStringLiteral("podtap"));
+        QString::fromLatin1(kDefaultAgentNamespace));
     const QCommandLineOption filterOpt(QStringLiteral("filter"),
         QStringLiteral("Capture filter (tcpdump syntax), applied in the kernel by the agent."), QStringLiteral("expr"));
     const QCommandLineOption durationOpt(QStringLiteral("max-duration"),

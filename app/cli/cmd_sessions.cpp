@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // podtapctl list / stop / sweep: the podtap pods in a cluster, alive or dead.
 #include "cli_support.h"
+#include "common/defaults.h"
 #include "commands.h"
 
 #include "kube/kube_client.h"
@@ -69,7 +70,7 @@ int runListCommand(const QStringList &args)
     flags.addTo(parser);
     const QCommandLineOption heartbeatOpt(QStringLiteral("heartbeat-timeout"),
         QStringLiteral("Seconds after which a silent session counts as dead."), QStringLiteral("seconds"),
-        QStringLiteral("180"));
+        QString::number(kDefaultHeartbeatTimeoutSeconds));
     parser.addOption(heartbeatOpt);
     if (const auto code = parse(parser, args, QStringLiteral("list"))) {
         return *code;
@@ -130,7 +131,7 @@ int runStopCommand(const QStringList &args)
     if (!connection) {
         return 1;
     }
-    const auto pods = listAgentPods(*connection->client, parser.value(flags.agentNamespace), 180);
+    const auto pods = listAgentPods(*connection->client, parser.value(flags.agentNamespace), kDefaultHeartbeatTimeoutSeconds);
     if (!pods) {
         return 1;
     }
@@ -168,7 +169,7 @@ int runSweepCommand(const QStringList &args)
     flags.addTo(parser);
     const QCommandLineOption heartbeatOpt(QStringLiteral("heartbeat-timeout"),
         QStringLiteral("Seconds after which a silent session counts as dead."), QStringLiteral("seconds"),
-        QStringLiteral("180"));
+        QString::number(kDefaultHeartbeatTimeoutSeconds));
     const QCommandLineOption dryRunOpt(QStringLiteral("dry-run"), QStringLiteral("Only list what would be deleted."));
     parser.addOptions({heartbeatOpt, dryRunOpt});
     if (const auto code = parse(parser, args, QStringLiteral("sweep"))) {

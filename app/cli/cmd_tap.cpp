@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // podtapctl tap: a whole tap session headless.
 #include "cli_support.h"
+#include "common/defaults.h"
 #include "commands.h"
 #include "unix_signals.h"
 
@@ -51,8 +52,9 @@ int runTapCommand(const QStringList &args)
     const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Agent image."), QStringLiteral("image"));
     const QCommandLineOption heartbeatOpt(QStringLiteral("heartbeat-timeout"),
         QStringLiteral("Seconds without a heartbeat after which the agent removes "
-                       "the mirror by itself (default 180)."),
-        QStringLiteral("seconds"), QStringLiteral("180"));
+                       "the mirror by itself (default %1).")
+            .arg(kDefaultHeartbeatTimeoutSeconds),
+        QStringLiteral("seconds"), QString::number(kDefaultHeartbeatTimeoutSeconds));
     const QCommandLineOption privilegedOpt(
         QStringLiteral("privileged"), QStringLiteral("Run the agent privileged (SELinux hosts)."));
     parser.addOptions({interfaceOpt, directionOpt, filterOpt, toOpt, vniOpt, portOpt, captureOpt, writeOpt, durationOpt,

@@ -3,7 +3,7 @@
 
 #include "capture/capture_tools.h"
 #include "capture/pod_hosts_file.h"
-#include "tap/tap_request.h"
+#include "common/names.h"
 
 #include <QRegularExpression>
 

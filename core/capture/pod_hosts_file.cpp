@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "capture/pod_hosts_file.h"
 
-#include "tap/tap_request.h"
+#include "common/names.h"
 
 #include <QDir>
 #include <QHostAddress>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "common/defaults.h"
+
 #include "capture/pod_hosts_file.h"
 #include "tap/agent_event.h"
 #include "tap/agent_pod_spec.h"
@@ -40,7 +42,7 @@ struct TapSessionOptions
     QString localIp; ///< override of the detected local address toward the node
     bool privileged = false; ///< sender pod with privileged: true (SELinux hosts)
     int heartbeatIntervalMs = 30000;
-    int heartbeatTimeoutSeconds = 180;
+    int heartbeatTimeoutSeconds = kDefaultHeartbeatTimeoutSeconds;
     int podStartTimeoutMs = 120000;
     int agentReadyTimeoutMs = 60000;
     int stopTimeoutMs = 20000;
