@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // podtapctl list / stop / sweep: the podtap pods in a cluster, alive or dead.
 #include "cli_support.h"
-#include "common/defaults.h"
 #include "commands.h"
+#include "common/defaults.h"
 
 #include "kube/kube_client.h"
 #include "tap/agent_pod_spec.h"
@@ -131,7 +131,8 @@ int runStopCommand(const QStringList &args)
     if (!connection) {
         return 1;
     }
-    const auto pods = listAgentPods(*connection->client, parser.value(flags.agentNamespace), kDefaultHeartbeatTimeoutSeconds);
+    const auto pods =
+        listAgentPods(*connection->client, parser.value(flags.agentNamespace), kDefaultHeartbeatTimeoutSeconds);
     if (!pods) {
         return 1;
     }

@@ -38,6 +38,27 @@ QString toolKey(TapTool tool)
 
 } // namespace
 
+CaptureOptions captureOptionsFor(TapTool tool, const QString &saveFile)
+{
+    CaptureOptions options;
+    switch (tool) {
+    case TapTool::Wireshark:
+        options.tool = CaptureTool::Wireshark;
+        break;
+    case TapTool::Tshark:
+        options.tool = CaptureTool::Tshark;
+        break;
+    case TapTool::SaveToFile:
+        options.tool = CaptureTool::Tshark;
+        options.outputFile = saveFile;
+        break;
+    case TapTool::None:
+        options.tool = CaptureTool::None;
+        break;
+    }
+    return options;
+}
+
 TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *parent)
     : QDialog(parent)
     , m_namespace(namespaceName)
@@ -334,9 +355,7 @@ void TapDialog::revalidate()
 
     if (tool() == TapTool::SaveToFile && saveFile().isEmpty())
         problems << tr("Save to a file needs a file name: choose where the capture goes, or pick another tool.");
-    if (tool() != TapTool::None && !m_toThisMachine->isChecked())
-        problems << tr("%1 can only run on this machine: send the tunnel to This machine, or choose Nothing.")
-                        .arg(m_tool->currentText());
+    problems << captureOptions().problems(m_toThisMachine->isChecked());
 
     m_problems = problems;
     if (problems.isEmpty()) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "tap/tap_request.h"
 #include "common/defaults.h"
+#include "tap/tap_request.h"
 
 #include <QByteArray>
 #include <QDateTime>

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tap/tap_session.h"
 
-#include "capture/capture_command.h"
 #include "capture/capture_filter_compiler.h"
+#include "capture/capture_launch.h"
 #include "capture/capture_process.h"
-#include "capture/capture_tools.h"
 #include "capture/pod_hosts_file.h"
 #include "kube/api_error.h"
 #include "kube/kube_client.h"
@@ -672,33 +671,18 @@ void TapSession::startCapture()
     if (!writePodHostsFile(m_hostsFile, pods, &error)) {
         m_hostsFile.clear();
     }
-    if (m_options.tool == TapSessionOptions::Tool::None) {
+    if (m_options.capture.tool == CaptureTool::None) {
         return;
     }
-    const CaptureTools tools = findCaptureTools();
-    CaptureOptions options;
-    options.tool = m_options.tool == TapSessionOptions::Tool::Wireshark ? CaptureOptions::Tool::Wireshark
-                                                                        : CaptureOptions::Tool::Tshark;
+    CaptureOptions options = m_options.capture;
     options.interfaceName = captureInterface();
-    options.outputFile = m_options.writeFile;
-    options.packetCount = int(std::clamp<qint64>(m_options.packetCount, 0, std::numeric_limits<int>::max()));
-    if (options.tool == CaptureOptions::Tool::Tshark) {
-        options.hostsFile = m_hostsFile;
-    } else {
-        options.useProfile = !writeWiresharkProfile(wiresharkPersonalConfigDir(), pods, &error).isEmpty();
-    }
-    const CaptureCommand command = buildCaptureCommand(options, tools);
-    if (!command.ok()) {
-        m_warnings << command.error;
-        Q_EMIT warningRaised(command.error);
-        return;
-    }
-    if (options.tool == CaptureOptions::Tool::Wireshark) {
+    options.hostsFile = m_hostsFile;
+    if (options.tool == CaptureTool::Wireshark) {
         // Wireshark is the operator's window: it outlives the tap and keeps its capture.
-        if (!QProcess::startDetached(command.program, command.arguments)) {
-            const QString text = tr("Could not start %1").arg(command.toString());
-            m_warnings << text;
-            Q_EMIT warningRaised(text);
+        const CaptureCommand command = launchCapture(options, nullptr);
+        if (!command.ok()) {
+            m_warnings << command.error;
+            Q_EMIT warningRaised(command.error);
         }
         return;
     }
@@ -714,12 +698,17 @@ void TapSession::startCapture()
     });
     connect(m_capture, &CaptureProcess::finished, this, [this](bool, int) {
         if (m_state == State::Running) {
-            stop(m_options.packetCount > 0 && m_captured >= m_options.packetCount
-                    ? tr("%1 packets were captured").arg(m_captured)
-                    : tr("the capture ended"));
+            const qint64 limit = m_options.capture.packetCount;
+            stop(limit > 0 && m_captured >= limit ? tr("%1 packets were captured").arg(m_captured)
+                                                  : tr("the capture ended"));
         }
     });
-    m_capture->start(command);
+    const CaptureCommand command = launchCapture(options, m_capture);
+    if (!command.ok()) {
+        m_warnings << command.error;
+        Q_EMIT warningRaised(command.error);
+        m_capture->deleteLater();
+    }
 }
 
 void TapSession::sendHeartbeat()

@@ -3,6 +3,7 @@
 
 #include "common/defaults.h"
 
+#include "capture/capture_options.h"
 #include "capture/pod_hosts_file.h"
 #include "tap/agent_event.h"
 #include "tap/agent_pod_spec.h"
@@ -33,10 +34,8 @@ class LocalReceiver;
 /// @brief How a session captures and how long it waits; everything a TapRequest does not say.
 struct TapSessionOptions
 {
-    enum class Tool { None, Tshark, Wireshark };
-    Tool tool = Tool::None;
-    QString writeFile; ///< pcapng output (tshark); empty: none
-    qint64 packetCount = 0; ///< stop after this many captured packets; 0: no limit
+    /// The tool, output file and packet count; the session fills in the interface and the pod names.
+    CaptureOptions capture;
     bool runLocalReceiver = true; ///< for a local destination; off only when the operator made it by hand
     QString agentExecutable; ///< for the local receiver; empty: findAgentExecutable()
     QString localIp; ///< override of the detected local address toward the node
