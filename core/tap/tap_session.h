@@ -30,6 +30,7 @@ namespace podtap {
 
 class CaptureProcess;
 class LocalReceiver;
+class TapPlanner;
 
 /// @brief How a session captures and how long it waits; everything a TapRequest does not say.
 struct TapSessionOptions
@@ -122,10 +123,6 @@ private:
     void fail(const QString &summary, const QString &fix = {});
     void failWithApiError(const QString &operation, const kube::ApiError &error);
     void resolve();
-    void lookUpPodAddresses();
-    void resolveNode();
-    void resolveDestination();
-    void chooseVni();
     void preflight();
     void ensureAgentNamespace();
     void dryRunCreate();
@@ -149,8 +146,7 @@ private:
     TapSessionOptions m_options;
     TapPlan m_plan;
     State m_state = State::Idle;
-    QString m_targetPodIp;
-    QList<PodAddress> m_podAddresses; ///< other running pods, for the hosts file
+    QPointer<TapPlanner> m_planner; ///< kept after planning: it collects pod addresses for the hosts file
     QString m_hostsFile;
     QStringList m_createdPods;
     QStringList m_pendingDeletes;
