@@ -3,6 +3,7 @@
 #include "cli_support.h"
 #include "commands.h"
 #include "common/defaults.h"
+#include "common/duration_format.h"
 
 #include "kube/kube_client.h"
 #include "tap/agent_pod_spec.h"
@@ -16,17 +17,7 @@ namespace {
 
 QString age(const QDateTime &then, const QDateTime &now)
 {
-    if (!then.isValid()) {
-        return QStringLiteral("<none>");
-    }
-    const qint64 s = qMax<qint64>(0, then.secsTo(now));
-    if (s < 120) {
-        return QStringLiteral("%1s").arg(s);
-    }
-    if (s < 7200) {
-        return QStringLiteral("%1m").arg(s / 60);
-    }
-    return QStringLiteral("%1h").arg(s / 3600);
+    return then.isValid() ? humanDuration(then.msecsTo(now)) : QStringLiteral("<none>");
 }
 
 std::optional<QList<AgentPodInfo>> listAgentPods(

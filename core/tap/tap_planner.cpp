@@ -13,18 +13,12 @@
 #include <QUrlQuery>
 
 namespace podtap {
-namespace {
 
 using kube::ApiError;
 using kube::KubeClient;
 using kube::KubeReply;
 
-QString podsPath(const QString &ns, const QString &name = {})
-{
-    return KubeClient::corePath(QStringLiteral("pods"), ns, name);
-}
-
-} // namespace
+static const QString kPods = QStringLiteral("pods");
 
 TapPlanner::TapPlanner(kube::KubeClient *client, TapRequest request, TapPlan plan, QObject *parent)
     : QObject(parent)
@@ -76,30 +70,33 @@ void TapPlanner::start()
 void TapPlanner::resolveTarget()
 {
     Q_EMIT progress(tr("Looking up pod %1/%2").arg(m_plan.targetNamespace, m_plan.targetPod));
-    request(m_client->get(podsPath(m_plan.targetNamespace, m_plan.targetPod)), [this](KubeReply *reply) {
-        if (!reply->ok()) {
-            if (reply->error().isNotFound()) {
-                fail(tr("Pod %1/%2 was not found.").arg(m_plan.targetNamespace, m_plan.targetPod),
-                    tr("Check the namespace and the pod name (kubectl get pods -n %1).").arg(m_plan.targetNamespace));
-            } else {
-                failWithApiError(tr("read pod %1/%2").arg(m_plan.targetNamespace, m_plan.targetPod), reply->error());
+    request(
+        m_client->get(KubeClient::corePath(kPods, m_plan.targetNamespace, m_plan.targetPod)), [this](KubeReply *reply) {
+            if (!reply->ok()) {
+                if (reply->error().isNotFound()) {
+                    fail(tr("Pod %1/%2 was not found.").arg(m_plan.targetNamespace, m_plan.targetPod),
+                        tr("Check the namespace and the pod name (kubectl get pods -n %1).")
+                            .arg(m_plan.targetNamespace));
+                } else {
+                    failWithApiError(
+                        tr("read pod %1/%2").arg(m_plan.targetNamespace, m_plan.targetPod), reply->error());
+                }
+                return;
             }
-            return;
-        }
-        QString error;
-        const auto target = targetFromPod(reply->json(), &error);
-        if (!target) {
-            fail(tr("Pod %1/%2 cannot be tapped: %3").arg(m_plan.targetNamespace, m_plan.targetPod, error));
-            return;
-        }
-        m_plan.targetNode = target->node;
-        m_plan.containerId = target->containerId;
-        m_targetPodIp = target->podIp;
-        if (m_collectPodAddresses) {
-            lookUpPodAddresses();
-        }
-        resolveNode();
-    });
+            QString error;
+            const auto target = targetFromPod(reply->json(), &error);
+            if (!target) {
+                fail(tr("Pod %1/%2 cannot be tapped: %3").arg(m_plan.targetNamespace, m_plan.targetPod, error));
+                return;
+            }
+            m_plan.targetNode = target->node;
+            m_plan.containerId = target->containerId;
+            m_targetPodIp = target->podIp;
+            if (m_collectPodAddresses) {
+                lookUpPodAddresses();
+            }
+            resolveNode();
+        });
 }
 
 void TapPlanner::lookUpPodAddresses()
@@ -110,7 +107,7 @@ void TapPlanner::lookUpPodAddresses()
     QUrlQuery query;
     query.addQueryItem(QStringLiteral("limit"), QStringLiteral("500"));
     query.addQueryItem(QStringLiteral("fieldSelector"), QStringLiteral("status.phase=Running"));
-    m_client->get(podsPath({}), query)->onFinished(this, [this](KubeReply *reply) {
+    m_client->get(KubeClient::corePath(kPods, {}), query)->onFinished(this, [this](KubeReply *reply) {
         reply->deleteLater();
         if (!reply->ok()) {
             return;
@@ -218,7 +215,7 @@ void TapPlanner::chooseVni()
     query.addQueryItem(
         QStringLiteral("labelSelector"), QStringLiteral("%1=podtap").arg(QLatin1String(kLabelManagedBy)));
     query.addQueryItem(QStringLiteral("fieldSelector"), QStringLiteral("spec.nodeName=%1").arg(m_plan.targetNode));
-    request(m_client->get(podsPath(m_plan.agentNamespace), query), [decide](KubeReply *reply) {
+    request(m_client->get(KubeClient::corePath(kPods, m_plan.agentNamespace), query), [decide](KubeReply *reply) {
         QSet<quint32> used;
         if (reply->ok()) {
             for (const QJsonValue &item : reply->json().value(QLatin1String("items")).toArray()) {
