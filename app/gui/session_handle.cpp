@@ -73,6 +73,15 @@ void SessionHandle::setCaptureInterface(const QString &interfaceName, const QStr
     Q_EMIT changed();
 }
 
+CaptureOptions SessionHandle::captureOptions(CaptureTool tool) const
+{
+    CaptureOptions options;
+    options.tool = tool;
+    options.interfaceName = m_captureInterface;
+    options.hostsFile = m_hostsFile;
+    return options;
+}
+
 QString sessionStateName(SessionHandle::State state)
 {
     // The console's states are the core session's, with its preparing steps taken together:

@@ -179,10 +179,7 @@ void SessionsPanel::openInWireshark()
     const SessionHandle *session = selectedSession();
     if (!session || session->captureInterface().isEmpty())
         return;
-    CaptureOptions options;
-    options.tool = CaptureTool::Wireshark;
-    options.interfaceName = session->captureInterface();
-    options.hostsFile = session->hostsFile();
+    const CaptureOptions options = session->captureOptions(CaptureTool::Wireshark);
     // The session's own launch path: the same profile with pod names, and Wireshark outlives the tap.
     const CaptureCommand command = launchCapture(options, nullptr);
     if (!command.ok())
@@ -194,10 +191,7 @@ void SessionsPanel::openTshark()
     const SessionHandle *session = selectedSession();
     if (!session || session->captureInterface().isEmpty())
         return;
-    CaptureOptions options;
-    options.tool = CaptureTool::Tshark;
-    options.interfaceName = session->captureInterface();
-    options.hostsFile = session->hostsFile();
+    const CaptureOptions options = session->captureOptions(CaptureTool::Tshark);
     const CaptureLaunchEnvironment environment = CaptureLaunchEnvironment::detect();
     const CaptureCommand prepared = prepareCapture(options, environment);
     if (!prepared.ok()) {

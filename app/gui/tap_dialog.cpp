@@ -21,19 +21,11 @@ namespace podtap::gui {
 
 namespace {
 
+// The settings keep core's spelling for the tools (as `podtapctl tap --capture`), and "file" for
+// tshark writing a file.
 QString toolKey(TapTool tool)
 {
-    switch (tool) {
-    case TapTool::Wireshark:
-        return QStringLiteral("wireshark");
-    case TapTool::Tshark:
-        return QStringLiteral("tshark");
-    case TapTool::None:
-        return QStringLiteral("none");
-    case TapTool::SaveToFile:
-        return QStringLiteral("file");
-    }
-    return QStringLiteral("wireshark");
+    return tool == TapTool::SaveToFile ? QStringLiteral("file") : captureToolKey(captureOptionsFor(tool, {}).tool);
 }
 
 } // namespace

@@ -127,19 +127,27 @@ void TapPlanner::lookUpPodAddresses()
 void TapPlanner::resolveNode()
 {
     Q_EMIT progress(tr("Looking up node %1").arg(m_plan.targetNode));
-    request(
-        m_client->get(KubeClient::corePath(QStringLiteral("nodes"), {}, m_plan.targetNode)), [this](KubeReply *reply) {
+    lookUpNodeIp(m_plan.targetNode, tr("node %1").arg(m_plan.targetNode), &m_plan.targetNodeIp,
+        [this] { resolveDestination(); });
+}
+
+void TapPlanner::lookUpNodeIp(const QString &node, const QString &what, QString *ip, const std::function<void()> &next)
+{
+    request(m_client->get(KubeClient::corePath(QStringLiteral("nodes"), {}, node)),
+        [this, what, ip, next](KubeReply *reply) {
             if (!reply->ok()) {
-                failWithApiError(tr("read node %1").arg(m_plan.targetNode), reply->error());
+                failWithApiError(tr("read %1").arg(what), reply->error());
                 return;
             }
             QString error;
-            m_plan.targetNodeIp = nodeInternalIp(reply->json(), &error);
-            if (m_plan.targetNodeIp.isEmpty()) {
-                fail(tr("Node %1 has no usable address: %2").arg(m_plan.targetNode, error));
+            *ip = nodeInternalIp(reply->json(), &error);
+            if (ip->isEmpty()) {
+                QString subject = what;
+                subject[0] = subject[0].toUpper();
+                fail(tr("%1 has no usable address: %2").arg(subject, error));
                 return;
             }
-            resolveDestination();
+            next();
         });
 }
 
@@ -168,20 +176,8 @@ void TapPlanner::resolveDestination()
             chooseVni(); // given by the caller (offline); validatePlan() names it when missing
             return;
         }
-        request(m_client->get(KubeClient::corePath(QStringLiteral("nodes"), {}, m_plan.destinationNode)),
-            [this](KubeReply *reply) {
-                if (!reply->ok()) {
-                    failWithApiError(tr("read destination node %1").arg(m_plan.destinationNode), reply->error());
-                    return;
-                }
-                QString error;
-                m_plan.destinationIp = nodeInternalIp(reply->json(), &error);
-                if (m_plan.destinationIp.isEmpty()) {
-                    fail(tr("Destination node %1 has no usable address: %2").arg(m_plan.destinationNode, error));
-                    return;
-                }
-                chooseVni();
-            });
+        lookUpNodeIp(m_plan.destinationNode, tr("destination node %1").arg(m_plan.destinationNode),
+            &m_plan.destinationIp, [this] { chooseVni(); });
         return;
     }
 }

@@ -9,6 +9,8 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
+
 namespace podtap::kube {
 class KubeClient;
 class KubeReply;
@@ -60,6 +62,8 @@ private:
     void lookUpPodAddresses();
     void resolveNode();
     void resolveDestination();
+    /// GETs node @p node (@p what names it in errors) and stores its InternalIP in @p ip, then runs @p next.
+    void lookUpNodeIp(const QString &node, const QString &what, QString *ip, const std::function<void()> &next);
     void chooseVni();
     void finish();
     void fail(const QString &summary, const QString &fix = {});
