@@ -27,7 +27,6 @@ std::string deviceAlias(const std::string &sessionKey);
 /// duty passes to another podtap device in the netns (a session that ends later); with none, only
 /// foreign filters remain and the qdisc is theirs to keep. @p leavingIfindex is the device giving it up.
 void releaseClsact(const LinkControl &links, const std::string &ifname, int leavingIfindex);
-std::string deviceAlias(const std::string &sessionKey);
 
 /// @brief One running mirror: installs the VXLAN device and the tc filters, reports, and tears down.
 class MirrorSession

@@ -2,6 +2,8 @@
 // What every podtapctl command shares: its output streams, usage errors, option parsing and connecting.
 #pragma once
 
+#include "common/defaults.h"
+
 #include "kube/cluster_connection.h"
 
 #include <QCommandLineOption>
@@ -29,8 +31,8 @@ struct ConnectionFlags
     QCommandLineOption context {
         QStringLiteral("context"), QStringLiteral("The kubeconfig context to use."), QStringLiteral("name")};
     QCommandLineOption agentNamespace {QStringLiteral("agent-namespace"),
-        QStringLiteral("Namespace of podtap's agent pods (default podtap)."), QStringLiteral("namespace"),
-        QStringLiteral("podtap")};
+        QStringLiteral("Namespace of podtap's agent pods (default %1).").arg(QLatin1String(kDefaultAgentNamespace)),
+        QStringLiteral("namespace"), QString::fromLatin1(kDefaultAgentNamespace)};
 
     void addTo(QCommandLineParser &parser) const { parser.addOptions({kubeconfig, context, agentNamespace}); }
 };

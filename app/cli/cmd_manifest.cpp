@@ -3,6 +3,7 @@
 // accepting kokotap's flags so its users can switch without relearning.
 #include "cli_support.h"
 #include "commands.h"
+#include "common/defaults.h"
 
 #include "capture/capture_filter_compiler.h"
 #include "kube/cluster_connection.h"
@@ -11,129 +12,61 @@
 #include "tap/agent_pod_spec.h"
 #include "tap/manifest_yaml.h"
 #include "tap/session_id.h"
-#include "tap/target_resolution.h"
+#include "tap/tap_planner.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QEventLoop>
-#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QRandomGenerator>
 #include <QTextStream>
-#include <QUdpSocket>
 
+#include <memory>
 #include <optional>
 
 namespace podtap::cli {
 namespace {
 
-/// Where the target pod runs, and (for a node destination) the destination node's address.
-struct Resolution
+/// Plans the tap with the same TapPlanner the console's sessions use, and waits for it (podtapctl is a
+/// one-shot command). On failure prints what failed and its fix and returns nullopt.
+std::optional<TapPlan> plan(kube::KubeClient *client, const TapRequest &request, const TapPlan &given, QTextStream &err)
 {
-    ResolvedTarget target;
-    QString targetNamespace; ///< as given, or the context's namespace
-    QString destinationNodeIp;
-    bool agentNamespaceMissing = false;
-};
+    TapPlanner planner(client, request, given);
+    QEventLoop loop;
+    bool ok = false;
+    QObject::connect(&planner, &TapPlanner::planned, &loop, [&] {
+        ok = true;
+        loop.quit();
+    });
+    QObject::connect(&planner, &TapPlanner::failed, &loop, [&](const QString &summary, const QString &fix) {
+        err << "podtapctl manifest: " << summary << "\n";
+        if (!fix.isEmpty()) {
+            err << "podtapctl manifest: fix: " << fix << "\n";
+        }
+        loop.quit();
+    });
+    // Queued, so a planner that fails at once still finds the loop running.
+    QMetaObject::invokeMethod(&planner, &TapPlanner::start, Qt::QueuedConnection);
+    loop.exec();
+    if (!ok) {
+        return std::nullopt;
+    }
+    return planner.plan();
+}
 
-struct ResolveInput
+/// Whether the agent namespace is definitely missing (a 404); without the right to read
+/// namespaces we cannot tell, and say nothing.
+bool agentNamespaceMissing(kube::KubeClient &client, const QString &agentNamespace)
 {
-    QString kubeconfig;
-    QString context;
-    QString targetNamespace;
-    QString pod;
-    QString destinationNode; ///< empty unless --dest-node
-    QString agentNamespace; ///< checked, so `kubectl create -f -` does not fail on a missing namespace
-};
-
-/// GETs one object and waits for it (podtapctl is a one-shot command).
-QJsonObject getObject(kube::KubeClient &client, const QString &path, const QString &what, QString *error)
-{
-    kube::KubeReply *reply = client.get(path);
+    kube::KubeReply *reply = client.get(kube::KubeClient::corePath(QStringLiteral("namespaces"), {}, agentNamespace));
     if (!reply->isFinished()) {
         QEventLoop loop;
         QObject::connect(reply, &kube::KubeReply::finished, &loop, &QEventLoop::quit);
         loop.exec();
     }
-    QJsonObject object;
-    if (reply->ok()) {
-        object = reply->json();
-    } else {
-        *error = QStringLiteral("cannot get %1: %2").arg(what, reply->error().message);
-    }
+    const bool missing = reply->error().isNotFound();
     reply->deleteLater();
-    return object;
-}
-
-/// Looks up the target pod (node, running container) and the nodes' InternalIPs through the API,
-/// as kokotap does.
-std::optional<Resolution> resolveTarget(const ResolveInput &input, QString *error)
-{
-    kube::ClusterConnection connection = kube::connectToCluster(input.kubeconfig, input.context);
-    if (!connection.client) {
-        *error = connection.error;
-        return std::nullopt;
-    }
-    kube::KubeClient &client = *connection.client;
-    const QString ns = input.targetNamespace.isEmpty() ? connection.namespaceName : input.targetNamespace;
-    const QJsonObject pod = getObject(client, kube::KubeClient::corePath(QStringLiteral("pods"), ns, input.pod),
-        QStringLiteral("pod %1/%2").arg(ns, input.pod), error);
-    if (pod.isEmpty()) {
-        return std::nullopt;
-    }
-    auto target = targetFromPod(pod, error);
-    if (!target) {
-        return std::nullopt;
-    }
-    Resolution resolution;
-    resolution.target = *target;
-    resolution.targetNamespace = ns;
-    const QJsonObject node = getObject(client, kube::KubeClient::corePath(QStringLiteral("nodes"), {}, target->node),
-        QStringLiteral("node %1").arg(target->node), error);
-    if (node.isEmpty()) {
-        return std::nullopt;
-    }
-    resolution.target.nodeIp = nodeInternalIp(node, error);
-    if (resolution.target.nodeIp.isEmpty()) {
-        return std::nullopt;
-    }
-    if (!input.agentNamespace.isEmpty()) {
-        kube::KubeReply *reply =
-            client.get(kube::KubeClient::corePath(QStringLiteral("namespaces"), {}, input.agentNamespace));
-        if (!reply->isFinished()) {
-            QEventLoop loop;
-            QObject::connect(reply, &kube::KubeReply::finished, &loop, &QEventLoop::quit);
-            loop.exec();
-        }
-        // Only a definite 404; without the right to read namespaces we cannot tell, and say nothing.
-        resolution.agentNamespaceMissing = reply->error().isNotFound();
-        reply->deleteLater();
-    }
-    if (!input.destinationNode.isEmpty()) {
-        const QJsonObject destination =
-            getObject(client, kube::KubeClient::corePath(QStringLiteral("nodes"), {}, input.destinationNode),
-                QStringLiteral("destination node %1").arg(input.destinationNode), error);
-        if (destination.isEmpty()) {
-            return std::nullopt;
-        }
-        resolution.destinationNodeIp = nodeInternalIp(destination, error);
-        if (resolution.destinationNodeIp.isEmpty()) {
-            return std::nullopt;
-        }
-    }
-    return resolution;
-}
-
-/// The local address that routes toward @p remote: what a VXLAN receiver on this machine listens on.
-QString localAddressToward(const QString &remote)
-{
-    QUdpSocket socket;
-    socket.connectToHost(QHostAddress(remote), 9);
-    if (!socket.waitForConnected(1000)) {
-        return {};
-    }
-    return socket.localAddress().toString();
+    return missing;
 }
 
 QDateTime heartbeatTime()
@@ -187,7 +120,7 @@ int runManifest(const QStringList &args)
         QStringLiteral("context"), QStringLiteral("Kubeconfig context."), QStringLiteral("name"));
     const QCommandLineOption agentNsOpt(QStringLiteral("agent-namespace"),
         QStringLiteral("Namespace the agent pods run in (never the target's)."), QStringLiteral("ns"),
-        QStringLiteral("podtap"));
+        QString::fromLatin1(kDefaultAgentNamespace));
     const QCommandLineOption filterOpt(QStringLiteral("filter"),
         QStringLiteral("Capture filter (tcpdump syntax), applied in the kernel by the agent."), QStringLiteral("expr"));
     const QCommandLineOption durationOpt(QStringLiteral("max-duration"),
@@ -269,9 +202,6 @@ int runManifest(const QStringList &args)
         }
         return 2;
     }
-    if (!request.vni) {
-        request.vni = QRandomGenerator::system()->bounded(1u, TapRequest::kMaxVni + 1);
-    }
     const QString sessionId = parser.isSet(sessionOpt) ? parser.value(sessionOpt) : generateSessionId();
     if (!isValidSessionId(sessionId)) {
         return usageError(err,
@@ -297,6 +227,7 @@ int runManifest(const QStringList &args)
     }
 
     const bool offline = parser.isSet(nodeOpt) || parser.isSet(nodeIpOpt) || parser.isSet(containerOpt);
+    std::unique_ptr<kube::KubeClient> client;
     if (offline) {
         if (!parser.isSet(nodeOpt) || !parser.isSet(nodeIpOpt) || !parser.isSet(containerOpt)) {
             return usageError(err, QStringLiteral("--target-node, --target-node-ip and --container-id go together"));
@@ -307,37 +238,39 @@ int runManifest(const QStringList &args)
         plan.targetNode = parser.value(nodeOpt);
         plan.targetNodeIp = parser.value(nodeIpOpt);
         plan.containerId = parser.value(containerOpt);
+        if (!isIpLiteral(plan.targetNodeIp)) {
+            return usageError(
+                err, QStringLiteral("--target-node-ip \"%1\" is not an IPv4 or IPv6 address").arg(plan.targetNodeIp));
+        }
         if (!plan.destinationNode.isEmpty()) {
             plan.destinationIp = parser.value(destNodeIpOpt);
         }
     } else {
-        QString error;
-        const auto resolved = resolveTarget(ResolveInput {parser.value(kubeconfigOpt), parser.value(contextOpt),
-                                                parser.isSet(nsOpt) ? request.targetNamespace : QString(), request.pod,
-                                                plan.destinationNode, plan.agentNamespace},
-            &error);
-        if (!resolved) {
-            err << "podtapctl manifest: " << error << "\n";
+        kube::ClusterConnection connection =
+            kube::connectToCluster(parser.value(kubeconfigOpt), parser.value(contextOpt));
+        if (!connection.client) {
+            err << "podtapctl manifest: " << connection.error << "\n";
             return 1;
         }
-        plan.targetNamespace = resolved->targetNamespace;
-        plan.targetNode = resolved->target.node;
-        plan.targetNodeIp = resolved->target.nodeIp;
-        plan.containerId = resolved->target.containerId;
-        if (!plan.destinationNode.isEmpty()) {
-            plan.destinationIp = resolved->destinationNodeIp;
+        client = std::move(connection.client);
+        if (!parser.isSet(nsOpt)) {
+            request.targetNamespace = connection.namespaceName;
+            plan.targetNamespace = connection.namespaceName;
         }
-        if (resolved->agentNamespaceMissing) {
-            err << "podtapctl manifest: warning: the agent namespace " << plan.agentNamespace
-                << " does not exist, so `kubectl create` will refuse these pods; create it once with\n"
-                << "  podtapctl manifest --agent-namespace-yaml --agent-namespace " << plan.agentNamespace
-                << " | kubectl apply -f -\n";
-        }
+    }
+    // Offline, nothing can be looked up: the planner only chooses the VNI and this machine's address.
+    const auto planned = podtap::cli::plan(client.get(), request, plan, err);
+    if (!planned) {
+        return 1;
+    }
+    plan = *planned;
+    if (client && agentNamespaceMissing(*client, plan.agentNamespace)) {
+        err << "podtapctl manifest: warning: the agent namespace " << plan.agentNamespace
+            << " does not exist, so `kubectl create` will refuse these pods; create it once with\n"
+            << "  podtapctl manifest --agent-namespace-yaml --agent-namespace " << plan.agentNamespace
+            << " | kubectl apply -f -\n";
     }
     const bool thisMachine = request.destination.kind == Destination::Kind::ThisMachine;
-    if (thisMachine && isIpLiteral(plan.targetNodeIp)) {
-        plan.destinationIp = localAddressToward(plan.targetNodeIp);
-    }
 
     const ValidationProblems planProblems = validatePlan(plan);
     if (!planProblems.isEmpty()) {

@@ -2,6 +2,8 @@
 // podtapctl list / stop / sweep: the podtap pods in a cluster, alive or dead.
 #include "cli_support.h"
 #include "commands.h"
+#include "common/defaults.h"
+#include "common/duration_format.h"
 
 #include "kube/kube_client.h"
 #include "tap/agent_pod_spec.h"
@@ -15,17 +17,7 @@ namespace {
 
 QString age(const QDateTime &then, const QDateTime &now)
 {
-    if (!then.isValid()) {
-        return QStringLiteral("<none>");
-    }
-    const qint64 s = qMax<qint64>(0, then.secsTo(now));
-    if (s < 120) {
-        return QStringLiteral("%1s").arg(s);
-    }
-    if (s < 7200) {
-        return QStringLiteral("%1m").arg(s / 60);
-    }
-    return QStringLiteral("%1h").arg(s / 3600);
+    return then.isValid() ? humanDuration(then.msecsTo(now)) : QStringLiteral("<none>");
 }
 
 std::optional<QList<AgentPodInfo>> listAgentPods(
@@ -69,7 +61,7 @@ int runListCommand(const QStringList &args)
     flags.addTo(parser);
     const QCommandLineOption heartbeatOpt(QStringLiteral("heartbeat-timeout"),
         QStringLiteral("Seconds after which a silent session counts as dead."), QStringLiteral("seconds"),
-        QStringLiteral("180"));
+        QString::number(kDefaultHeartbeatTimeoutSeconds));
     parser.addOption(heartbeatOpt);
     if (const auto code = parse(parser, args, QStringLiteral("list"))) {
         return *code;
@@ -130,7 +122,8 @@ int runStopCommand(const QStringList &args)
     if (!connection) {
         return 1;
     }
-    const auto pods = listAgentPods(*connection->client, parser.value(flags.agentNamespace), 180);
+    const auto pods =
+        listAgentPods(*connection->client, parser.value(flags.agentNamespace), kDefaultHeartbeatTimeoutSeconds);
     if (!pods) {
         return 1;
     }
@@ -168,7 +161,7 @@ int runSweepCommand(const QStringList &args)
     flags.addTo(parser);
     const QCommandLineOption heartbeatOpt(QStringLiteral("heartbeat-timeout"),
         QStringLiteral("Seconds after which a silent session counts as dead."), QStringLiteral("seconds"),
-        QStringLiteral("180"));
+        QString::number(kDefaultHeartbeatTimeoutSeconds));
     const QCommandLineOption dryRunOpt(QStringLiteral("dry-run"), QStringLiteral("Only list what would be deleted."));
     parser.addOptions({heartbeatOpt, dryRunOpt});
     if (const auto code = parse(parser, args, QStringLiteral("sweep"))) {

@@ -2,6 +2,7 @@
 // podtapctl tap: a whole tap session headless.
 #include "cli_support.h"
 #include "commands.h"
+#include "common/defaults.h"
 #include "unix_signals.h"
 
 #include "kube/kube_client.h"
@@ -51,8 +52,9 @@ int runTapCommand(const QStringList &args)
     const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Agent image."), QStringLiteral("image"));
     const QCommandLineOption heartbeatOpt(QStringLiteral("heartbeat-timeout"),
         QStringLiteral("Seconds without a heartbeat after which the agent removes "
-                       "the mirror by itself (default 180)."),
-        QStringLiteral("seconds"), QStringLiteral("180"));
+                       "the mirror by itself (default %1).")
+            .arg(kDefaultHeartbeatTimeoutSeconds),
+        QStringLiteral("seconds"), QString::number(kDefaultHeartbeatTimeoutSeconds));
     const QCommandLineOption privilegedOpt(
         QStringLiteral("privileged"), QStringLiteral("Run the agent privileged (SELinux hosts)."));
     parser.addOptions({interfaceOpt, directionOpt, filterOpt, toOpt, vniOpt, portOpt, captureOpt, writeOpt, durationOpt,
@@ -105,29 +107,27 @@ int runTapCommand(const QStringList &args)
 
     TapSessionOptions options;
     const QString capture = parser.value(captureOpt);
-    if (capture == QLatin1String("tshark")) {
-        options.tool = TapSessionOptions::Tool::Tshark;
-    } else if (capture == QLatin1String("wireshark")) {
-        options.tool = TapSessionOptions::Tool::Wireshark;
-    } else if (capture == QLatin1String("none")) {
-        options.tool = TapSessionOptions::Tool::None;
-    } else {
+    const std::optional<CaptureTool> tool = parseCaptureTool(capture);
+    if (!tool) {
         return usageError(QStringLiteral("--capture must be wireshark, tshark or none, not \"%1\"").arg(capture),
             QStringLiteral("tap"));
     }
-    options.writeFile = parser.value(writeOpt);
-    if (!options.writeFile.isEmpty() && options.tool != TapSessionOptions::Tool::Tshark) {
-        return usageError(QStringLiteral("--write needs --capture tshark"), QStringLiteral("tap"));
-    }
+    const bool tunnelEndsHere = request.destination.kind == Destination::Kind::ThisMachine;
+    // tshark is the default only where it can run: a tunnel to another host has nothing to open here.
+    options.capture.tool = parser.isSet(captureOpt) || tunnelEndsHere ? *tool : CaptureTool::None;
+    options.capture.outputFile = parser.value(writeOpt);
     if (parser.isSet(countOpt)) {
         bool ok = false;
-        options.packetCount = parser.value(countOpt).toLongLong(&ok);
-        if (!ok || options.packetCount < 1) {
+        options.capture.packetCount = parser.value(countOpt).toLongLong(&ok);
+        if (!ok || options.capture.packetCount < 1) {
             return usageError(QStringLiteral("--count must be a positive number"), QStringLiteral("tap"));
         }
-        if (options.tool != TapSessionOptions::Tool::Tshark) {
-            return usageError(QStringLiteral("--count needs --capture tshark"), QStringLiteral("tap"));
-        }
+    }
+    const QStringList captureProblems = options.capture.problems(tunnelEndsHere);
+    if (!captureProblems.isEmpty()) {
+        return usageError(
+            captureProblems.join(QLatin1Char(' ')) + QStringLiteral(" (--capture, --write, --count, --to)"),
+            QStringLiteral("tap"));
     }
     bool heartbeatOk = false;
     options.heartbeatTimeoutSeconds = parser.value(heartbeatOpt).toInt(&heartbeatOk);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "console_settings.h"
+#include "common/defaults.h"
 
 #include <QSettings>
 
@@ -37,7 +38,7 @@ void ConsoleSettings::setLastNamespace(const QString &context, const QString &na
 
 QString ConsoleSettings::agentNamespace()
 {
-    return QSettings().value(QStringLiteral("agent/namespace"), QStringLiteral("podtap")).toString();
+    return QSettings().value(QStringLiteral("agent/namespace"), QString::fromLatin1(kDefaultAgentNamespace)).toString();
 }
 
 void ConsoleSettings::setAgentNamespace(const QString &namespaceName)

@@ -17,6 +17,7 @@
 #include "session_handle.h"
 #include "sessions_panel.h"
 #include "tap/agent_pod_spec.h"
+#include "tap_session_handle.h"
 #include "widgets/namespace_delegate.h"
 #include "widgets/plain_text.h"
 #include "widgets/pod_status_delegate.h"
@@ -780,11 +781,9 @@ void MainWindow::tapSelectedPod()
 
 void MainWindow::startTap(const TapRequest &request, TapTool tool, const QString &saveFile)
 {
-    if (!m_sessionFactory) {
-        statusBar()->showMessage(tr("Tapping is not available in this build yet."), 10000);
-        return;
-    }
-    if (SessionHandle *session = m_sessionFactory(m_client, request, tool, saveFile)) {
+    // Tests set their own factory; otherwise the console taps through core's TapSession.
+    const SessionFactory factory = m_sessionFactory ? m_sessionFactory : SessionFactory(&createTapSession);
+    if (SessionHandle *session = factory(m_client, request, tool, saveFile)) {
         m_sessions->addSession(session);
         m_sessions->parentWidget()->show();
     }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session_handle.h"
 
+#include "tap/tap_session.h"
+
 #include <QCoreApplication>
 
 namespace podtap::gui {
@@ -71,19 +73,30 @@ void SessionHandle::setCaptureInterface(const QString &interfaceName, const QStr
     Q_EMIT changed();
 }
 
+CaptureOptions SessionHandle::captureOptions(CaptureTool tool) const
+{
+    CaptureOptions options;
+    options.tool = tool;
+    options.interfaceName = m_captureInterface;
+    options.hostsFile = m_hostsFile;
+    return options;
+}
+
 QString sessionStateName(SessionHandle::State state)
 {
+    // The console's states are the core session's, with its preparing steps taken together:
+    // the names come from TapSession::stateName() so both faces say the same.
     switch (state) {
     case SessionHandle::State::Preparing:
         return QCoreApplication::translate("podtap", "Preparing");
     case SessionHandle::State::Running:
-        return QCoreApplication::translate("podtap", "Running");
+        return TapSession::stateName(TapSession::State::Running);
     case SessionHandle::State::Stopping:
-        return QCoreApplication::translate("podtap", "Stopping");
+        return TapSession::stateName(TapSession::State::Stopping);
     case SessionHandle::State::Stopped:
-        return QCoreApplication::translate("podtap", "Stopped");
+        return TapSession::stateName(TapSession::State::Stopped);
     case SessionHandle::State::Failed:
-        return QCoreApplication::translate("podtap", "Failed");
+        return TapSession::stateName(TapSession::State::Failed);
     }
     return {};
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "capture/capture_options.h"
+
 #include <QDateTime>
 #include <QObject>
 #include <QString>
@@ -58,6 +60,8 @@ public:
     const QString &captureInterface() const { return m_captureInterface; }
     /// Pod IP → "ns/pod" names for the capture tool, when the session wrote one.
     const QString &hostsFile() const { return m_hostsFile; }
+    /// A capture of this session's interface with @p tool, naming pods from hostsFile().
+    CaptureOptions captureOptions(CaptureTool tool) const;
     QDateTime startedAt() const { return m_startedAt; }
     /// Seconds from start until now, or until the session ended.
     qint64 elapsedSeconds(const QDateTime &now = QDateTime::currentDateTimeUtc()) const;

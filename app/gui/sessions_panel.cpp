@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sessions_panel.h"
 
-#include "capture/capture_command.h"
+#include "capture/capture_launch.h"
 #include "capture/capture_process.h"
-#include "capture/capture_tools.h"
 #include "models/session_table_model.h"
 #include "session_handle.h"
 #include "widgets/fix_view.h"
@@ -180,19 +179,11 @@ void SessionsPanel::openInWireshark()
     const SessionHandle *session = selectedSession();
     if (!session || session->captureInterface().isEmpty())
         return;
-    CaptureOptions options;
-    options.tool = CaptureOptions::Tool::Wireshark;
-    options.interfaceName = session->captureInterface();
-    const CaptureCommand command = buildCaptureCommand(options, findCaptureTools());
-    if (!command.ok()) {
+    const CaptureOptions options = session->captureOptions(CaptureTool::Wireshark);
+    // The session's own launch path: the same profile with pod names, and Wireshark outlives the tap.
+    const CaptureCommand command = launchCapture(options, nullptr);
+    if (!command.ok())
         showError(tr("Cannot open Wireshark for %1.").arg(session->target()), command.error);
-        return;
-    }
-    // Wireshark outlives the tap on purpose: the capture stays open for reading after it stops.
-    if (!QProcess::startDetached(command.program, command.arguments)) {
-        showError(tr("Could not start Wireshark for %1.").arg(session->target()),
-            tr("Run it yourself:\n%1").arg(command.toString()));
-    }
 }
 
 void SessionsPanel::openTshark()
@@ -200,20 +191,18 @@ void SessionsPanel::openTshark()
     const SessionHandle *session = selectedSession();
     if (!session || session->captureInterface().isEmpty())
         return;
-    CaptureOptions options;
-    options.tool = CaptureOptions::Tool::Tshark;
-    options.interfaceName = session->captureInterface();
-    options.hostsFile = session->hostsFile();
-    const CaptureCommand command = buildCaptureCommand(options, findCaptureTools());
-    if (!command.ok()) {
-        showError(tr("Cannot open tshark for %1.").arg(session->target()), command.error);
+    const CaptureOptions options = session->captureOptions(CaptureTool::Tshark);
+    const CaptureLaunchEnvironment environment = CaptureLaunchEnvironment::detect();
+    const CaptureCommand prepared = prepareCapture(options, environment);
+    if (!prepared.ok()) {
+        showError(tr("Cannot open tshark for %1.").arg(session->target()), prepared.error);
         return;
     }
     if (m_tsharkProcess)
         m_tsharkProcess->stop(1000);
     m_tsharkOutput->clear();
     m_captureSource = nullptr;
-    m_tsharkOutput->appendPlainText(QStringLiteral("$ %1").arg(command.toString()));
+    m_tsharkOutput->appendPlainText(QStringLiteral("$ %1").arg(prepared.toString()));
     m_tsharkOutput->show();
     auto *process = new CaptureProcess(this);
     m_tsharkProcess = process;
@@ -223,7 +212,7 @@ void SessionsPanel::openTshark()
         [this](const QString &message) { m_tsharkOutput->appendPlainText(message); });
     connect(process, &CaptureProcess::finished, process, &QObject::deleteLater);
     // Closing the tap closes its interface; tshark then ends by itself.
-    process->start(command);
+    launchCapture(options, process, environment);
 }
 
 } // namespace podtap::gui

@@ -23,22 +23,35 @@ namespace podtap::gui {
 
 namespace {
 
+// The settings keep core's spelling for the tools (as `podtapctl tap --capture`), and "file" for
+// tshark writing a file.
 QString toolKey(TapTool tool)
 {
-    switch (tool) {
-    case TapTool::Wireshark:
-        return QStringLiteral("wireshark");
-    case TapTool::Tshark:
-        return QStringLiteral("tshark");
-    case TapTool::None:
-        return QStringLiteral("none");
-    case TapTool::SaveToFile:
-        return QStringLiteral("file");
-    }
-    return QStringLiteral("wireshark");
+    return tool == TapTool::SaveToFile ? QStringLiteral("file") : captureToolKey(captureOptionsFor(tool, {}).tool);
 }
 
 } // namespace
+
+CaptureOptions captureOptionsFor(TapTool tool, const QString &saveFile)
+{
+    CaptureOptions options;
+    switch (tool) {
+    case TapTool::Wireshark:
+        options.tool = CaptureTool::Wireshark;
+        break;
+    case TapTool::Tshark:
+        options.tool = CaptureTool::Tshark;
+        break;
+    case TapTool::SaveToFile:
+        options.tool = CaptureTool::Tshark;
+        options.outputFile = saveFile;
+        break;
+    case TapTool::None:
+        options.tool = CaptureTool::None;
+        break;
+    }
+    return options;
+}
 
 TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *parent)
     : QDialog(parent)
@@ -337,9 +350,7 @@ void TapDialog::revalidate()
 
     if (tool() == TapTool::SaveToFile && saveFile().isEmpty())
         problems << tr("Save to a file needs a file name: choose where the capture goes, or pick another tool.");
-    if (tool() != TapTool::None && !m_toThisMachine->isChecked())
-        problems << tr("%1 can only run on this machine: send the tunnel to This machine, or choose Nothing.")
-                        .arg(m_tool->currentText());
+    problems << captureOptions().problems(m_toThisMachine->isChecked());
 
     m_problems = problems;
     if (problems.isEmpty()) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "capture/capture_options.h"
 #include "cluster/tap_interfaces.h"
 #include "tap/tap_request.h"
 
@@ -20,8 +21,11 @@ namespace podtap::gui {
 /// One interface the dialog offers (core decides which can be tapped: cluster::tapInterfaces).
 using TapInterfaceChoice = cluster::TapInterface;
 
-/// @brief What the operator wants done with the mirrored packets.
+/// @brief The dialog's "Then:" choices; each maps onto core's CaptureOptions (captureOptionsFor()).
 enum class TapTool { Wireshark, Tshark, None, SaveToFile };
+
+/// The capture the dialog's choice means: "Save to a file" is tshark writing @p saveFile.
+CaptureOptions captureOptionsFor(TapTool tool, const QString &saveFile);
 
 /// @brief Asks how to tap one pod: interface, direction, filter, destination, tunnel, duration, tool.
 ///
@@ -46,6 +50,8 @@ public:
     QStringList problems() const { return m_problems; }
     TapTool tool() const;
     QString saveFile() const;
+    /// The validated capture choice, the same type podtapctl tap builds from its flags.
+    CaptureOptions captureOptions() const { return captureOptionsFor(tool(), saveFile()); }
 
     /// Stores the current choices as the next defaults (done on accept).
     void saveDefaults() const;

@@ -26,21 +26,7 @@ SessionHandle::State handleState(TapSession::State state)
 TapSessionOptions sessionOptions(TapTool tool, const QString &saveFile)
 {
     TapSessionOptions options;
-    switch (tool) {
-    case TapTool::Wireshark:
-        options.tool = TapSessionOptions::Tool::Wireshark;
-        break;
-    case TapTool::Tshark:
-        options.tool = TapSessionOptions::Tool::Tshark;
-        break;
-    case TapTool::SaveToFile:
-        options.tool = TapSessionOptions::Tool::Tshark;
-        options.writeFile = saveFile;
-        break;
-    case TapTool::None:
-        options.tool = TapSessionOptions::Tool::None;
-        break;
-    }
+    options.capture = captureOptionsFor(tool, saveFile);
     return options;
 }
 

@@ -3,7 +3,7 @@
 
 #include "capture/capture_tools.h"
 #include "capture/pod_hosts_file.h"
-#include "tap/tap_request.h"
+#include "common/names.h"
 
 #include <QRegularExpression>
 
@@ -28,6 +28,10 @@ QString CaptureCommand::toString() const
 CaptureCommand buildCaptureCommand(const CaptureOptions &options, const CaptureTools &tools)
 {
     CaptureCommand command;
+    if (options.tool == CaptureOptions::Tool::None) {
+        command.error = QStringLiteral("no capture tool was chosen, so there is nothing to start.");
+        return command;
+    }
     const bool wireshark = options.tool == CaptureOptions::Tool::Wireshark;
     command.program = wireshark ? tools.wireshark : tools.tshark;
     if (command.program.isEmpty()) {

@@ -1,25 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "capture/capture_options.h"
+
 #include <QString>
 #include <QStringList>
 
 namespace podtap {
 
 struct CaptureTools;
-
-/// @brief What to capture and how to show it.
-struct CaptureOptions
-{
-    enum class Tool { Wireshark, Tshark };
-
-    Tool tool = Tool::Tshark;
-    QString interfaceName; ///< e.g. ptap<vni>
-    QString outputFile; ///< write a pcapng file here; empty: no file
-    int packetCount = 0; ///< stop after this many packets; 0: until stopped
-    QString hostsFile; ///< tshark: pod names file, passed with -H
-    bool useProfile = false; ///< wireshark: start with the podtap profile (-C podtap)
-};
 
 /// @brief A program and its arguments, ready for QProcess (never through a shell).
 struct CaptureCommand
@@ -38,6 +27,7 @@ struct CaptureCommand
 /// With -w, tshark keeps printing packet lines (-P) so the console still shows and counts them.
 /// -N n turns on network name resolution, which is what makes the hosts file show pod names;
 /// it resolves from the hosts file first and costs nothing else on a tunnel with only pod IPs.
+/// Fails for CaptureTool::None: there is nothing to run.
 CaptureCommand buildCaptureCommand(const CaptureOptions &options, const CaptureTools &tools);
 
 } // namespace podtap

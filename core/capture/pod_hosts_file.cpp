@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "capture/pod_hosts_file.h"
 
-#include "tap/tap_request.h"
+#include "common/names.h"
 
 #include <QDir>
+#include <QFile>
 #include <QHostAddress>
 #include <QMap>
 #include <QSaveFile>
@@ -57,7 +58,9 @@ QString wiresharkPersonalConfigDir()
     return QDir::home().filePath(QStringLiteral(".config/wireshark"));
 }
 
-QString writeWiresharkProfile(const QString &configDir, const QList<PodAddress> &pods, QString *error)
+namespace {
+
+QString profileDirectory(const QString &configDir, QString *error)
 {
     const QString profileDir =
         QDir(configDir).filePath(QStringLiteral("profiles/") + QLatin1String(kWiresharkProfileName));
@@ -68,7 +71,43 @@ QString writeWiresharkProfile(const QString &configDir, const QList<PodAddress> 
         }
         return {};
     }
-    if (!writePodHostsFile(QDir(profileDir).filePath(QStringLiteral("hosts")), pods, error)) {
+    return profileDir;
+}
+
+} // namespace
+
+QString writeWiresharkProfile(const QString &configDir, const QList<PodAddress> &pods, QString *error)
+{
+    const QString profileDir = profileDirectory(configDir, error);
+    if (profileDir.isEmpty() || !writePodHostsFile(QDir(profileDir).filePath(QStringLiteral("hosts")), pods, error)) {
+        return {};
+    }
+    return profileDir;
+}
+
+QString installWiresharkProfile(const QString &configDir, const QString &hostsFile, QString *error)
+{
+    QFile source(hostsFile);
+    if (!source.open(QIODevice::ReadOnly)) {
+        if (error) {
+            *error = QStringLiteral("cannot read the pod names file %1: %2. Pod IPs will show without names.")
+                         .arg(hostsFile, source.errorString());
+        }
+        return {};
+    }
+    const QByteArray content = source.readAll();
+    const QString profileDir = profileDirectory(configDir, error);
+    if (profileDir.isEmpty()) {
+        return {};
+    }
+    const QString path = QDir(profileDir).filePath(QStringLiteral("hosts"));
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(content) < 0 || !file.commit()) {
+        if (error) {
+            *error = QStringLiteral("cannot write the Wireshark profile's hosts file %1: %2. Pod IPs will show "
+                                    "without names; check that the directory is writable.")
+                         .arg(path, file.errorString());
+        }
         return {};
     }
     return profileDir;

@@ -38,4 +38,8 @@ QString wiresharkPersonalConfigDir();
 /// Returns the profile directory, or an empty string with @p error filled.
 QString writeWiresharkProfile(const QString &configDir, const QList<PodAddress> &pods, QString *error);
 
+/// Installs the hosts file @p hostsFile (written by writePodHostsFile()) as the podtap profile's
+/// `hosts` under @p configDir. Returns the profile directory, or an empty string with @p error filled.
+QString installWiresharkProfile(const QString &configDir, const QString &hostsFile, QString *error);
+
 } // namespace podtap

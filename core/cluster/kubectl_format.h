@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "common/duration_format.h"
 #include "pod_row.h"
 
 #include <QString>
 
 namespace podtap::cluster::kubectl {
 
-/// kubectl's short duration (`45s`, `3m12s`, `5h2m`, `12d`, `2y30d`).
-QString humanDuration(qint64 ms);
+/// kubectl's short duration; one implementation for every face, in common/duration_format.h.
+using podtap::humanDuration;
 /// AGE of an object created at @p creationMs (`<unknown>` when not set).
 QString age(qint64 creationMs, qint64 nowMs);
 /// READY: `ready/total`.

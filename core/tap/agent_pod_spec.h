@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "common/defaults.h"
 #include "tap/tap_request.h"
 
 #include <QByteArray>
@@ -26,8 +27,8 @@ QString agentRoleName(AgentRole role); ///< "sender" or "receiver"
 struct TapPlan
 {
     static constexpr auto kDefaultImage = "ghcr.io/podtap/podtap-agent:latest";
-    static constexpr auto kDefaultAgentNamespace = "podtap";
-    static constexpr int kDefaultHeartbeatTimeoutSeconds = 180;
+    static constexpr auto kDefaultAgentNamespace = ::podtap::kDefaultAgentNamespace;
+    static constexpr int kDefaultHeartbeatTimeoutSeconds = ::podtap::kDefaultHeartbeatTimeoutSeconds;
 
     QString sessionId; ///< generateSessionId()
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tap/preflight_fix.h"
+#include "common/defaults.h"
 
 #include "common/text_escape.h"
 #include "tap/agent_namespace.h"
@@ -131,7 +132,7 @@ PreflightFix explainRefusal(const ApiRefusal &refusal, const QString &agentNames
         const QString ns = refusal.name.isEmpty() ? agentNamespace : refusal.name;
         fix.summary = QStringLiteral("The agent namespace %1 does not exist.").arg(ns);
         fix.fixYaml = QString::fromUtf8(agentNamespaceYaml(ns));
-        if (ns == QLatin1String("podtap")) {
+        if (ns == QLatin1String(kDefaultAgentNamespace)) {
             fix.fixCommand = QStringLiteral("kubectl apply -f manifests/namespace.yaml");
             fix.fix = QStringLiteral("create it with its Pod Security labels: %1\nor apply this manifest with "
                                      "`kubectl apply -f -`:\n%2")

@@ -19,6 +19,8 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/local_receiver.cpp
     ${CMAKE_CURRENT_LIST_DIR}/session_sweep.h
     ${CMAKE_CURRENT_LIST_DIR}/session_sweep.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/tap_planner.h
+    ${CMAKE_CURRENT_LIST_DIR}/tap_planner.cpp
     ${CMAKE_CURRENT_LIST_DIR}/tap_session.h
     ${CMAKE_CURRENT_LIST_DIR}/tap_session.cpp
 )

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "common/defaults.h"
+#include "common/names.h" // the validators that used to live here
+
 #include <QList>
 #include <QString>
 
@@ -49,7 +52,7 @@ struct TapRequestFields
     QString port = QStringLiteral("4789");
     QString captureFilter;
     QString maxDuration = QStringLiteral("1h");
-    QString agentNamespace = QStringLiteral("podtap");
+    QString agentNamespace = QString::fromLatin1(kDefaultAgentNamespace);
     QString agentImage; ///< empty: the default image
 };
 
@@ -76,7 +79,7 @@ public:
     int port = kDefaultPort;
     QString captureFilter;
     std::chrono::seconds maxDuration = kDefaultMaxDuration;
-    QString agentNamespace = QStringLiteral("podtap");
+    QString agentNamespace = QString::fromLatin1(kDefaultAgentNamespace);
     QString agentImage;
 
     /// Every rule this request breaks; empty when it is valid.
@@ -96,15 +99,6 @@ std::optional<Destination> parseDestination(const QString &text);
 
 /// Parses "90", "90s", "15m", "1h", "1h30m" into seconds. Rejects negatives and overflow.
 std::optional<std::chrono::seconds> parseDuration(const QString &text);
-
-/// RFC 1123 label: at most 63 of [a-z0-9-], starting and ending alphanumeric (namespaces).
-bool isDnsLabel(const QString &text);
-/// RFC 1123 subdomain: at most 253 characters, dot-separated labels (pods, nodes).
-bool isDnsSubdomain(const QString &text);
-/// A Linux interface name: 1–15 bytes, no '/', no whitespace or control characters, not "." or "..".
-bool isInterfaceName(const QString &text);
-/// An IPv4 or IPv6 literal as inet_pton reads it. Zones ("%eth0") are refused.
-bool isIpLiteral(const QString &text);
 
 ValidationProblems validateDnsLabel(const QString &field, const QString &value);
 ValidationProblems validateDnsSubdomain(const QString &field, const QString &value);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tap/tap_session.h"
 
-#include "capture/capture_command.h"
 #include "capture/capture_filter_compiler.h"
+#include "capture/capture_launch.h"
 #include "capture/capture_process.h"
-#include "capture/capture_tools.h"
 #include "capture/pod_hosts_file.h"
 #include "kube/api_error.h"
 #include "kube/kube_client.h"
@@ -13,15 +12,13 @@
 #include "tap/local_receiver.h"
 #include "tap/preflight_fix.h"
 #include "tap/session_id.h"
-#include "tap/target_resolution.h"
+#include "tap/tap_planner.h"
 
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
-#include <QRandomGenerator>
-#include <QSet>
 #include <QStandardPaths>
 
 #include <algorithm>
@@ -168,153 +165,29 @@ void TapSession::start()
 
 void TapSession::resolve()
 {
-    setState(State::Resolving, tr("Looking up pod %1/%2").arg(m_request.targetNamespace, m_request.pod));
-    request(m_client->get(podsPath(m_request.targetNamespace, m_request.pod)), [this](KubeReply *reply) {
-        if (!reply->ok()) {
-            if (reply->error().isNotFound()) {
-                fail(tr("Pod %1/%2 was not found.").arg(m_request.targetNamespace, m_request.pod),
-                    tr("Check the namespace and the pod name (kubectl get pods -n %1).")
-                        .arg(m_request.targetNamespace));
-            } else {
-                failWithApiError(tr("read pod %1/%2").arg(m_request.targetNamespace, m_request.pod), reply->error());
-            }
-            return;
-        }
-        QString error;
-        const auto target = targetFromPod(reply->json(), &error);
-        if (!target) {
-            fail(tr("Pod %1/%2 cannot be tapped: %3").arg(m_request.targetNamespace, m_request.pod, error));
-            return;
-        }
-        m_plan.targetNode = target->node;
-        m_plan.containerId = target->containerId;
-        m_targetPodIp = target->podIp;
-        lookUpPodAddresses();
-        resolveNode();
-    });
-}
-
-void TapSession::lookUpPodAddresses()
-{
-    // The capture shows pods by name: the addresses of running pods (one page is plenty for the
-    // peers of a capture). Best effort, beside the session's own steps: without the right to list
-    // pods cluster-wide, only the target is named.
-    QUrlQuery query;
-    query.addQueryItem(QStringLiteral("limit"), QStringLiteral("500"));
-    query.addQueryItem(QStringLiteral("fieldSelector"), QStringLiteral("status.phase=Running"));
-    m_client->get(podsPath({}), query)->onFinished(this, [this](KubeReply *reply) {
-        if (!reply->ok()) {
-            return;
-        }
-        for (const QJsonValue &item : reply->json().value(QLatin1String("items")).toArray()) {
-            const QJsonObject metadata = item[QLatin1String("metadata")].toObject();
-            const QString ip = item[QLatin1String("status")][QLatin1String("podIP")].toString();
-            const bool hostNetwork = item[QLatin1String("spec")][QLatin1String("hostNetwork")].toBool();
-            if (!ip.isEmpty() && !hostNetwork && ip != m_targetPodIp) {
-                m_podAddresses << PodAddress {ip, metadata.value(QLatin1String("namespace")).toString(),
-                    metadata.value(QLatin1String("name")).toString()};
-            }
+    setState(State::Resolving, {});
+    // One planner for the console and podtapctl manifest: target, node, destination, VNI.
+    m_planner = new TapPlanner(m_client, m_request, m_plan, this);
+    m_planner->setLocalIp(m_options.localIp);
+    m_planner->setCollectPodAddresses(true);
+    connect(m_planner, &TapPlanner::progress, this, [this](const QString &text) {
+        if (m_state == State::Resolving) {
+            Q_EMIT progress(text);
         }
     });
-}
-
-void TapSession::resolveNode()
-{
-    Q_EMIT progress(tr("Looking up node %1").arg(m_plan.targetNode));
-    request(
-        m_client->get(KubeClient::corePath(QStringLiteral("nodes"), {}, m_plan.targetNode)), [this](KubeReply *reply) {
-            if (!reply->ok()) {
-                failWithApiError(tr("read node %1").arg(m_plan.targetNode), reply->error());
-                return;
-            }
-            QString error;
-            m_plan.targetNodeIp = nodeInternalIp(reply->json(), &error);
-            if (m_plan.targetNodeIp.isEmpty()) {
-                fail(tr("Node %1 has no usable address: %2").arg(m_plan.targetNode, error));
-                return;
-            }
-            resolveDestination();
-        });
-}
-
-void TapSession::resolveDestination()
-{
-    switch (m_request.destination.kind) {
-    case Destination::Kind::ThisMachine: {
-        QString error;
-        m_plan.destinationIp =
-            m_options.localIp.isEmpty() ? localAddressToward(m_plan.targetNodeIp, &error) : m_options.localIp;
-        if (m_plan.destinationIp.isEmpty()) {
-            fail(tr("Cannot find this machine's address toward node %1 (%2): %3")
-                     .arg(m_plan.targetNode, m_plan.targetNodeIp, error),
-                tr("Choose a node or an IP as the destination."));
+    connect(m_planner, &TapPlanner::failed, this, [this](const QString &summary, const QString &fix) {
+        if (m_state == State::Resolving) {
+            fail(summary, fix);
+        }
+    });
+    connect(m_planner, &TapPlanner::planned, this, [this] {
+        if (m_state != State::Resolving) {
             return;
         }
-        chooseVni();
-        return;
-    }
-    case Destination::Kind::Ip:
-        m_plan.destinationIp = m_request.destination.value;
-        chooseVni();
-        return;
-    case Destination::Kind::Node:
-        m_plan.destinationNode = m_request.destination.value;
-        request(m_client->get(KubeClient::corePath(QStringLiteral("nodes"), {}, m_plan.destinationNode)),
-            [this](KubeReply *reply) {
-                if (!reply->ok()) {
-                    failWithApiError(tr("read destination node %1").arg(m_plan.destinationNode), reply->error());
-                    return;
-                }
-                QString error;
-                m_plan.destinationIp = nodeInternalIp(reply->json(), &error);
-                if (m_plan.destinationIp.isEmpty()) {
-                    fail(tr("Destination node %1 has no usable address: %2").arg(m_plan.destinationNode, error));
-                    return;
-                }
-                chooseVni();
-            });
-        return;
-    }
-}
-
-void TapSession::chooseVni()
-{
-    // VNIs in use by other podtap sessions on the target node must not be reused: the kernel
-    // would refuse a second VXLAN device with the same VNI and port there.
-    QUrlQuery query;
-    query.addQueryItem(
-        QStringLiteral("labelSelector"), QStringLiteral("%1=podtap").arg(QLatin1String(kLabelManagedBy)));
-    query.addQueryItem(QStringLiteral("fieldSelector"), QStringLiteral("spec.nodeName=%1").arg(m_plan.targetNode));
-    request(m_client->get(podsPath(m_plan.agentNamespace), query), [this](KubeReply *reply) {
-        QSet<quint32> used;
-        if (reply->ok()) {
-            for (const QJsonValue &item : reply->json().value(QLatin1String("items")).toArray()) {
-                const QString vni = item.toObject()
-                                        .value(QLatin1String("metadata"))
-                                        .toObject()
-                                        .value(QLatin1String("annotations"))
-                                        .toObject()
-                                        .value(QLatin1String(kAnnotationVni))
-                                        .toString();
-                used.insert(vni.toUInt());
-            }
-        } // A missing agent namespace is handled by preflight; an unreadable list just means no hints.
-        if (m_request.vni) {
-            if (used.contains(*m_request.vni)) {
-                fail(tr("VNI %1 is already used by another podtap session on node %2.")
-                         .arg(*m_request.vni)
-                         .arg(m_plan.targetNode),
-                    tr("Leave the VNI empty to have one chosen, or pick another."));
-                return;
-            }
-            m_plan.vni = *m_request.vni;
-        } else {
-            do {
-                m_plan.vni = 1 + QRandomGenerator::system()->bounded(TapRequest::kMaxVni);
-            } while (used.contains(m_plan.vni));
-        }
+        m_plan = m_planner->plan();
         preflight();
     });
+    m_planner->start();
 }
 
 void TapSession::preflight()
@@ -661,44 +534,25 @@ void TapSession::startCapture()
     const QString configDir = QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation))
                                   .filePath(QStringLiteral("capture"));
     QDir().mkpath(configDir);
-    QList<PodAddress> pods;
-    if (!m_targetPodIp.isEmpty()) {
-        pods << PodAddress {m_targetPodIp, m_request.targetNamespace, m_request.pod};
-    }
-    pods += m_podAddresses;
+    const QList<PodAddress> pods = m_planner ? m_planner->podAddresses() : QList<PodAddress> {};
     // Written for every local tap, so a capture opened later (the console's tshark view) names pods too.
     QString error;
     m_hostsFile = QDir(configDir).filePath(QStringLiteral("hosts-%1").arg(m_plan.sessionId));
     if (!writePodHostsFile(m_hostsFile, pods, &error)) {
         m_hostsFile.clear();
     }
-    if (m_options.tool == TapSessionOptions::Tool::None) {
+    if (m_options.capture.tool == CaptureTool::None) {
         return;
     }
-    const CaptureTools tools = findCaptureTools();
-    CaptureOptions options;
-    options.tool = m_options.tool == TapSessionOptions::Tool::Wireshark ? CaptureOptions::Tool::Wireshark
-                                                                        : CaptureOptions::Tool::Tshark;
+    CaptureOptions options = m_options.capture;
     options.interfaceName = captureInterface();
-    options.outputFile = m_options.writeFile;
-    options.packetCount = int(std::clamp<qint64>(m_options.packetCount, 0, std::numeric_limits<int>::max()));
-    if (options.tool == CaptureOptions::Tool::Tshark) {
-        options.hostsFile = m_hostsFile;
-    } else {
-        options.useProfile = !writeWiresharkProfile(wiresharkPersonalConfigDir(), pods, &error).isEmpty();
-    }
-    const CaptureCommand command = buildCaptureCommand(options, tools);
-    if (!command.ok()) {
-        m_warnings << command.error;
-        Q_EMIT warningRaised(command.error);
-        return;
-    }
-    if (options.tool == CaptureOptions::Tool::Wireshark) {
+    options.hostsFile = m_hostsFile;
+    if (options.tool == CaptureTool::Wireshark) {
         // Wireshark is the operator's window: it outlives the tap and keeps its capture.
-        if (!QProcess::startDetached(command.program, command.arguments)) {
-            const QString text = tr("Could not start %1").arg(command.toString());
-            m_warnings << text;
-            Q_EMIT warningRaised(text);
+        const CaptureCommand command = launchCapture(options, nullptr);
+        if (!command.ok()) {
+            m_warnings << command.error;
+            Q_EMIT warningRaised(command.error);
         }
         return;
     }
@@ -714,12 +568,17 @@ void TapSession::startCapture()
     });
     connect(m_capture, &CaptureProcess::finished, this, [this](bool, int) {
         if (m_state == State::Running) {
-            stop(m_options.packetCount > 0 && m_captured >= m_options.packetCount
-                    ? tr("%1 packets were captured").arg(m_captured)
-                    : tr("the capture ended"));
+            const qint64 limit = m_options.capture.packetCount;
+            stop(limit > 0 && m_captured >= limit ? tr("%1 packets were captured").arg(m_captured)
+                                                  : tr("the capture ended"));
         }
     });
-    m_capture->start(command);
+    const CaptureCommand command = launchCapture(options, m_capture);
+    if (!command.ok()) {
+        m_warnings << command.error;
+        Q_EMIT warningRaised(command.error);
+        m_capture->deleteLater();
+    }
 }
 
 void TapSession::sendHeartbeat()

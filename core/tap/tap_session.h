@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "common/defaults.h"
+
+#include "capture/capture_options.h"
 #include "capture/pod_hosts_file.h"
 #include "tap/agent_event.h"
 #include "tap/agent_pod_spec.h"
@@ -27,20 +30,19 @@ namespace podtap {
 
 class CaptureProcess;
 class LocalReceiver;
+class TapPlanner;
 
 /// @brief How a session captures and how long it waits; everything a TapRequest does not say.
 struct TapSessionOptions
 {
-    enum class Tool { None, Tshark, Wireshark };
-    Tool tool = Tool::None;
-    QString writeFile; ///< pcapng output (tshark); empty: none
-    qint64 packetCount = 0; ///< stop after this many captured packets; 0: no limit
+    /// The tool, output file and packet count; the session fills in the interface and the pod names.
+    CaptureOptions capture;
     bool runLocalReceiver = true; ///< for a local destination; off only when the operator made it by hand
     QString agentExecutable; ///< for the local receiver; empty: findAgentExecutable()
     QString localIp; ///< override of the detected local address toward the node
     bool privileged = false; ///< sender pod with privileged: true (SELinux hosts)
     int heartbeatIntervalMs = 30000;
-    int heartbeatTimeoutSeconds = 180;
+    int heartbeatTimeoutSeconds = kDefaultHeartbeatTimeoutSeconds;
     int podStartTimeoutMs = 120000;
     int agentReadyTimeoutMs = 60000;
     int stopTimeoutMs = 20000;
@@ -121,10 +123,6 @@ private:
     void fail(const QString &summary, const QString &fix = {});
     void failWithApiError(const QString &operation, const kube::ApiError &error);
     void resolve();
-    void lookUpPodAddresses();
-    void resolveNode();
-    void resolveDestination();
-    void chooseVni();
     void preflight();
     void ensureAgentNamespace();
     void dryRunCreate();
@@ -148,8 +146,7 @@ private:
     TapSessionOptions m_options;
     TapPlan m_plan;
     State m_state = State::Idle;
-    QString m_targetPodIp;
-    QList<PodAddress> m_podAddresses; ///< other running pods, for the hosts file
+    QPointer<TapPlanner> m_planner; ///< kept after planning: it collects pod addresses for the hosts file
     QString m_hostsFile;
     QStringList m_createdPods;
     QStringList m_pendingDeletes;

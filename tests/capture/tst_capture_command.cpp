@@ -79,6 +79,8 @@ private Q_SLOTS:
     {
         CaptureOptions options;
         options.interfaceName = QStringLiteral("ptap42");
+        QVERIFY2(!buildCaptureCommand(options, fakeTools()).ok(), "no tool chosen: nothing to run");
+        options.tool = CaptureTool::Tshark;
         CaptureCommand command = buildCaptureCommand(options, CaptureTools {});
         QVERIFY(!command.ok());
         QVERIFY2(command.error.contains(QLatin1String("tshark was not found")) &&

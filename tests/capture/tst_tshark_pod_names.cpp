@@ -93,6 +93,7 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(writePodHostsFile(hosts, m_pods, &error), qPrintable(error));
         CaptureOptions options;
+        options.tool = CaptureTool::Tshark;
         options.interfaceName = QStringLiteral("ptvb");
         options.hostsFile = hosts;
         options.outputFile = dir.filePath(QStringLiteral("tap.pcapng"));
@@ -150,6 +151,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         CaptureOptions options;
+        options.tool = CaptureTool::Tshark;
         options.interfaceName = QStringLiteral("ptvb");
         options.outputFile = dir.filePath(QStringLiteral("stopped.pcapng"));
         CaptureProcess capture;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "common/duration_format.h"
 #include "models/session_table_model.h"
 #include "session_handle.h"
 #include "sessions_panel.h"
@@ -88,9 +89,10 @@ private Q_SLOTS:
 
     void elapsedIsFormattedForPeople()
     {
-        QCOMPARE(podtap::gui::formatElapsed(42), QStringLiteral("42s"));
-        QCOMPARE(podtap::gui::formatElapsed(187), QStringLiteral("3m 07s"));
-        QCOMPARE(podtap::gui::formatElapsed(3720), QStringLiteral("1h 02m"));
+        // One duration format for podtap, kubectl's (common/duration_format.h).
+        QCOMPARE(podtap::humanDuration(42 * 1000), QStringLiteral("42s"));
+        QCOMPARE(podtap::humanDuration(187 * 1000), QStringLiteral("3m7s"));
+        QCOMPARE(podtap::humanDuration(3720 * 1000), QStringLiteral("62m"));
     }
 
     void stopButtonsStopTaps()

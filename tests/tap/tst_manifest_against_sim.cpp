@@ -105,14 +105,40 @@ private Q_SLOTS:
         }
     }
 
+    void vniInUseOnTheNodeIsRefused()
+    {
+        // A tap already runs on the target's node with VNI 555: its pods carry the VNI annotation.
+        const ProcessResult first = podtapctl({QStringLiteral("--namespace=") + m_namespace,
+            QStringLiteral("--pod=") + m_pod, QStringLiteral("--dest-ip=192.0.2.1"), QStringLiteral("--vxlan-id=555"),
+            QStringLiteral("--session=vniuse0001")});
+        QVERIFY2(first.ok(), first.err.constData());
+        const QStringList create {QStringLiteral("create"), QStringLiteral("-f"), QStringLiteral("-")};
+        const ProcessResult created = m_sim.kubectl(create, 30000, first.out);
+        QVERIFY2(created.ok(), qPrintable(created.describe(create)));
+        const auto cleanup = qScopeGuard([this] {
+            m_sim.kubectl({QStringLiteral("delete"), QStringLiteral("pods"), QStringLiteral("-n"),
+                QStringLiteral("podtap"), QStringLiteral("-l"), QStringLiteral("podtap.io/session=vniuse0001")});
+        });
+
+        // The same VNI on the same node is refused, with the console's words and fix.
+        const ProcessResult clash = podtapctl({QStringLiteral("--namespace=") + m_namespace,
+            QStringLiteral("--pod=") + m_pod, QStringLiteral("--dest-ip=192.0.2.1"), QStringLiteral("--vxlan-id=555")});
+        QCOMPARE(clash.exitCode, 1);
+        QVERIFY(clash.out.isEmpty());
+        QVERIFY2(clash.err.contains("VNI 555 is already used by another podtap session on node " + m_node.toUtf8()) &&
+                clash.err.contains("Leave the VNI empty"),
+            clash.err.constData());
+    }
+
     void unknownPodIsAClearError()
     {
         const ProcessResult result = podtapctl({QStringLiteral("-n"), m_namespace, QStringLiteral("--pod"),
             QStringLiteral("no-such-pod"), QStringLiteral("--dest-ip"), QStringLiteral("192.0.2.1")});
         QCOMPARE(result.exitCode, 1);
         QVERIFY(result.out.isEmpty());
-        QVERIFY2(result.err.contains("cannot get pod " + m_namespace.toUtf8() + "/no-such-pod") &&
-                result.err.contains("not found"),
+        // The same words as the console's session: both plan through TapPlanner.
+        QVERIFY2(result.err.contains("Pod " + m_namespace.toUtf8() + "/no-such-pod was not found.") &&
+                result.err.contains("kubectl get pods -n " + m_namespace.toUtf8()),
             result.err.constData());
     }
 

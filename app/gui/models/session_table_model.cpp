@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/session_table_model.h"
 
+#include "common/duration_format.h"
 #include "widgets/plain_text.h"
 
 #include <QBrush>
@@ -33,15 +34,6 @@ QColor stateColor(SessionHandle::State state)
 QString formatBytes(qint64 bytes)
 {
     return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
-}
-
-QString formatElapsed(qint64 seconds)
-{
-    if (seconds < 60)
-        return QStringLiteral("%1s").arg(seconds);
-    if (seconds < 3600)
-        return QStringLiteral("%1m %2s").arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1h %2m").arg(seconds / 3600).arg((seconds % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
 SessionTableModel::SessionTableModel(QObject *parent)
@@ -149,7 +141,7 @@ QVariant SessionTableModel::data(const QModelIndex &index, int role) const
         case DropsColumn:
             return QLocale().toString(stats.drops);
         case ElapsedColumn:
-            return formatElapsed(session->elapsedSeconds());
+            return humanDuration(session->elapsedSeconds() * 1000);
         }
         break;
     case SortRole:

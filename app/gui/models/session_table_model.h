@@ -67,7 +67,5 @@ private:
 
 /// "1.2 MB", "512 B".
 QString formatBytes(qint64 bytes);
-/// "42s", "3m 07s", "1h 02m".
-QString formatElapsed(qint64 seconds);
 
 } // namespace podtap::gui
