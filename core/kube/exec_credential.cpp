@@ -251,6 +251,9 @@ QString ExecCredentialProvider::redact(const QString &text)
         QRegularExpression(QStringLiteral("-----BEGIN [^-]+-----.*?-----END [^-]+-----"),
             QRegularExpression::DotMatchesEverythingOption),
         QRegularExpression(QStringLiteral(R"(eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)")),
+        // A whole Authorization value: the scheme (Basic, Bearer, Negotiate, ...) and its credential.
+        QRegularExpression(
+            QStringLiteral(R"((?i)((?:proxy-)?authorization"?\s*[:=]\s*"?)(?:[A-Za-z][A-Za-z0-9_-]*\s+)?[^\s"',}]+)")),
         QRegularExpression(QStringLiteral(R"((?i)(bearer\s+)[^\s"',]+)")),
         QRegularExpression(QStringLiteral(
             R"((?i)((?:token|password|passwd|secret|key|credential|authorization)[A-Za-z_-]*"?\s*[:=]\s*"?)[^\s"',}]+)")),
@@ -260,6 +263,7 @@ QString ExecCredentialProvider::redact(const QString &text)
     out.replace(patterns[1], QStringLiteral("REDACTED"));
     out.replace(patterns[2], QStringLiteral("\\1REDACTED"));
     out.replace(patterns[3], QStringLiteral("\\1REDACTED"));
+    out.replace(patterns[4], QStringLiteral("\\1REDACTED"));
     return out;
 }
 

@@ -56,7 +56,8 @@ public:
     static QString findCommand(const QString &command, const QProcessEnvironment &env, int loginShellTimeoutMs = 5000);
     /// PATH as `$SHELL -l` sets it, read once per shell and cached; empty on failure.
     static QString loginShellPath(const QProcessEnvironment &env, int timeoutMs = 5000);
-    /// @p text with bearer tokens, JWTs, PEM blocks and `token=`/`password:` values replaced by REDACTED.
+    /// @p text with bearer tokens, JWTs, PEM blocks, whole Authorization values (any scheme) and
+    /// `token=`/`password:` values replaced by REDACTED.
     static QString redact(const QString &text);
 
 private:

@@ -302,6 +302,17 @@ KubeClient::KubeClient(RestConfig config, QObject *parent)
                                                        "(OpenSSL backend).")
                                             .arg(who));
     }
+    if (m_config.proxyUrl.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0) {
+        // Qt speaks only cleartext to an HTTP proxy: the CONNECT line and Proxy-Authorization would
+        // travel unencrypted to a proxy the kubeconfig expects to reach over TLS.
+        m_configError = makeConfigError(
+            QStringLiteral("cluster %1 in the kubeconfig: proxy-url %2 asks for TLS to the proxy (https://), which "
+                           "podtap does not support, and it will not send the proxy credentials in the clear. Use an "
+                           "http:// proxy-url (the API traffic inside the tunnel is still TLS) or a local tunnel to "
+                           "the proxy (e.g. ssh -L or stunnel) and point proxy-url at it.")
+                .arg(m_config.clusterName.isEmpty() ? who : m_config.clusterName,
+                    m_config.proxyUrl.toString(QUrl::RemoveUserInfo)));
+    }
     m_manager = createManager();
 }
 
