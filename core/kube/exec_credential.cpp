@@ -11,6 +11,9 @@
 #include <QMutex>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QThread>
+
+#include <memory>
 
 namespace podtap::kube {
 
@@ -59,6 +62,18 @@ void ExecCredentialProvider::invalidate()
     m_cached.reset();
 }
 
+void ExecCredentialProvider::runAsync(QObject *context, std::function<void(const ExecCredentialResult &)> done) const
+{
+    // The worker gets its own copy of the plugin's description: the provider may be gone before it ends.
+    auto worker = std::make_shared<const ExecCredentialProvider>(m_exec, m_cluster, m_options);
+    auto result = std::make_shared<ExecCredentialResult>();
+    QThread *thread = QThread::create([worker, result] { *result = worker->run(); });
+    QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    // Queued to the context's thread; dropped when the context was destroyed meanwhile.
+    QObject::connect(thread, &QThread::finished, context, [result, done = std::move(done)] { done(*result); });
+    thread->start();
+}
+
 QByteArray ExecCredentialProvider::execInfoJson() const
 {
     QJsonObject spec;
@@ -95,7 +110,7 @@ QByteArray ExecCredentialProvider::execInfoJson() const
     return QJsonDocument(info).toJson(QJsonDocument::Compact);
 }
 
-ExecCredentialResult ExecCredentialProvider::run()
+ExecCredentialResult ExecCredentialProvider::run() const
 {
     ExecCredentialResult result;
     const QString who = QStringLiteral("exec credential plugin %1 of kubeconfig user %2")

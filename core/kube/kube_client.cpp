@@ -383,23 +383,17 @@ bool KubeClient::applyCredentials(QNetworkRequest &request, QSslConfiguration &s
 {
     QString token;
     if (m_config.exec) {
-        const bool expired = m_execCredential && m_execCredential->expiration &&
-            *m_execCredential->expiration <= QDateTime::currentDateTimeUtc().addSecs(10);
-        if (!m_execCredential || expired) {
-            if (!m_credentialProvider) {
-                *error = makeConfigError(QStringLiteral("user %1 gets credentials from the exec plugin '%2', but this "
-                                                        "program was given no way to run it")
-                                             .arg(m_config.userName, m_config.exec->command));
-                return false;
-            }
-            QString problem;
-            m_execCredential = m_credentialProvider(expired, &problem);
-            if (!m_execCredential) {
-                *error = makeConfigError(problem.isEmpty()
-                        ? QStringLiteral("the exec plugin '%1' returned no credential").arg(m_config.exec->command)
-                        : problem);
-                return false;
-            }
+        if (!m_credentialProvider) {
+            *error = makeConfigError(QStringLiteral("user %1 gets credentials from the exec plugin '%2', but this "
+                                                    "program was given no way to run it")
+                                         .arg(m_config.userName, m_config.exec->command));
+            return false;
+        }
+        if (!m_execCredential) {
+            *error = makeConfigError(m_execCredentialError.isEmpty()
+                    ? QStringLiteral("the exec plugin '%1' returned no credential").arg(m_config.exec->command)
+                    : m_execCredentialError);
+            return false;
         }
         token = m_execCredential->token;
         if (!m_execCredential->clientCertificatePem.isEmpty()) {
@@ -428,17 +422,41 @@ bool KubeClient::applyCredentials(QNetworkRequest &request, QSslConfiguration &s
     return true;
 }
 
-bool KubeClient::refreshCredentials()
+void KubeClient::withCredential(QObject *context, std::function<void()> then, int refusedGeneration)
 {
-    if (m_config.exec && m_credentialProvider) {
-        QString problem;
-        std::optional<ExecCredential> fresh = m_credentialProvider(true, &problem);
-        if (!fresh) {
-            return false;
-        }
-        m_execCredential = std::move(fresh);
-        return true;
+    const bool refused = refusedGeneration >= 0 && refusedGeneration == m_credentialGeneration;
+    const bool fresh = m_execCredential &&
+        (!m_execCredential->expiration || *m_execCredential->expiration > QDateTime::currentDateTimeUtc().addSecs(10));
+    if (!m_config.exec || !m_credentialProvider || (fresh && !refused && !m_fetchingCredential)) {
+        then();
+        return;
     }
+    m_credentialWaiters.append({QPointer<QObject>(context), std::move(then)});
+    if (m_fetchingCredential) {
+        return; // the fetch under way serves this one too
+    }
+    m_fetchingCredential = true;
+    QPointer<KubeClient> self(this);
+    m_credentialProvider(refused || m_execCredential.has_value(),
+        [self](std::optional<ExecCredential> credential, const QString &error) {
+            if (!self) {
+                return;
+            }
+            self->m_fetchingCredential = false;
+            self->m_execCredential = std::move(credential);
+            self->m_execCredentialError = error;
+            ++self->m_credentialGeneration;
+            const auto waiters = std::exchange(self->m_credentialWaiters, {});
+            for (const auto &[waiter, run] : waiters) {
+                if (waiter) {
+                    run();
+                }
+            }
+        });
+}
+
+bool KubeClient::refreshTokenFile()
+{
     if (!m_config.tokenFile.isEmpty()) {
         QFile file(m_config.tokenFile);
         if (file.open(QIODevice::ReadOnly)) {
@@ -561,7 +579,17 @@ KubeReply *KubeClient::send(const KubeRequest &request)
     return reply;
 }
 
-void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool retried)
+void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool retried, int refusedGeneration)
+{
+    if (m_configError.isError()) {
+        sendRequest(reply, request, retried); // fails with the config error
+        return;
+    }
+    withCredential(
+        reply, [this, reply, request, retried] { sendRequest(reply, request, retried); }, refusedGeneration);
+}
+
+void KubeClient::sendRequest(KubeReply *reply, const KubeRequest &request, bool retried)
 {
     auto failSoon = [reply](ApiError error) {
         // Keep finished() asynchronous, as for any network answer.
@@ -586,23 +614,25 @@ void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool
     }
     QNetworkReply *netReply = dispatch(m_manager, netRequest, request.verb, request.body);
     const QString operation = QStringLiteral("%1 %2").arg(QString::fromLatin1(request.verb), request.path);
-    connect(netReply, &QNetworkReply::finished, reply, [this, reply, netReply, request, retried, operation] {
-        netReply->deleteLater();
-        const int status = netReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        QByteArray body = netReply->readAll();
-        if (status == 401 && !retried && refreshCredentials()) {
-            startRequest(reply, request, true);
-            return;
-        }
-        QStringList warnings = collectWarnings(netReply);
-        ApiError error;
-        if (status == 0) {
-            error = transportError(netReply);
-        } else if (status < 200 || status >= 300) {
-            error = ApiError::fromStatus(status, body, operation);
-        }
-        reply->finish(status, std::move(body), std::move(error), std::move(warnings));
-    });
+    const int generation = m_credentialGeneration;
+    connect(
+        netReply, &QNetworkReply::finished, reply, [this, reply, netReply, request, retried, operation, generation] {
+            netReply->deleteLater();
+            const int status = netReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            QByteArray body = netReply->readAll();
+            if (status == 401 && !retried && ((m_config.exec && m_credentialProvider) || refreshTokenFile())) {
+                startRequest(reply, request, true, generation);
+                return;
+            }
+            QStringList warnings = collectWarnings(netReply);
+            ApiError error;
+            if (status == 0) {
+                error = transportError(netReply);
+            } else if (status < 200 || status >= 300) {
+                error = ApiError::fromStatus(status, body, operation);
+            }
+            reply->finish(status, std::move(body), std::move(error), std::move(warnings));
+        });
 }
 
 KubeReply *KubeClient::get(const QString &path, const QUrlQuery &query)
@@ -712,8 +742,21 @@ void KubeClient::releaseStreamManager(QNetworkAccessManager *manager)
     }
 }
 
-bool KubeClient::openStream(KubeStream *stream, const QString &path, const QUrlQuery &query)
+bool KubeClient::openStream(
+    KubeStream *stream, const QString &path, const QUrlQuery &query, int refusedGeneration, bool credentialReady)
 {
+    if (!credentialReady) {
+        QPointer<KubeStream> guard(stream);
+        withCredential(
+            stream,
+            [this, guard, path, query] {
+                if (guard && !guard->m_closed) {
+                    openStream(guard, path, query, -1, true);
+                }
+            },
+            refusedGeneration);
+        return true;
+    }
     QNetworkRequest request = buildRequest(path, query, true);
     QSslConfiguration ssl = m_ssl;
     ApiError error = m_configError;
@@ -741,8 +784,9 @@ bool KubeClient::openStream(KubeStream *stream, const QString &path, const QUrlQ
         }
     });
     stream->m_transportError = [this](QNetworkReply *r) { return transportError(r); };
-    stream->m_retry = [this, path, query](KubeStream *s, int status) {
-        return status == 401 && refreshCredentials() && openStream(s, path, query);
+    stream->m_retry = [this, path, query, generation = m_credentialGeneration](KubeStream *s, int status) {
+        return status == 401 && ((m_config.exec && m_credentialProvider) || refreshTokenFile()) &&
+            openStream(s, path, query, generation);
     };
     stream->attach(reply);
     return true;
