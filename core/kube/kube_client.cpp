@@ -17,6 +17,8 @@
 #include <QSslKey>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace podtap::kube {
 
 namespace {
@@ -90,6 +92,32 @@ QNetworkProxy proxyFromUrl(const QUrl &url)
         scheme.startsWith(QLatin1String("socks")) ? QNetworkProxy::Socks5Proxy : QNetworkProxy::HttpProxy;
     const int defaultPort = type == QNetworkProxy::Socks5Proxy ? 1080 : (scheme == QLatin1String("https") ? 443 : 80);
     return QNetworkProxy(type, url.host(), quint16(url.port(defaultPort)), url.userName(), url.password());
+}
+
+/// Percent-encodes what may not stand in an HTTP header name, as client-go does for
+/// Impersonate-Extra-<key> (RFC 7230 token characters stay, `%` itself is encoded).
+QByteArray headerKeyEscape(const QString &key)
+{
+    return QUrl::toPercentEncoding(key, QByteArrayLiteral("!#$&'*+-.^_`|~"));
+}
+
+/// Several values of one header. QNetworkRequest keeps one value per name, so the repeats are
+/// joined into one field the way they go on the wire; values are checked to hold no line breaks.
+QByteArray repeatedHeader(const QByteArray &name, const QStringList &values)
+{
+    QByteArray joined;
+    for (const QString &value : values) {
+        if (!joined.isEmpty()) {
+            joined += "\r\n" + name + ": ";
+        }
+        joined += value.toUtf8();
+    }
+    return joined;
+}
+
+bool hasControlCharacter(const QString &text)
+{
+    return std::any_of(text.cbegin(), text.cend(), [](QChar c) { return c.unicode() < 0x20 || c.unicode() == 0x7f; });
 }
 
 QByteArray encodeQuery(const QUrlQuery &query)
@@ -302,6 +330,17 @@ KubeClient::KubeClient(RestConfig config, QObject *parent)
                                                        "(OpenSSL backend).")
                                             .arg(who));
     }
+    QStringList impersonation = m_config.impersonateGroups;
+    impersonation << m_config.impersonateUser << m_config.impersonateUid;
+    for (auto it = m_config.impersonateExtra.cbegin(); it != m_config.impersonateExtra.cend(); ++it) {
+        impersonation << it.key() << it.value();
+    }
+    if (std::any_of(impersonation.cbegin(), impersonation.cend(), hasControlCharacter)) {
+        m_configError = makeConfigError(QStringLiteral("%1: a value of as, as-uid, as-groups or as-user-extra of user "
+                                                       "%2 holds a control character, which cannot go into an HTTP "
+                                                       "header. Fix the impersonation settings in the kubeconfig.")
+                                            .arg(who, m_config.userName));
+    }
     if (m_config.proxyUrl.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0) {
         // Qt speaks only cleartext to an HTTP proxy: the CONNECT line and Proxy-Authorization would
         // travel unencrypted to a proxy the kubeconfig expects to reach over TLS.
@@ -375,6 +414,20 @@ QNetworkRequest KubeClient::buildRequest(const QString &path, const QUrlQuery &q
     }
     if (!m_config.tlsServerName.isEmpty()) {
         request.setPeerVerifyName(m_config.tlsServerName);
+    }
+    // The kubeconfig's as/as-uid/as-groups/as-user-extra, as kubectl sends them, on every request and stream.
+    if (!m_config.impersonateUser.isEmpty()) {
+        request.setRawHeader("Impersonate-User", m_config.impersonateUser.toUtf8());
+    }
+    if (!m_config.impersonateUid.isEmpty()) {
+        request.setRawHeader("Impersonate-Uid", m_config.impersonateUid.toUtf8());
+    }
+    if (!m_config.impersonateGroups.isEmpty()) {
+        request.setRawHeader("Impersonate-Group", repeatedHeader("Impersonate-Group", m_config.impersonateGroups));
+    }
+    for (auto it = m_config.impersonateExtra.cbegin(); it != m_config.impersonateExtra.cend(); ++it) {
+        const QByteArray name = "Impersonate-Extra-" + headerKeyEscape(it.key());
+        request.setRawHeader(name, repeatedHeader(name, it.value()));
     }
     return request;
 }
