@@ -56,7 +56,10 @@ void ClusterSession::start()
     m_nodeWatch = new ListWatch(m_client.get(), QStringLiteral("/api/v1/nodes"), {}, this);
     // The pod watch stands for the connection: it is what the operator looks at.
     connect(m_podWatch, &ListWatch::errorOccurred, this, [this](const ApiError &error) { setError(error.toString()); });
-    connect(m_podWatch, &ListWatch::relistFinished, this, [this] { setError({}); });
+    connect(m_podWatch, &ListWatch::relistFinished, this, [this] {
+        m_everSynced = true;
+        setError({});
+    });
     connect(m_podWatch, &ListWatch::watchOpened, this, [this] { setError({}); });
     connect(m_podWatch, &ListWatch::staleChanged, this, &ClusterSession::notify);
     m_podWatch->start();
@@ -70,7 +73,8 @@ ClusterSession::State ClusterSession::state() const
     if (!m_client) {
         return State::Error;
     }
-    if (m_podWatch && m_podWatch->isStale()) {
+    // Stale means listed data is kept while reconnecting; before the first list, a failure is an error.
+    if (m_podWatch && m_podWatch->isStale() && m_everSynced) {
         return State::Stale;
     }
     if (!m_error.isEmpty()) {

@@ -28,8 +28,8 @@ public:
     enum class State {
         Connecting, ///< nothing listed yet (an exec plugin may still be running)
         Synced, ///< the pod list is complete and its watch open
-        Stale, ///< the connection dropped; what was listed is kept while it reconnects
-        Error, ///< the context is unusable or the server refuses: errorText() says why and what to do
+        Stale, ///< the connection dropped after a full list; what was listed is kept while it reconnects
+        Error, ///< unusable context, or a failure before the first full list: errorText() says why and what to do
     };
     Q_ENUM(State)
 
@@ -77,6 +77,7 @@ private:
     QString m_serverVersion;
     QString m_error;
     bool m_started = false;
+    bool m_everSynced = false; ///< the pod list completed once: there is something to be stale
 };
 
 } // namespace podtap::kube

@@ -3,14 +3,12 @@
 // credential plugin (as EKS, GKE, AKS and OIDC kubeconfigs are) lists pods, a 401 runs the plugin
 // again exactly once, and a slow plugin never freezes the window.
 #include "cluster/pod_table_model.h"
-#include "kube/sim_fixture.h"
+#include "kube/exec_plugin_fixture.h"
 #include "main_window.h"
 
 #include <QApplication>
-#include <QFile>
 #include <QFileInfo>
 #include <QLabel>
-#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -19,57 +17,11 @@
 
 using podtap::gui::MainWindow;
 using podtap::gui::MainWindowOptions;
+using podtap::test::execPluginKubeconfig;
+using podtap::test::lineCount;
+using podtap::test::printCredential;
 
 namespace {
-
-QByteArray readFile(const QString &path)
-{
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
-int lineCount(const QString &path)
-{
-    return int(readFile(path).count('\n'));
-}
-
-/// Rewrites the sim's kubeconfig so its user runs @p pluginBody (a shell script) instead of
-/// holding the token; the script sees the right token as $GOOD and its own directory as $DIR.
-/// Returns the new kubeconfig's path, empty on failure.
-QString execKubeconfig(const podtap::test::SimFixture &sim, const QTemporaryDir &dir, const QByteArray &pluginBody)
-{
-    const QByteArray original = readFile(sim.kubeconfig());
-    const QRegularExpression tokenLine(QStringLiteral("\\n    token: (\\S+)\\n"));
-    const QRegularExpressionMatch match = tokenLine.match(QString::fromUtf8(original));
-    if (!match.hasMatch())
-        return {};
-    const QByteArray token = match.captured(1).toUtf8();
-    const QString pluginPath = dir.filePath(QStringLiteral("cloud-login"));
-    QFile plugin(pluginPath);
-    if (!plugin.open(QIODevice::WriteOnly))
-        return {};
-    plugin.write("#!/bin/sh\nGOOD='" + token + "'\nDIR='" + dir.path().toUtf8() + "'\necho run >> \"$DIR/runs.log\"\n" +
-        pluginBody);
-    plugin.close();
-    plugin.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-
-    QByteArray config = original;
-    config.replace(match.captured(0).toUtf8(),
-        "\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: " + pluginPath.toUtf8() +
-            "\n      interactiveMode: Never\n");
-    const QString path = dir.filePath(QStringLiteral("kubeconfig"));
-    QFile out(path);
-    if (!out.open(QIODevice::WriteOnly) || out.write(config) != config.size())
-        return {};
-    return path;
-}
-
-QByteArray printCredential(const QByteArray &tokenExpression)
-{
-    return "printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\",\"status\":"
-           "{\"token\":\"%s\"}}\\n' \"" +
-        tokenExpression + "\"\n";
-}
 
 MainWindowOptions optionsFor(const QString &kubeconfig)
 {
@@ -96,7 +48,7 @@ private Q_SLOTS:
                 QStringLiteral("--pods"), QStringLiteral("4"), QStringLiteral("--nodes"), QStringLiteral("1")});
         PODTAP_REQUIRE_SIM(sim);
         QTemporaryDir dir;
-        const QString kubeconfig = execKubeconfig(sim, dir, printCredential("$GOOD"));
+        const QString kubeconfig = execPluginKubeconfig(sim, dir, printCredential("$GOOD"));
         QVERIFY2(!kubeconfig.isEmpty(), "could not turn the sim's kubeconfig into an exec-plugin one");
         MainWindow window(optionsFor(kubeconfig));
         window.show();
@@ -116,7 +68,7 @@ private Q_SLOTS:
         PODTAP_REQUIRE_SIM(sim);
         QTemporaryDir dir;
         // The first run hands out a token the server refuses (as a revoked cached one would be).
-        const QString kubeconfig = execKubeconfig(sim, dir,
+        const QString kubeconfig = execPluginKubeconfig(sim, dir,
             "if [ \"$(wc -l < \"$DIR/runs.log\")\" -le 1 ]; then TOKEN=revoked; else TOKEN=\"$GOOD\"; fi\n" +
                 printCredential("$TOKEN"));
         QVERIFY(!kubeconfig.isEmpty());
@@ -137,7 +89,7 @@ private Q_SLOTS:
         const QString done = dir.filePath(QStringLiteral("done"));
         // A browser login takes a while; the plugin marks when it is finished.
         const QString kubeconfig =
-            execKubeconfig(sim, dir, "sleep 3\ntouch \"$DIR/done\"\n" + printCredential("$GOOD"));
+            execPluginKubeconfig(sim, dir, "sleep 3\ntouch \"$DIR/done\"\n" + printCredential("$GOOD"));
         QVERIFY(!kubeconfig.isEmpty());
         const QString runs = dir.filePath(QStringLiteral("runs.log"));
 

@@ -50,11 +50,13 @@ class TestImpersonationKubectl final : public QObject
 
     QTemporaryDir m_dir;
 
-    KubectlResult kubectl(const SimFixture &sim, const QStringList &args)
+    KubectlResult kubectl(const SimFixture &sim, const QStringList &args) { return kubectl(sim.kubeconfig(), args); }
+
+    KubectlResult kubectl(const QString &kubeconfig, const QStringList &args)
     {
         QProcess process;
         process.start(QStringLiteral("kubectl"),
-            QStringList {QStringLiteral("--kubeconfig"), sim.kubeconfig(), QStringLiteral("--cache-dir"),
+            QStringList {QStringLiteral("--kubeconfig"), kubeconfig, QStringLiteral("--cache-dir"),
                 m_dir.filePath(QStringLiteral("cache"))} +
                 args);
         KubectlResult result;
@@ -161,6 +163,27 @@ private Q_SLOTS:
         KubeReply *allowed =
             waitFor(plain->get(KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("default"))));
         QVERIFY2(allowed->ok(), qPrintable(allowed->error().toString()));
+    }
+
+    void userExtraKeysAreEncodedAsKubectlEncodesThem()
+    {
+        // '/' and '%' must be percent-encoded in the header name: the server decodes the key, and
+        // a rule on the decoded key only matches when the encoding was right.
+        SimFixture sim({QStringLiteral("--auth"), QStringLiteral("token"), QStringLiteral("--forbid"),
+            QStringLiteral("impersonate:userextras/example.org/why%41::token-user")});
+        PODTAP_REQUIRE_SIM(sim);
+        const QByteArray settings = "    as: alice\n    as-user-extra:\n      example.org/why%41: [audit]\n";
+        std::unique_ptr<KubeClient> client = podtapClient(sim, settings);
+        QVERIFY(client);
+        KubeReply *list = waitFor(client->get(KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("default"))));
+        QCOMPARE(list->httpStatus(), 403);
+        // kubectl reads the same kubeconfig (it has no --as-user-extra flag).
+        const KubectlResult kubectlList = kubectl(m_dir.filePath(QStringLiteral("kubeconfig-as")),
+            {QStringLiteral("get"), QStringLiteral("--raw"), QStringLiteral("/api/v1/namespaces/default/pods")});
+        QVERIFY(kubectlList.exitCode != 0);
+        QCOMPARE(list->error().message, kubectlForbidden(kubectlList));
+        QVERIFY2(list->error().message.contains(QLatin1String("userextras/example.org/why%41")),
+            qPrintable(list->error().message));
     }
 };
 

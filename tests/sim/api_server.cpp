@@ -324,8 +324,15 @@ void ApiServer::handle(HttpConnection *connection, const HttpRequest &request)
         sendStatus(connection, 401, "Unauthorized", "Unauthorized");
         return;
     }
-    if (request.headers.contains("impersonate-user") || request.headers.contains("impersonate-group") ||
-        request.headers.contains("impersonate-uid")) {
+    const auto impersonates = [&request] {
+        for (auto it = request.headers.cbegin(); it != request.headers.cend(); ++it) {
+            if (it.key().startsWith("impersonate-")) {
+                return true;
+            }
+        }
+        return false;
+    };
+    if (impersonates()) {
         impersonate(connection, request);
         return;
     }
@@ -354,6 +361,25 @@ void ApiServer::impersonate(HttpConnection *connection, const HttpRequest &reque
     }
     if (!uid.isEmpty() && !checkAccess(connection, request, "impersonate", "uids", {}, uid)) {
         return;
+    }
+    // Impersonate-Extra-<key>: the key percent-encoded by the client, lower-cased by Go's header
+    // canonicalisation; checked as userextras/<key> in authentication.k8s.io, one value at a time.
+    for (auto it = request.headers.cbegin(); it != request.headers.cend(); ++it) {
+        static const QByteArray prefix = "impersonate-extra-";
+        if (!it.key().startsWith(prefix)) {
+            continue;
+        }
+        const QByteArray key = QByteArray::fromPercentEncoding(it.key().mid(prefix.size()));
+        for (const QByteArray &value : it.value().split('\n')) {
+            if (m_refusals.isForbidden("impersonate", "userextras/" + key, {}, request.user)) {
+                sendStatus(connection, 403, "Forbidden",
+                    "userextras.authentication.k8s.io \"" + value + "\" is forbidden: User \"" + request.user +
+                        "\" cannot impersonate resource \"userextras/" + key +
+                        "\" in API group \"authentication.k8s.io\" at the cluster scope",
+                    value, "userextras");
+                return;
+            }
+        }
     }
     HttpRequest effective = request;
     effective.user = user;
