@@ -480,7 +480,8 @@ void KubeClient::withCredential(QObject *context, std::function<void()> then, in
     const bool refused = refusedGeneration >= 0 && refusedGeneration == m_credentialGeneration;
     const bool fresh = m_execCredential &&
         (!m_execCredential->expiration || *m_execCredential->expiration > QDateTime::currentDateTimeUtc().addSecs(10));
-    if (!m_config.exec || !m_credentialProvider || (fresh && !refused && !m_fetchingCredential)) {
+    if (!m_config.exec || !m_credentialProvider || m_configError.isError() ||
+        (fresh && !refused && !m_fetchingCredential)) {
         then();
         return;
     }
@@ -634,10 +635,6 @@ KubeReply *KubeClient::send(const KubeRequest &request)
 
 void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool retried, int refusedGeneration)
 {
-    if (m_configError.isError()) {
-        sendRequest(reply, request, retried); // fails with the config error
-        return;
-    }
     withCredential(
         reply, [this, reply, request, retried] { sendRequest(reply, request, retried); }, refusedGeneration);
 }
