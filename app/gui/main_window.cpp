@@ -6,6 +6,7 @@
 #include "cluster/pod_table_model.h"
 #include "cluster/tap_interfaces.h"
 #include "console_settings.h"
+#include "kube/cluster_session.h"
 #include "kube/kube_client.h"
 #include "kube/list_watch.h"
 #include "leftover_sweep.h"
@@ -425,7 +426,8 @@ void MainWindow::buildActions()
 QString MainWindow::aboutText() const
 {
     // The server's version comes from the cluster: escaped like every other cluster text.
-    const QString server = m_serverVersion.isEmpty() ? tr("not connected") : m_serverVersion.toHtmlEscaped();
+    const QString version = client() ? m_session->serverVersion() : QString();
+    const QString server = version.isEmpty() ? tr("not connected") : version.toHtmlEscaped();
     return tr("<h3>podtap %1</h3>"
               "<p>Taps a Kubernetes pod's traffic into Wireshark.</p>"
               "<p>Qt %2 (built with %3)<br>Kubernetes API server: %4</p>"
@@ -522,20 +524,18 @@ void MainWindow::switchContext(const QString &name)
     }
     disconnectCluster();
     m_context = name;
-    m_serverVersion.clear();
-    m_connectionError.clear();
 
-    const kube::KubeconfigContext *context = m_kubeconfig.context(name);
+    m_session = new kube::ClusterSession(m_kubeconfig, name, this);
     QStringList problems;
     if (!m_kubeconfig.fileErrors.isEmpty())
         problems << m_kubeconfig.fileErrors;
-    if (!context) {
+    if (!m_kubeconfig.context(name)) {
         problems.prepend(tr("Context %1 is not in the kubeconfig.").arg(name));
-    } else if (!context->config || !context->error.isEmpty()) {
+    } else if (m_session->isUnusable() || !m_session->contextProblem().isEmpty()) {
         problems.prepend(tr("Context %1 cannot be used: %2\nChoose another context (Ctrl+K) or fix the kubeconfig.")
-                             .arg(name, context->error));
+                             .arg(name, m_session->contextProblem()));
     }
-    if (context && context->config && context->config->insecureSkipTlsVerify)
+    if (m_session->isInsecure())
         problems << tr("The kubeconfig turns certificate verification off for %1: the server's identity is not "
                        "checked.")
                         .arg(name);
@@ -544,56 +544,28 @@ void MainWindow::switchContext(const QString &name)
     else
         showBanner(m_contextError, problems.join(QLatin1Char('\n')));
 
-    if (!context || !context->config) {
+    if (m_session->isUnusable()) {
         updateConnectionState();
         return;
     }
     ConsoleSettings::setLastContext(name);
 
-    m_client = new kube::KubeClient(*context->config, this);
-    kube::KubeReply *version = m_client->get(QStringLiteral("/version"));
-    version->onFinished(this, [this, client = m_client](kube::KubeReply *reply) {
-        if (client != m_client)
-            return;
-        if (reply->ok()) {
-            m_serverVersion = reply->json().value(QStringLiteral("gitVersion")).toString();
-            Q_EMIT serverVersionKnown(m_serverVersion);
-        } else {
-            m_connectionError = reply->error().toString();
-        }
-        updateConnectionState();
-    });
-
-    m_podWatch = new kube::ListWatch(m_client, QStringLiteral("/api/v1/pods"), {}, this);
-    m_namespaceWatch = new kube::ListWatch(m_client, QStringLiteral("/api/v1/namespaces"), {}, this);
-    m_nodeWatch = new kube::ListWatch(m_client, QStringLiteral("/api/v1/nodes"), {}, this);
-    m_pods->connectTo(m_podWatch);
-    m_namespaces->connectTo(m_namespaceWatch);
-    m_nodes->connectTo(m_nodeWatch);
-    connect(m_podWatch, &kube::ListWatch::errorOccurred, this, [this](const kube::ApiError &error) {
-        m_connectionError = error.toString();
-        updateConnectionState();
-    });
-    connect(m_podWatch, &kube::ListWatch::relistFinished, this, [this] {
-        m_connectionError.clear();
-        updateConnectionState();
-    });
-    connect(m_podWatch, &kube::ListWatch::watchOpened, this, [this] {
-        m_connectionError.clear();
-        updateConnectionState();
-    });
-    connect(m_namespaceWatch, &kube::ListWatch::relistFinished, this, [this, name] {
+    // The window only binds its models and labels to the session.
+    m_session->start();
+    m_pods->connectTo(m_session->podWatch());
+    m_namespaces->connectTo(m_session->namespaceWatch());
+    m_nodes->connectTo(m_session->nodeWatch());
+    connect(m_session, &kube::ClusterSession::stateChanged, this, &MainWindow::updateConnectionState);
+    connect(m_session, &kube::ClusterSession::serverVersionKnown, this, &MainWindow::serverVersionKnown);
+    connect(m_session->namespaceWatch(), &kube::ListWatch::relistFinished, this, [this, name] {
         // Restore the namespace once it exists in the list.
         if (!m_namespaceView->currentIndex().isValid() && !m_allNamespaces->isChecked())
             selectNamespace(ConsoleSettings::lastNamespace(name));
     });
     const QString remembered = ConsoleSettings::lastNamespace(name);
     selectNamespace(remembered);
-    m_podWatch->start();
-    m_namespaceWatch->start();
-    m_nodeWatch->start();
     updateConnectionState();
-    Q_EMIT clusterConnected(m_client);
+    Q_EMIT clusterConnected(m_session->client());
 }
 
 void MainWindow::disconnectCluster()
@@ -601,15 +573,7 @@ void MainWindow::disconnectCluster()
     // Leftovers belong to the cluster they were found in.
     delete m_sweep.data();
     offerSweep({});
-    for (QPointer<kube::ListWatch> *watch : {&m_podWatch, &m_namespaceWatch, &m_nodeWatch}) {
-        if (*watch) {
-            (*watch)->stop();
-            delete watch->data();
-        }
-    }
-    if (m_client) {
-        delete m_client.data();
-    }
+    delete m_session.data();
     // A new context starts empty, not with the old cluster's pods.
     m_pods->beginRelist();
     m_pods->endRelist();
@@ -622,7 +586,7 @@ void MainWindow::disconnectCluster()
 
 kube::KubeClient *MainWindow::client() const
 {
-    return m_client;
+    return m_session ? m_session->client() : nullptr;
 }
 
 QString MainWindow::currentNamespace() const
@@ -720,28 +684,32 @@ void MainWindow::updateStatusDelegate()
 
 void MainWindow::updateConnectionState()
 {
+    using State = kube::ClusterSession::State;
+    const kube::KubeClient *cluster = client();
+    const QString error = cluster ? m_session->errorText() : QString();
     QString state;
-    if (!m_client) {
+    if (!cluster) {
         state = tr("Not connected");
-    } else if (m_pods->isStale()) {
+    } else if (m_pods->isStale() || m_session->state() == State::Stale) {
         state = tr("Connection lost, reconnecting…");
-    } else if (!m_connectionError.isEmpty()) {
+    } else if (m_session->state() == State::Error) {
         state = tr("Cannot reach the API server");
-    } else if (m_podWatch && m_podWatch->isSynced()) {
-        state = tr("Connected to %1").arg(m_client->config().server.host());
+    } else if (m_session->state() == State::Synced) {
+        state = tr("Connected to %1").arg(m_session->serverHost());
     } else {
-        state = tr("Connecting to %1…").arg(m_client->config().server.host());
+        state = tr("Connecting to %1…").arg(m_session->serverHost());
     }
+    const QString version = cluster ? m_session->serverVersion() : QString();
     m_connectionLabel->setText(state);
-    m_connectionLabel->setToolTip(plainToolTip(m_connectionError));
-    m_versionLabel->setText(m_serverVersion.isEmpty() ? QString() : tr("Kubernetes %1").arg(m_serverVersion));
+    m_connectionLabel->setToolTip(plainToolTip(error));
+    m_versionLabel->setText(version.isEmpty() ? QString() : tr("Kubernetes %1").arg(version));
 
     if (m_pods->isStale()) {
         showBanner(m_staleBanner,
             tr("Connection to the API server lost. The pods below are as they were at %1 and may have "
                "changed; podtap keeps reconnecting.%2")
                 .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")),
-                    m_connectionError.isEmpty() ? QString() : QLatin1Char('\n') + m_connectionError));
+                    error.isEmpty() ? QString() : QLatin1Char('\n') + error));
     } else {
         m_staleBanner->hide();
     }
@@ -783,7 +751,7 @@ void MainWindow::startTap(const TapRequest &request, TapTool tool, const QString
 {
     // Tests set their own factory; otherwise the console taps through core's TapSession.
     const SessionFactory factory = m_sessionFactory ? m_sessionFactory : SessionFactory(&createTapSession);
-    if (SessionHandle *session = factory(m_client, request, tool, saveFile)) {
+    if (SessionHandle *session = factory(client(), request, tool, saveFile)) {
         m_sessions->addSession(session);
         m_sessions->parentWidget()->show();
     }
@@ -826,10 +794,10 @@ QSet<QString> MainWindow::liveSessionIds() const
 
 void MainWindow::findLeftovers()
 {
-    if (!m_client)
+    if (!client())
         return;
     delete m_sweep.data();
-    m_sweep = new LeftoverSweep(m_client, this);
+    m_sweep = new LeftoverSweep(client(), this);
     connect(m_sweep, &LeftoverSweep::found, this, [this](const QList<AgentPodInfo> &pods) {
         QStringList names;
         for (const AgentPodInfo &pod : pods)

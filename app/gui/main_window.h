@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "kube/cluster_session.h"
 #include "kube/kubeconfig.h"
 #include "tap_dialog.h"
 
@@ -25,7 +26,6 @@ class QToolButton;
 
 namespace podtap::kube {
 class KubeClient;
-class ListWatch;
 } // namespace podtap::kube
 
 namespace podtap::cluster {
@@ -76,6 +76,7 @@ public:
     QTableView *podView() const { return m_podView; }
     SessionsPanel *sessionsPanel() const { return m_sessions; }
     kube::KubeClient *client() const;
+    kube::ClusterSession *clusterSession() const { return m_session; }
 
     /// How taps are started; until one is set, tapping explains that it is not available.
     void setSessionFactory(SessionFactory factory) { m_sessionFactory = std::move(factory); }
@@ -126,12 +127,8 @@ private:
 
     kube::Kubeconfig m_kubeconfig;
     QString m_context;
-    QPointer<kube::KubeClient> m_client;
-    QPointer<kube::ListWatch> m_podWatch;
-    QPointer<kube::ListWatch> m_namespaceWatch;
-    QPointer<kube::ListWatch> m_nodeWatch;
-    QString m_serverVersion;
-    QString m_connectionError;
+    /// The connection to the current context: client, watches, version and state live there.
+    QPointer<kube::ClusterSession> m_session;
     bool m_closing = false;
 
     cluster::PodTableModel *m_pods = nullptr;

@@ -19,15 +19,11 @@ std::unique_ptr<KubeClient> clientForContext(const KubeconfigContext &context)
     auto client = std::make_unique<KubeClient>(*context.config);
     if (context.config->exec) {
         auto provider = std::make_shared<ExecCredentialProvider>(*context.config->exec, *context.config);
-        client->setCredentialProvider([provider](bool refresh, QString *error) -> std::optional<ExecCredential> {
-            if (refresh) {
-                provider->invalidate();
-            }
-            ExecCredentialResult result = provider->credential();
-            if (!result.credential && error) {
-                *error = result.error;
-            }
-            return result.credential;
+        // The plugin runs on a worker thread: a browser login must not freeze the console.
+        client->setCredentialProvider([provider, receiver = client.get()](bool, KubeClient::CredentialCallback done) {
+            provider->runAsync(receiver, [done = std::move(done)](const ExecCredentialResult &result) {
+                done(result.credential, result.error);
+            });
         });
     }
     return client;

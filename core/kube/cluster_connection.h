@@ -30,7 +30,8 @@ struct ClusterConnection
 /// builds a KubeClient for it, with exec credential plugins wired in. Used by podtapctl and the console.
 ClusterConnection connectToCluster(const QString &kubeconfigPath, const QString &contextName);
 
-/// A client for one resolved context of @p kubeconfig (the console switches contexts with it).
+/// A client for one resolved context of a kubeconfig, exec credential plugins wired in (run off
+/// the calling thread). connectToCluster and ClusterSession build every client through it.
 std::unique_ptr<KubeClient> clientForContext(const KubeconfigContext &context);
 
 } // namespace podtap::kube

@@ -11,6 +11,9 @@
 #include <QMutex>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QThread>
+
+#include <memory>
 
 namespace podtap::kube {
 
@@ -59,6 +62,18 @@ void ExecCredentialProvider::invalidate()
     m_cached.reset();
 }
 
+void ExecCredentialProvider::runAsync(QObject *context, std::function<void(const ExecCredentialResult &)> done) const
+{
+    // The worker gets its own copy of the plugin's description: the provider may be gone before it ends.
+    auto worker = std::make_shared<const ExecCredentialProvider>(m_exec, m_cluster, m_options);
+    auto result = std::make_shared<ExecCredentialResult>();
+    QThread *thread = QThread::create([worker, result] { *result = worker->run(); });
+    QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    // Queued to the context's thread; dropped when the context was destroyed meanwhile.
+    QObject::connect(thread, &QThread::finished, context, [result, done = std::move(done)] { done(*result); });
+    thread->start();
+}
+
 QByteArray ExecCredentialProvider::execInfoJson() const
 {
     QJsonObject spec;
@@ -95,7 +110,7 @@ QByteArray ExecCredentialProvider::execInfoJson() const
     return QJsonDocument(info).toJson(QJsonDocument::Compact);
 }
 
-ExecCredentialResult ExecCredentialProvider::run()
+ExecCredentialResult ExecCredentialProvider::run() const
 {
     ExecCredentialResult result;
     const QString who = QStringLiteral("exec credential plugin %1 of kubeconfig user %2")
@@ -251,6 +266,9 @@ QString ExecCredentialProvider::redact(const QString &text)
         QRegularExpression(QStringLiteral("-----BEGIN [^-]+-----.*?-----END [^-]+-----"),
             QRegularExpression::DotMatchesEverythingOption),
         QRegularExpression(QStringLiteral(R"(eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)")),
+        // A whole Authorization value: the scheme (Basic, Bearer, Negotiate, ...) and its credential.
+        QRegularExpression(
+            QStringLiteral(R"((?i)((?:proxy-)?authorization"?\s*[:=]\s*"?)(?:[A-Za-z][A-Za-z0-9_-]*\s+)?[^\s"',}]+)")),
         QRegularExpression(QStringLiteral(R"((?i)(bearer\s+)[^\s"',]+)")),
         QRegularExpression(QStringLiteral(
             R"((?i)((?:token|password|passwd|secret|key|credential|authorization)[A-Za-z_-]*"?\s*[:=]\s*"?)[^\s"',}]+)")),
@@ -260,6 +278,7 @@ QString ExecCredentialProvider::redact(const QString &text)
     out.replace(patterns[1], QStringLiteral("REDACTED"));
     out.replace(patterns[2], QStringLiteral("\\1REDACTED"));
     out.replace(patterns[3], QStringLiteral("\\1REDACTED"));
+    out.replace(patterns[4], QStringLiteral("\\1REDACTED"));
     return out;
 }
 

@@ -6,6 +6,9 @@
 #include <QProcessEnvironment>
 #include <QString>
 
+class QObject;
+
+#include <functional>
 #include <optional>
 
 namespace podtap::kube {
@@ -34,9 +37,10 @@ struct ExecCredentialResult
 /// `interactiveMode: Always` is an error. A command without a slash is looked up on PATH and then
 /// on the login shell's PATH (a desktop app started from a menu lacks the terminal's PATH).
 ///
-/// credential() is synchronous: it blocks the calling thread (the Qt event loop thread is fine)
-/// for at most `timeoutMs` when it has to run the plugin, and returns at once from the cache.
-/// On a 401 call invalidate() and then credential() once more.
+/// credential() is synchronous: it blocks the calling thread for at most `timeoutMs` when it has
+/// to run the plugin, and returns at once from the cache. On a 401 call invalidate() and then
+/// credential() once more. A GUI or any event loop uses runAsync() instead, which runs the plugin
+/// (and the login-shell PATH lookup) on a worker thread.
 class ExecCredentialProvider final
 {
 public:
@@ -45,6 +49,10 @@ public:
     ExecCredentialProvider(ExecConfig exec, RestConfig cluster, ExecCredentialOptions options = {});
 
     ExecCredentialResult credential();
+    /// Runs the plugin on a worker thread, never blocking the caller, and calls @p done with the
+    /// result in @p context's thread (not at all if @p context is gone by then). No caching: the
+    /// caller keeps the credential (KubeClient does, until it expires or gets a 401).
+    void runAsync(QObject *context, std::function<void(const ExecCredentialResult &)> done) const;
     /// Forgets the cached credential so the next credential() runs the plugin again.
     void invalidate();
 
@@ -56,11 +64,12 @@ public:
     static QString findCommand(const QString &command, const QProcessEnvironment &env, int loginShellTimeoutMs = 5000);
     /// PATH as `$SHELL -l` sets it, read once per shell and cached; empty on failure.
     static QString loginShellPath(const QProcessEnvironment &env, int timeoutMs = 5000);
-    /// @p text with bearer tokens, JWTs, PEM blocks and `token=`/`password:` values replaced by REDACTED.
+    /// @p text with bearer tokens, JWTs, PEM blocks, whole Authorization values (any scheme) and
+    /// `token=`/`password:` values replaced by REDACTED.
     static QString redact(const QString &text);
 
 private:
-    ExecCredentialResult run();
+    ExecCredentialResult run() const;
 
     ExecConfig m_exec;
     RestConfig m_cluster;

@@ -17,6 +17,8 @@
 #include <QSslKey>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace podtap::kube {
 
 namespace {
@@ -90,6 +92,32 @@ QNetworkProxy proxyFromUrl(const QUrl &url)
         scheme.startsWith(QLatin1String("socks")) ? QNetworkProxy::Socks5Proxy : QNetworkProxy::HttpProxy;
     const int defaultPort = type == QNetworkProxy::Socks5Proxy ? 1080 : (scheme == QLatin1String("https") ? 443 : 80);
     return QNetworkProxy(type, url.host(), quint16(url.port(defaultPort)), url.userName(), url.password());
+}
+
+/// Percent-encodes what may not stand in an HTTP header name, as client-go does for
+/// Impersonate-Extra-<key> (RFC 7230 token characters stay, `%` itself is encoded).
+QByteArray headerKeyEscape(const QString &key)
+{
+    return QUrl::toPercentEncoding(key, QByteArrayLiteral("!#$&'*+-.^_`|~"));
+}
+
+/// Several values of one header. QNetworkRequest keeps one value per name, so the repeats are
+/// joined into one field the way they go on the wire; values are checked to hold no line breaks.
+QByteArray repeatedHeader(const QByteArray &name, const QStringList &values)
+{
+    QByteArray joined;
+    for (const QString &value : values) {
+        if (!joined.isEmpty()) {
+            joined += "\r\n" + name + ": ";
+        }
+        joined += value.toUtf8();
+    }
+    return joined;
+}
+
+bool hasControlCharacter(const QString &text)
+{
+    return std::any_of(text.cbegin(), text.cend(), [](QChar c) { return c.unicode() < 0x20 || c.unicode() == 0x7f; });
 }
 
 QByteArray encodeQuery(const QUrlQuery &query)
@@ -302,6 +330,28 @@ KubeClient::KubeClient(RestConfig config, QObject *parent)
                                                        "(OpenSSL backend).")
                                             .arg(who));
     }
+    QStringList impersonation = m_config.impersonateGroups;
+    impersonation << m_config.impersonateUser << m_config.impersonateUid;
+    for (auto it = m_config.impersonateExtra.cbegin(); it != m_config.impersonateExtra.cend(); ++it) {
+        impersonation << it.key() << it.value();
+    }
+    if (std::any_of(impersonation.cbegin(), impersonation.cend(), hasControlCharacter)) {
+        m_configError = makeConfigError(QStringLiteral("%1: a value of as, as-uid, as-groups or as-user-extra of user "
+                                                       "%2 holds a control character, which cannot go into an HTTP "
+                                                       "header. Fix the impersonation settings in the kubeconfig.")
+                                            .arg(who, m_config.userName));
+    }
+    if (m_config.proxyUrl.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0) {
+        // Qt speaks only cleartext to an HTTP proxy: the CONNECT line and Proxy-Authorization would
+        // travel unencrypted to a proxy the kubeconfig expects to reach over TLS.
+        m_configError = makeConfigError(
+            QStringLiteral("cluster %1 in the kubeconfig: proxy-url %2 asks for TLS to the proxy (https://), which "
+                           "podtap does not support, and it will not send the proxy credentials in the clear. Use an "
+                           "http:// proxy-url (the API traffic inside the tunnel is still TLS) or a local tunnel to "
+                           "the proxy (e.g. ssh -L or stunnel) and point proxy-url at it.")
+                .arg(m_config.clusterName.isEmpty() ? who : m_config.clusterName,
+                    m_config.proxyUrl.toString(QUrl::RemoveUserInfo)));
+    }
     m_manager = createManager();
 }
 
@@ -365,6 +415,20 @@ QNetworkRequest KubeClient::buildRequest(const QString &path, const QUrlQuery &q
     if (!m_config.tlsServerName.isEmpty()) {
         request.setPeerVerifyName(m_config.tlsServerName);
     }
+    // The kubeconfig's as/as-uid/as-groups/as-user-extra, as kubectl sends them, on every request and stream.
+    if (!m_config.impersonateUser.isEmpty()) {
+        request.setRawHeader("Impersonate-User", m_config.impersonateUser.toUtf8());
+    }
+    if (!m_config.impersonateUid.isEmpty()) {
+        request.setRawHeader("Impersonate-Uid", m_config.impersonateUid.toUtf8());
+    }
+    if (!m_config.impersonateGroups.isEmpty()) {
+        request.setRawHeader("Impersonate-Group", repeatedHeader("Impersonate-Group", m_config.impersonateGroups));
+    }
+    for (auto it = m_config.impersonateExtra.cbegin(); it != m_config.impersonateExtra.cend(); ++it) {
+        const QByteArray name = "Impersonate-Extra-" + headerKeyEscape(it.key());
+        request.setRawHeader(name, repeatedHeader(name, it.value()));
+    }
     return request;
 }
 
@@ -372,23 +436,17 @@ bool KubeClient::applyCredentials(QNetworkRequest &request, QSslConfiguration &s
 {
     QString token;
     if (m_config.exec) {
-        const bool expired = m_execCredential && m_execCredential->expiration &&
-            *m_execCredential->expiration <= QDateTime::currentDateTimeUtc().addSecs(10);
-        if (!m_execCredential || expired) {
-            if (!m_credentialProvider) {
-                *error = makeConfigError(QStringLiteral("user %1 gets credentials from the exec plugin '%2', but this "
-                                                        "program was given no way to run it")
-                                             .arg(m_config.userName, m_config.exec->command));
-                return false;
-            }
-            QString problem;
-            m_execCredential = m_credentialProvider(expired, &problem);
-            if (!m_execCredential) {
-                *error = makeConfigError(problem.isEmpty()
-                        ? QStringLiteral("the exec plugin '%1' returned no credential").arg(m_config.exec->command)
-                        : problem);
-                return false;
-            }
+        if (!m_credentialProvider) {
+            *error = makeConfigError(QStringLiteral("user %1 gets credentials from the exec plugin '%2', but this "
+                                                    "program was given no way to run it")
+                                         .arg(m_config.userName, m_config.exec->command));
+            return false;
+        }
+        if (!m_execCredential) {
+            *error = makeConfigError(m_execCredentialError.isEmpty()
+                    ? QStringLiteral("the exec plugin '%1' returned no credential").arg(m_config.exec->command)
+                    : m_execCredentialError);
+            return false;
         }
         token = m_execCredential->token;
         if (!m_execCredential->clientCertificatePem.isEmpty()) {
@@ -417,17 +475,42 @@ bool KubeClient::applyCredentials(QNetworkRequest &request, QSslConfiguration &s
     return true;
 }
 
-bool KubeClient::refreshCredentials()
+void KubeClient::withCredential(QObject *context, std::function<void()> then, int refusedGeneration)
 {
-    if (m_config.exec && m_credentialProvider) {
-        QString problem;
-        std::optional<ExecCredential> fresh = m_credentialProvider(true, &problem);
-        if (!fresh) {
-            return false;
-        }
-        m_execCredential = std::move(fresh);
-        return true;
+    const bool refused = refusedGeneration >= 0 && refusedGeneration == m_credentialGeneration;
+    const bool fresh = m_execCredential &&
+        (!m_execCredential->expiration || *m_execCredential->expiration > QDateTime::currentDateTimeUtc().addSecs(10));
+    if (!m_config.exec || !m_credentialProvider || m_configError.isError() ||
+        (fresh && !refused && !m_fetchingCredential)) {
+        then();
+        return;
     }
+    m_credentialWaiters.append({QPointer<QObject>(context), std::move(then)});
+    if (m_fetchingCredential) {
+        return; // the fetch under way serves this one too
+    }
+    m_fetchingCredential = true;
+    QPointer<KubeClient> self(this);
+    m_credentialProvider(refused || m_execCredential.has_value(),
+        [self](std::optional<ExecCredential> credential, const QString &error) {
+            if (!self) {
+                return;
+            }
+            self->m_fetchingCredential = false;
+            self->m_execCredential = std::move(credential);
+            self->m_execCredentialError = error;
+            ++self->m_credentialGeneration;
+            const auto waiters = std::exchange(self->m_credentialWaiters, {});
+            for (const auto &[waiter, run] : waiters) {
+                if (waiter) {
+                    run();
+                }
+            }
+        });
+}
+
+bool KubeClient::refreshTokenFile()
+{
     if (!m_config.tokenFile.isEmpty()) {
         QFile file(m_config.tokenFile);
         if (file.open(QIODevice::ReadOnly)) {
@@ -550,7 +633,13 @@ KubeReply *KubeClient::send(const KubeRequest &request)
     return reply;
 }
 
-void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool retried)
+void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool retried, int refusedGeneration)
+{
+    withCredential(
+        reply, [this, reply, request, retried] { sendRequest(reply, request, retried); }, refusedGeneration);
+}
+
+void KubeClient::sendRequest(KubeReply *reply, const KubeRequest &request, bool retried)
 {
     auto failSoon = [reply](ApiError error) {
         // Keep finished() asynchronous, as for any network answer.
@@ -575,23 +664,25 @@ void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool
     }
     QNetworkReply *netReply = dispatch(m_manager, netRequest, request.verb, request.body);
     const QString operation = QStringLiteral("%1 %2").arg(QString::fromLatin1(request.verb), request.path);
-    connect(netReply, &QNetworkReply::finished, reply, [this, reply, netReply, request, retried, operation] {
-        netReply->deleteLater();
-        const int status = netReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        QByteArray body = netReply->readAll();
-        if (status == 401 && !retried && refreshCredentials()) {
-            startRequest(reply, request, true);
-            return;
-        }
-        QStringList warnings = collectWarnings(netReply);
-        ApiError error;
-        if (status == 0) {
-            error = transportError(netReply);
-        } else if (status < 200 || status >= 300) {
-            error = ApiError::fromStatus(status, body, operation);
-        }
-        reply->finish(status, std::move(body), std::move(error), std::move(warnings));
-    });
+    const int generation = m_credentialGeneration;
+    connect(
+        netReply, &QNetworkReply::finished, reply, [this, reply, netReply, request, retried, operation, generation] {
+            netReply->deleteLater();
+            const int status = netReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            QByteArray body = netReply->readAll();
+            if (status == 401 && !retried && ((m_config.exec && m_credentialProvider) || refreshTokenFile())) {
+                startRequest(reply, request, true, generation);
+                return;
+            }
+            QStringList warnings = collectWarnings(netReply);
+            ApiError error;
+            if (status == 0) {
+                error = transportError(netReply);
+            } else if (status < 200 || status >= 300) {
+                error = ApiError::fromStatus(status, body, operation);
+            }
+            reply->finish(status, std::move(body), std::move(error), std::move(warnings));
+        });
 }
 
 KubeReply *KubeClient::get(const QString &path, const QUrlQuery &query)
@@ -701,8 +792,21 @@ void KubeClient::releaseStreamManager(QNetworkAccessManager *manager)
     }
 }
 
-bool KubeClient::openStream(KubeStream *stream, const QString &path, const QUrlQuery &query)
+bool KubeClient::openStream(
+    KubeStream *stream, const QString &path, const QUrlQuery &query, int refusedGeneration, bool credentialReady)
 {
+    if (!credentialReady) {
+        QPointer<KubeStream> guard(stream);
+        withCredential(
+            stream,
+            [this, guard, path, query] {
+                if (guard && !guard->m_closed) {
+                    openStream(guard, path, query, -1, true);
+                }
+            },
+            refusedGeneration);
+        return true;
+    }
     QNetworkRequest request = buildRequest(path, query, true);
     QSslConfiguration ssl = m_ssl;
     ApiError error = m_configError;
@@ -730,8 +834,9 @@ bool KubeClient::openStream(KubeStream *stream, const QString &path, const QUrlQ
         }
     });
     stream->m_transportError = [this](QNetworkReply *r) { return transportError(r); };
-    stream->m_retry = [this, path, query](KubeStream *s, int status) {
-        return status == 401 && refreshCredentials() && openStream(s, path, query);
+    stream->m_retry = [this, path, query, generation = m_credentialGeneration](KubeStream *s, int status) {
+        return status == 401 && ((m_config.exec && m_credentialProvider) || refreshTokenFile()) &&
+            openStream(s, path, query, generation);
     };
     stream->attach(reply);
     return true;

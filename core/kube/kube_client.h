@@ -124,9 +124,11 @@ class KubeClient final : public QObject
     Q_DISABLE_COPY_MOVE(KubeClient)
 
 public:
-    /// Returns a credential from an exec plugin. @p refresh: the cached one was refused (401), run
-    /// the plugin again. Returns nullopt and sets @p error when the plugin fails.
-    using CredentialProvider = std::function<std::optional<ExecCredential>(bool refresh, QString *error)>;
+    /// Receives an exec credential, or nullopt and the reason there is none.
+    using CredentialCallback = std::function<void(std::optional<ExecCredential> credential, const QString &error)>;
+    /// Fetches a credential from an exec plugin and calls @p done, at once or later (in the client's
+    /// thread). @p refresh: the one the client held was refused (401) or expired.
+    using CredentialProvider = std::function<void(bool refresh, CredentialCallback done)>;
 
     enum class PatchType { Merge, StrategicMerge, Json };
 
@@ -140,7 +142,9 @@ public:
     const ApiError &configError() const { return m_configError; }
 
     /// Supplies exec credentials (the kubeconfig's `exec` user). Without one, an exec user gets a
-    /// Config error naming the plugin.
+    /// Config error naming the plugin. Requests and streams wait for the credential without
+    /// blocking; one fetch serves all that wait, and a 401 fetches a new one once, however many
+    /// requests it refused.
     void setCredentialProvider(CredentialProvider provider);
     /// Transfer timeout of ordinary requests in ms (default 30000); streams never time out.
     void setRequestTimeout(int ms) { m_requestTimeoutMs = ms; }
@@ -184,11 +188,16 @@ private:
 
     QNetworkRequest buildRequest(const QString &path, const QUrlQuery &query, bool streaming);
     bool applyCredentials(QNetworkRequest &request, QSslConfiguration &ssl, ApiError *error);
-    bool refreshCredentials(); ///< after a 401: true if something changed and a retry makes sense
+    /// Runs @p then (while @p context lives) once an exec credential is at hand: at once when one is
+    /// fresh or none is needed. @p refusedGeneration: the generation a 401 refused; fetch a newer one.
+    void withCredential(QObject *context, std::function<void()> then, int refusedGeneration = -1);
+    bool refreshTokenFile(); ///< after a 401: true if the token file changed and a retry makes sense
     QNetworkReply *dispatch(
         QNetworkAccessManager *manager, const QNetworkRequest &request, const QByteArray &verb, const QByteArray &body);
-    void startRequest(KubeReply *reply, const KubeRequest &request, bool retried);
-    bool openStream(KubeStream *stream, const QString &path, const QUrlQuery &query);
+    void startRequest(KubeReply *reply, const KubeRequest &request, bool retried, int refusedGeneration = -1);
+    void sendRequest(KubeReply *reply, const KubeRequest &request, bool retried);
+    bool openStream(KubeStream *stream, const QString &path, const QUrlQuery &query, int refusedGeneration = -1,
+        bool credentialReady = false);
     QNetworkAccessManager *acquireStreamManager();
     void releaseStreamManager(QNetworkAccessManager *manager);
     ApiError transportError(QNetworkReply *reply) const;
@@ -200,6 +209,10 @@ private:
     QSslConfiguration m_ssl;
     CredentialProvider m_credentialProvider;
     std::optional<ExecCredential> m_execCredential;
+    QString m_execCredentialError; ///< why the last fetch brought none
+    int m_credentialGeneration = 0; ///< counts fetches: a 401 on an older one needs no new fetch
+    bool m_fetchingCredential = false;
+    QList<QPair<QPointer<QObject>, std::function<void()>>> m_credentialWaiters;
     int m_requestTimeoutMs = 30000;
     QNetworkAccessManager *m_manager = nullptr;
     QList<StreamManager> m_streamManagers;

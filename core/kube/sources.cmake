@@ -20,4 +20,6 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/list_watch.cpp
     ${CMAKE_CURRENT_LIST_DIR}/cluster_connection.h
     ${CMAKE_CURRENT_LIST_DIR}/cluster_connection.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/cluster_session.h
+    ${CMAKE_CURRENT_LIST_DIR}/cluster_session.cpp
 )

@@ -4,6 +4,7 @@
 #include "kube/kube_client.h"
 
 #include <QProcess>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -138,6 +139,27 @@ private Q_SLOTS:
         QVERIFY(reply->error().message.contains(QStringLiteral("https://127.0.0.1:1")));
         QVERIFY(reply->error().message.contains(QStringLiteral("connection refused")));
         QVERIFY(reply->error().message.contains(QStringLiteral("Check")));
+    }
+
+    void httpsProxyIsRefusedBeforeAnythingIsSent()
+    {
+        // A listener standing in for the proxy: nothing, least of all Proxy-Authorization, may reach it.
+        QTcpServer proxy;
+        QVERIFY(proxy.listen(QHostAddress::LocalHost));
+        RestConfig config = baseConfig();
+        config.clusterName = QStringLiteral("corp-cluster");
+        config.proxyUrl = QUrl(QStringLiteral("https://alice:hunter2@127.0.0.1:%1").arg(proxy.serverPort()));
+        KubeClient client(config);
+        KubeReply *reply = client.get(QStringLiteral("/version"));
+        QSignalSpy finished(reply, &KubeReply::finished);
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(reply->error().kind, ApiError::Kind::Config);
+        const QString message = reply->error().message;
+        QVERIFY2(message.contains(QLatin1String("corp-cluster")), qPrintable(message));
+        QVERIFY2(message.contains(QLatin1String("https://")), qPrintable(message));
+        QVERIFY2(message.contains(QLatin1String("http://")), qPrintable(message));
+        QVERIFY2(!message.contains(QLatin1String("hunter2")), qPrintable(message));
+        QVERIFY2(!proxy.waitForNewConnection(300), "the client connected to an https:// proxy in the clear");
     }
 
     void execUserWithoutProviderIsAConfigError()

@@ -297,11 +297,11 @@ private Q_SLOTS:
         execConfig.exec->command = QStringLiteral("test-plugin");
         KubeClient execClient(execConfig);
         QList<bool> calls;
-        execClient.setCredentialProvider([&](bool refresh, QString *) -> std::optional<ExecCredential> {
+        execClient.setCredentialProvider([&](bool refresh, KubeClient::CredentialCallback done) {
             calls << refresh;
             ExecCredential credential;
             credential.token = refresh ? goodToken : QStringLiteral("stale-token");
-            return credential;
+            done(credential, {});
         });
         KubeReply *retried = waitFor(execClient.get(KubeClient::corePath(QStringLiteral("pods"))));
         QVERIFY2(retried->ok(), qPrintable(retried->error().toString()));

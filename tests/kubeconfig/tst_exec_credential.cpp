@@ -268,6 +268,25 @@ private Q_SLOTS:
         QVERIFY2(!result.error.contains(QLatin1String("eyJzdWIi")), qPrintable(result.error));
     }
 
+    void basicAuthorizationHeaderIsRedactedWhole_data()
+    {
+        QTest::addColumn<QString>("line");
+        QTest::addColumn<QString>("secret");
+        QTest::newRow("basic") << QStringLiteral("request failed: Authorization: Basic dXNlcjpwYXNz") << "dXNlcjpwYXNz";
+        QTest::newRow("basic-lower") << QStringLiteral("authorization=basic c2VjcmV0OnNlY3JldA==") << "c2VjcmV0";
+        QTest::newRow("proxy") << QStringLiteral("Proxy-Authorization: Basic YWxpY2U6aHVudGVyMg==") << "YWxpY2U";
+        QTest::newRow("quoted") << QStringLiteral("{\"Authorization\": \"Negotiate TlRMTVNTUAAB\"}") << "TlRMTVNT";
+    }
+
+    void basicAuthorizationHeaderIsRedactedWhole()
+    {
+        QFETCH(QString, line);
+        QFETCH(QString, secret);
+        const QString redacted = ExecCredentialProvider::redact(line);
+        QVERIFY2(!redacted.contains(secret), qPrintable(redacted));
+        QVERIFY2(redacted.contains(QLatin1String("REDACTED")), qPrintable(redacted));
+    }
+
     void slowPluginTimesOut()
     {
         QTemporaryDir dir;

@@ -324,7 +324,73 @@ void ApiServer::handle(HttpConnection *connection, const HttpRequest &request)
         sendStatus(connection, 401, "Unauthorized", "Unauthorized");
         return;
     }
+    const auto impersonates = [&request] {
+        for (auto it = request.headers.cbegin(); it != request.headers.cend(); ++it) {
+            if (it.key().startsWith("impersonate-")) {
+                return true;
+            }
+        }
+        return false;
+    };
+    if (impersonates()) {
+        impersonate(connection, request);
+        return;
+    }
     route(connection, request);
+}
+
+void ApiServer::impersonate(HttpConnection *connection, const HttpRequest &request)
+{
+    // As the API server's impersonation filter: the caller needs `impersonate` on users, groups and
+    // uids (checked with the caller's own identity), then the request runs as the impersonated user.
+    const QByteArray user = request.header("impersonate-user");
+    const QByteArrayList groups = request.header("impersonate-group").split('\n');
+    const QByteArray uid = request.header("impersonate-uid");
+    if (user.isEmpty()) {
+        sendStatus(connection, 500, "InternalError",
+            "Internal error occurred: requested impersonation of groups or uid without impersonating a user");
+        return;
+    }
+    if (!checkAccess(connection, request, "impersonate", "users", {}, user)) {
+        return;
+    }
+    for (const QByteArray &group : groups) {
+        if (!group.isEmpty() && !checkAccess(connection, request, "impersonate", "groups", {}, group)) {
+            return;
+        }
+    }
+    if (!uid.isEmpty() && !checkAccess(connection, request, "impersonate", "uids", {}, uid)) {
+        return;
+    }
+    // Impersonate-Extra-<key>: the key percent-encoded by the client, lower-cased by Go's header
+    // canonicalisation; checked as userextras/<key> in authentication.k8s.io, one value at a time.
+    for (auto it = request.headers.cbegin(); it != request.headers.cend(); ++it) {
+        static const QByteArray prefix = "impersonate-extra-";
+        if (!it.key().startsWith(prefix)) {
+            continue;
+        }
+        const QByteArray key = QByteArray::fromPercentEncoding(it.key().mid(prefix.size()));
+        for (const QByteArray &value : it.value().split('\n')) {
+            if (m_refusals.isForbidden("impersonate", "userextras/" + key, {}, request.user)) {
+                sendStatus(connection, 403, "Forbidden",
+                    "userextras.authentication.k8s.io \"" + value + "\" is forbidden: User \"" + request.user +
+                        "\" cannot impersonate resource \"userextras/" + key +
+                        "\" in API group \"authentication.k8s.io\" at the cluster scope",
+                    value, "userextras");
+                return;
+            }
+        }
+    }
+    HttpRequest effective = request;
+    effective.user = user;
+    effective.groups.clear();
+    for (const QByteArray &group : groups) {
+        if (!group.isEmpty()) {
+            effective.groups << group;
+        }
+    }
+    effective.groups << "system:authenticated";
+    route(connection, effective);
 }
 
 void ApiServer::route(HttpConnection *connection, const HttpRequest &request)
@@ -441,7 +507,7 @@ bool ApiServer::routeCore(HttpConnection *connection, const HttpRequest &request
 bool ApiServer::checkAccess(HttpConnection *connection, const HttpRequest &request, const QByteArray &verb,
     const QByteArray &resource, const QByteArray &ns, const QByteArray &name)
 {
-    if (!m_refusals.isForbidden(verb, resource, ns)) {
+    if (!m_refusals.isForbidden(verb, resource, ns, request.user)) {
         return true;
     }
     const QByteArray base = resource.split('/').first();
@@ -1195,7 +1261,7 @@ void ApiServer::accessReview(HttpConnection *connection, const HttpRequest &requ
             resource += '/' + sub;
         }
         allowed = !m_refusals.isForbidden(attributes.value(QLatin1String("verb")).toString().toUtf8(), resource,
-            attributes.value(QLatin1String("namespace")).toString().toUtf8());
+            attributes.value(QLatin1String("namespace")).toString().toUtf8(), request.user);
     }
     JsonWriter json(1024);
     json.beginObject().field("kind", "SelfSubjectAccessReview").field("apiVersion", "authorization.k8s.io/v1");

@@ -55,6 +55,8 @@ private:
     void patch(HttpConnection *connection, const HttpRequest &request, const Target &target);
     void podLog(HttpConnection *connection, const HttpRequest &request, const Target &target);
     void accessReview(HttpConnection *connection, const HttpRequest &request);
+    /// Checks the Impersonate-* headers against the caller's rights and routes as the impersonated user.
+    void impersonate(HttpConnection *connection, const HttpRequest &request);
     void admin(HttpConnection *connection, const HttpRequest &request);
 
     bool checkAccess(HttpConnection *connection, const HttpRequest &request, const QByteArray &verb,

@@ -182,7 +182,9 @@ bool HttpConnection::parseOne()
         const QByteArray &line = lines[i];
         const qsizetype colon = line.indexOf(':');
         if (colon > 0) {
-            request.headers.insert(line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed());
+            // A repeated header (Impersonate-Group) keeps every value, one per line.
+            QByteArray &value = request.headers[line.left(colon).trimmed().toLower()];
+            value += (value.isEmpty() ? QByteArray() : QByteArray("\n")) + line.mid(colon + 1).trimmed();
         }
     }
     qsizetype consumed = headerEnd + 4;

@@ -25,7 +25,7 @@ struct HttpRequest
     QByteArray method;
     QByteArray path; // percent-decoded, without the query
     QUrlQuery query;
-    QHash<QByteArray, QByteArray> headers; // lower-case names
+    QHash<QByteArray, QByteArray> headers; // lower-case names; a repeated header's values joined by '\n'
     QByteArray body;
     bool authenticated = false;
     QByteArray user;

@@ -256,7 +256,8 @@ int main(int argc, char **argv)
     ApiServer api(&store, &kubelet, apiOptions);
     for (const QString &rule : parser.values(forbid)) {
         if (!api.refusals().addForbid(rule.toUtf8())) {
-            fail(QStringLiteral("--forbid %1: expected VERB:RESOURCE[:NAMESPACE], e.g. create:pods:podtap").arg(rule));
+            fail(QStringLiteral("--forbid %1: expected VERB:RESOURCE[:NAMESPACE[:USER]], e.g. create:pods:podtap")
+                     .arg(rule));
         }
     }
     for (const QString &setting : parser.values(podSecurity)) {

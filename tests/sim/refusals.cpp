@@ -51,10 +51,10 @@ QByteArray joinContainers(const QByteArrayList &names)
 bool Refusals::addForbid(const QByteArray &rule)
 {
     const QByteArrayList parts = rule.split(':');
-    if (parts.size() < 2 || parts.size() > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
+    if (parts.size() < 2 || parts.size() > 4 || parts[0].isEmpty() || parts[1].isEmpty()) {
         return false;
     }
-    m_forbid.push_back({parts[0], parts[1], parts.value(2)});
+    m_forbid.push_back({parts[0], parts[1], parts.value(2), parts.value(3)});
     return true;
 }
 
@@ -81,11 +81,12 @@ bool Refusals::addQuota(const QByteArray &setting)
     return true;
 }
 
-bool Refusals::isForbidden(const QByteArray &verb, const QByteArray &resource, const QByteArray &ns) const
+bool Refusals::isForbidden(
+    const QByteArray &verb, const QByteArray &resource, const QByteArray &ns, const QByteArray &user) const
 {
     for (const ForbidRule &rule : m_forbid) {
         if ((rule.verb == "*" || rule.verb == verb) && (rule.resource == "*" || rule.resource == resource) &&
-            (rule.ns.isEmpty() || rule.ns == ns)) {
+            (rule.ns.isEmpty() || rule.ns == ns) && (rule.user.isEmpty() || rule.user == user)) {
             return true;
         }
     }
@@ -251,8 +252,11 @@ QJsonObject Refusals::toJson() const
     QJsonArray forbid;
     for (const ForbidRule &rule : m_forbid) {
         QByteArray text = rule.verb + ':' + rule.resource;
-        if (!rule.ns.isEmpty()) {
+        if (!rule.ns.isEmpty() || !rule.user.isEmpty()) {
             text += ':' + rule.ns;
+        }
+        if (!rule.user.isEmpty()) {
+            text += ':' + rule.user;
         }
         forbid.append(QString::fromUtf8(text));
     }
@@ -273,7 +277,7 @@ bool Refusals::fromJson(const QJsonObject &json, QByteArray *error)
     Refusals next;
     for (const QJsonValue &rule : json.value(QLatin1String("forbid")).toArray()) {
         if (!next.addForbid(rule.toString().toUtf8())) {
-            *error = "forbid rule \"" + rule.toString().toUtf8() + "\" is not VERB:RESOURCE[:NAMESPACE]";
+            *error = "forbid rule \"" + rule.toString().toUtf8() + "\" is not VERB:RESOURCE[:NAMESPACE[:USER]]";
             return false;
         }
     }

@@ -18,16 +18,19 @@ public:
         QByteArray verb; // "*" for any
         QByteArray resource; // "pods", "pods/log", "*"
         QByteArray ns; // empty: every namespace and cluster scope
+        QByteArray user; // empty: every user
     };
 
-    /// "VERB:RESOURCE[:NAMESPACE]"; false on a malformed rule.
+    /// "VERB:RESOURCE[:NAMESPACE[:USER]]"; false on a malformed rule. USER is the effective user
+    /// (the impersonated one when the request impersonates).
     bool addForbid(const QByteArray &rule);
     /// "NAMESPACE=restricted|baseline"
     bool addPodSecurity(const QByteArray &setting);
     /// "NAMESPACE=PODS"
     bool addQuota(const QByteArray &setting);
 
-    bool isForbidden(const QByteArray &verb, const QByteArray &resource, const QByteArray &ns) const;
+    bool isForbidden(
+        const QByteArray &verb, const QByteArray &resource, const QByteArray &ns, const QByteArray &user = {}) const;
     /// The level ("restricted"/"baseline") enforced in @p ns, or empty.
     QByteArray podSecurityLevel(const QByteArray &ns) const { return m_podSecurity.value(ns); }
     /// -1 when @p ns has no quota.
