@@ -744,6 +744,7 @@ void ApiServer::watch(HttpConnection *connection, const HttpRequest &request, co
     options.expireAfter = m_options.expireAfterEvents;
     options.closeAfterMs = m_options.faults.closeWatchAfterMs;
     options.errorCode = m_options.faults.watchErrorCode;
+    options.stall = m_options.faults.stallWatches;
 
     const QByteArray rvParam = request.param("resourceVersion");
     std::vector<WatchEvent> initial;
@@ -1314,11 +1315,15 @@ void ApiServer::faults(HttpConnection *connection, const HttpRequest &request)
         static const QStringList keys = {QStringLiteral("closeWatchAfterMs"), QStringLiteral("watchErrorCode"),
             QStringLiteral("watchStatusCode"), QStringLiteral("failStatusCode")};
         for (auto it = body.begin(); it != body.end(); ++it) {
+            if (it.key() == QLatin1String("stallWatches") && it.value().isBool()) {
+                continue;
+            }
             if (!keys.contains(it.key()) || !it.value().isDouble()) {
                 sendStatus(connection, 400, "BadRequest",
                     "kube-sim faults: unknown key or non-number value \"" + it.key().toUtf8() +
                         "\"; send {\"closeWatchAfterMs\":-1,\"watchErrorCode\":0,\"watchStatusCode\":0,"
-                        "\"failStatusCode\":0} (any subset; -1 and 0 switch a fault off)");
+                        "\"failStatusCode\":0,\"stallWatches\":false} (any subset; -1, 0 and false switch a fault "
+                        "off)");
                 return;
             }
         }
@@ -1330,6 +1335,7 @@ void ApiServer::faults(HttpConnection *connection, const HttpRequest &request)
         faults.watchErrorCode = body.value(QLatin1String("watchErrorCode")).toInt(faults.watchErrorCode);
         faults.watchStatusCode = body.value(QLatin1String("watchStatusCode")).toInt(faults.watchStatusCode);
         faults.failStatusCode = body.value(QLatin1String("failStatusCode")).toInt(faults.failStatusCode);
+        faults.stallWatches = body.value(QLatin1String("stallWatches")).toBool(faults.stallWatches);
         // Open watches end now, so their clients reconnect into the new behaviour.
         Q_EMIT endWatchesRequested();
     }
@@ -1339,6 +1345,7 @@ void ApiServer::faults(HttpConnection *connection, const HttpRequest &request)
         .field("watchErrorCode", faults.watchErrorCode)
         .field("watchStatusCode", faults.watchStatusCode)
         .field("failStatusCode", faults.failStatusCode)
+        .field("stallWatches", faults.stallWatches)
         .endObject();
     connection->respond(200, jsonType, json.data());
 }

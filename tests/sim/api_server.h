@@ -29,6 +29,7 @@ public:
         int watchErrorCode = 0; // every watch gets one ERROR event with this code, then ends; 0: none
         int watchStatusCode = 0; // every watch is refused with this HTTP status; 0: none
         int failStatusCode = 0; // every API request (not /sim/) is refused with this status; 0: none
+        bool stallWatches = false; // accept every watch, then send nothing and never end it (a half-open link)
     };
 
     /// @brief What the server has served (API requests only, not /sim/), for tests to count.

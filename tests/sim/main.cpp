@@ -132,6 +132,8 @@ int main(int argc, char **argv)
     const QCommandLineOption failStatus(QStringLiteral("fail-status"),
         QStringLiteral("Refuse every API request with this HTTP status (POST /sim/faults recovers)."),
         QStringLiteral("CODE"));
+    const QCommandLineOption stallWatches(QStringLiteral("stall-watches"),
+        QStringLiteral("Accept every watch, then send nothing and never end it (a half-open connection)."));
     const QCommandLineOption bookmarkInterval(QStringLiteral("bookmark-interval"),
         QStringLiteral("Milliseconds between watch bookmarks."), QStringLiteral("MS"), QStringLiteral("5000"));
     const QCommandLineOption startDelay(QStringLiteral("start-delay"),
@@ -158,8 +160,8 @@ int main(int argc, char **argv)
         QStringLiteral("With --rig: milliseconds between the datagrams each pod sends."), QStringLiteral("MS"),
         QStringLiteral("200"));
     parser.addOptions({listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, expire, dropWatch,
-        closeWatchAfter, watchError, watchStatus, failStatus, bookmarkInterval, startDelay, stopDelay, forbid,
-        podSecurity, quota, rig, describeOut, agentBinary, trafficInterval});
+        closeWatchAfter, watchError, watchStatus, failStatus, stallWatches, bookmarkInterval, startDelay, stopDelay,
+        forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval});
     parser.process(app);
 
     const auto number = [&](const QCommandLineOption &option) {
@@ -282,6 +284,7 @@ int main(int argc, char **argv)
     apiOptions.faults.watchErrorCode = httpCode(watchError);
     apiOptions.faults.watchStatusCode = httpCode(watchStatus);
     apiOptions.faults.failStatusCode = httpCode(failStatus);
+    apiOptions.faults.stallWatches = parser.isSet(stallWatches);
     ApiServer api(&store, &kubelet, apiOptions);
     for (const QString &rule : parser.values(forbid)) {
         if (!api.refusals().addForbid(rule.toUtf8())) {

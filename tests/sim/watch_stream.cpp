@@ -22,6 +22,9 @@ WatchStream::WatchStream(HttpConnection *connection, SimStore *store, Options op
         deleteLater();
     });
     connection->beginStream(200, "application/json");
+    if (m_options.stall) {
+        return; // like a peer that vanished: the client must notice the silence itself
+    }
     for (const WatchEvent &event : initial) {
         onEvent(event);
     }

@@ -36,6 +36,7 @@ public:
         quint64 expireAfter = 0; // 0: never expire
         int closeAfterMs = -1; // end cleanly after this long (0: right after the replay); -1: never
         int errorCode = 0; // send one ERROR event with this code after the replay, then end; 0: none
+        bool stall = false; // send nothing after the headers, and ignore timeoutSeconds
     };
 
     /// Takes over @p connection's response; replays @p initial, then follows the store.
