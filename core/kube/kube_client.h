@@ -156,7 +156,8 @@ public:
     /// Supplies exec credentials (the kubeconfig's `exec` user). Without one, an exec user gets a
     /// Config error naming the plugin.
     void setCredentialProvider(CredentialProvider provider);
-    /// Transfer timeout of ordinary requests in ms (default 30000); streams never time out.
+    /// Transfer timeout of ordinary requests in ms (default 30000); streams have none (a watch
+    /// sets an idle timeout instead: KubeStream::setIdleTimeout).
     void setRequestTimeout(int ms) { m_requestTimeoutMs = ms; }
     int requestTimeout() const { return m_requestTimeoutMs; }
     /// Largest body of an ordinary reply (default 2 GiB, far above an unpaged list of 100k pods); a
