@@ -28,6 +28,7 @@ namespace {
 constexpr int kStreamsPerManager = 4;
 
 const char kSslErrorsProperty[] = "podtapSslErrors";
+const char kTooLargeProperty[] = "podtapTooLarge";
 
 QString userAgent()
 {
@@ -186,12 +187,58 @@ KubeStream::~KubeStream()
     }
 }
 
+void KubeStream::setIdleTimeout(int ms)
+{
+    m_idleTimeoutMs = std::max(0, ms);
+    if (m_idleTimeoutMs == 0) {
+        if (m_idleTimer) {
+            m_idleTimer->stop();
+        }
+        return;
+    }
+    if (!m_idleTimer) {
+        m_idleTimer = new QTimer(this);
+        m_idleTimer->setSingleShot(true);
+        connect(m_idleTimer, &QTimer::timeout, this, &KubeStream::onIdle);
+    }
+    if (!m_closed) {
+        m_idleTimer->start(m_idleTimeoutMs);
+    }
+}
+
+void KubeStream::onIdle()
+{
+    if (m_closed) {
+        return;
+    }
+    ApiError error;
+    error.kind = ApiError::Kind::Network;
+    error.message = QStringLiteral("%1: no data from the server for %2 s, longer than the server's own watch "
+                                   "timeout; the connection is presumed dead (a half-open connection, e.g. after a "
+                                   "network change or a NAT timeout). Reconnecting; if this repeats, check the network "
+                                   "path to the API server.")
+                        .arg(m_operation.isEmpty() ? QStringLiteral("stream") : m_operation)
+                        .arg(m_idleTimeoutMs / 1000);
+    m_closed = true;
+    m_open = false;
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+        m_reply->deleteLater();
+        m_reply = nullptr;
+    }
+    Q_EMIT closed(error);
+}
+
 void KubeStream::close()
 {
     if (m_closed) {
         return;
     }
     m_closed = true;
+    if (m_idleTimer) {
+        m_idleTimer->stop();
+    }
     if (m_reply) {
         m_reply->disconnect(this);
         m_reply->abort();
@@ -206,6 +253,9 @@ void KubeStream::attach(QNetworkReply *reply)
     m_reply = reply;
     m_httpStatus = 0;
     m_errorBody.clear();
+    if (m_idleTimer && m_idleTimeoutMs > 0) {
+        m_idleTimer->start(m_idleTimeoutMs);
+    }
     connect(reply, &QNetworkReply::metaDataChanged, this, [this] {
         if (!m_reply) {
             return;
@@ -227,6 +277,9 @@ void KubeStream::onReadyRead()
     }
     m_httpStatus = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QByteArray chunk = m_reply->readAll();
+    if (m_idleTimer && m_idleTimeoutMs > 0 && !chunk.isEmpty()) {
+        m_idleTimer->start(m_idleTimeoutMs);
+    }
     if (m_httpStatus < 200 || m_httpStatus >= 300) {
         if (m_errorBody.size() < 1024 * 1024) {
             m_errorBody += chunk;
@@ -237,6 +290,7 @@ void KubeStream::onReadyRead()
         m_open = true;
         Q_EMIT opened();
     }
+    const qsizetype droppedBefore = m_framer.droppedLines();
     const QByteArrayList lines = m_framer.append(chunk);
     QPointer<KubeStream> self(this);
     for (const QByteArray &line : lines) {
@@ -244,6 +298,9 @@ void KubeStream::onReadyRead()
         if (!self || m_closed) {
             return; // a receiver closed or deleted the stream
         }
+    }
+    if (m_framer.droppedLines() != droppedBefore) {
+        Q_EMIT lineTooLong(m_framer.maxLineBytes());
     }
 }
 
@@ -263,6 +320,9 @@ void KubeStream::onFinished()
     reply->disconnect(this);
     reply->deleteLater();
     m_reply = nullptr;
+    if (m_idleTimer) {
+        m_idleTimer->stop(); // a retry's attach() restarts it
+    }
     if (m_httpStatus == 401 && !m_open && !m_retriedAuth && m_retry) {
         m_retriedAuth = true;
         if (m_retry(this, m_httpStatus)) {
@@ -665,10 +725,33 @@ void KubeClient::sendRequest(KubeReply *reply, const KubeRequest &request, bool 
     QNetworkReply *netReply = dispatch(m_manager, netRequest, request.verb, request.body);
     const QString operation = QStringLiteral("%1 %2").arg(QString::fromLatin1(request.verb), request.path);
     const int generation = m_credentialGeneration;
-    connect(
-        netReply, &QNetworkReply::finished, reply, [this, reply, netReply, request, retried, operation, generation] {
+    // The body is buffered whole; cut off a reply that grows past the cap rather than hold it.
+    const qint64 maxBytes = m_maxResponseBytes;
+    connect(netReply, &QNetworkReply::downloadProgress, netReply, [netReply, maxBytes](qint64 received, qint64 total) {
+        if (maxBytes > 0 && (received > maxBytes || total > maxBytes) &&
+            !netReply->property(kTooLargeProperty).toBool()) {
+            netReply->setProperty(kTooLargeProperty, true);
+            netReply->abort();
+        }
+    });
+    connect(netReply, &QNetworkReply::finished, reply,
+        [this, reply, netReply, request, retried, operation, maxBytes, generation] {
             netReply->deleteLater();
             const int status = netReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            if (netReply->property(kTooLargeProperty).toBool()) {
+                ApiError error;
+                error.kind = ApiError::Kind::Status;
+                error.httpStatus = status;
+                error.reason = QStringLiteral("ResponseTooLarge");
+                error.message =
+                    QStringLiteral("%1: the server's reply is larger than podtap's limit of %2 bytes, so it was "
+                                   "not read. Ask for less (a label or field selector, or pages with a "
+                                   "smaller limit, e.g. --chunk-size 500), or raise the limit.")
+                        .arg(operation)
+                        .arg(maxBytes);
+                reply->finish(status, {}, std::move(error), collectWarnings(netReply));
+                return;
+            }
             QByteArray body = netReply->readAll();
             if (status == 401 && !retried && ((m_config.exec && m_credentialProvider) || refreshTokenFile())) {
                 startRequest(reply, request, true, generation);
@@ -833,6 +916,8 @@ bool KubeClient::openStream(
             collectWarnings(reply);
         }
     });
+    stream->m_framer.setMaxLineBytes(m_maxStreamLineBytes);
+    stream->m_operation = QStringLiteral("GET %1").arg(path);
     stream->m_transportError = [this](QNetworkReply *r) { return transportError(r); };
     stream->m_retry = [this, path, query, generation = m_credentialGeneration](KubeStream *s, int status) {
         return status == 401 && ((m_config.exec && m_credentialProvider) || refreshTokenFile()) &&

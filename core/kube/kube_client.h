@@ -11,6 +11,7 @@
 #include <QPointer>
 #include <QSslConfiguration>
 #include <QStringList>
+#include <QTimer>
 #include <QUrlQuery>
 
 #include <functional>
@@ -89,10 +90,19 @@ public:
     const QStringList &warnings() const { return m_warnings; }
     /// Stops reading; emits closed() with no error if not closed yet.
     void close();
+    /// Closes the stream with a Network error when no byte arrived for @p ms (0: never, the
+    /// default). Qt offers no TCP keepalive knob on requests, so this is how a half-open
+    /// connection (a peer that vanished without a FIN) is noticed.
+    void setIdleTimeout(int ms);
+    int idleTimeout() const { return m_idleTimeoutMs; }
+    /// The longest line delivered; longer ones are dropped and reported by lineTooLong().
+    qsizetype maxLineBytes() const { return m_framer.maxLineBytes(); }
 
 Q_SIGNALS:
     void opened();
     void lineReceived(const QByteArray &line);
+    /// A line longer than maxLineBytes() was dropped (the stream goes on with the next line).
+    void lineTooLong(qsizetype maxLineBytes);
     void closed(const podtap::kube::ApiError &error);
 
 private:
@@ -100,8 +110,12 @@ private:
     void attach(QNetworkReply *reply);
     void onReadyRead();
     void onFinished();
+    void onIdle();
 
     QPointer<QNetworkReply> m_reply;
+    QTimer *m_idleTimer = nullptr;
+    int m_idleTimeoutMs = 0;
+    QString m_operation; ///< e.g. "watch /api/v1/pods", for errors
     LineFramer m_framer;
     QByteArray m_errorBody;
     QStringList m_warnings;
@@ -146,9 +160,20 @@ public:
     /// blocking; one fetch serves all that wait, and a 401 fetches a new one once, however many
     /// requests it refused.
     void setCredentialProvider(CredentialProvider provider);
-    /// Transfer timeout of ordinary requests in ms (default 30000); streams never time out.
+    /// Transfer timeout of ordinary requests in ms (default 30000); streams have none (a watch
+    /// sets an idle timeout instead: KubeStream::setIdleTimeout).
     void setRequestTimeout(int ms) { m_requestTimeoutMs = ms; }
     int requestTimeout() const { return m_requestTimeoutMs; }
+    /// Largest body of an ordinary reply (default 2 GiB, far above an unpaged list of 100k pods); a
+    /// larger reply is cut off and fails with an error naming the limit, so a hostile or broken
+    /// server cannot grow memory without end.
+    void setMaxResponseBytes(qint64 bytes) { m_maxResponseBytes = bytes; }
+    qint64 maxResponseBytes() const { return m_maxResponseBytes; }
+    /// Longest line a stream delivers (default 64 MiB; one watch event is a whole object, and the
+    /// API server stores at most about 1.5 MiB per object). Longer lines are dropped and reported
+    /// with KubeStream::lineTooLong(). Applies to streams opened afterwards.
+    void setMaxStreamLineBytes(qint64 bytes) { m_maxStreamLineBytes = bytes; }
+    qint64 maxStreamLineBytes() const { return m_maxStreamLineBytes; }
 
     KubeReply *send(const KubeRequest &request);
     KubeReply *get(const QString &path, const QUrlQuery &query = {});
@@ -214,6 +239,8 @@ private:
     bool m_fetchingCredential = false;
     QList<QPair<QPointer<QObject>, std::function<void()>>> m_credentialWaiters;
     int m_requestTimeoutMs = 30000;
+    qint64 m_maxResponseBytes = qint64(2) * 1024 * 1024 * 1024;
+    qint64 m_maxStreamLineBytes = 64 * 1024 * 1024;
     QNetworkAccessManager *m_manager = nullptr;
     QList<StreamManager> m_streamManagers;
 };

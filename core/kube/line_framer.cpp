@@ -35,6 +35,7 @@ QByteArrayList LineFramer::append(const QByteArray &chunk)
         if (line.size() > m_maxLineBytes) {
             // Too long whether it came in one read or many: the same line is always dropped.
             m_overflowed = true;
+            ++m_droppedLines;
             continue;
         }
         if (line.endsWith('\r')) {
@@ -48,6 +49,7 @@ QByteArrayList LineFramer::append(const QByteArray &chunk)
             m_pending.clear();
             m_overflowed = true;
             m_discarding = true;
+            ++m_droppedLines; // counted once, now; its tail is skipped up to the next newline
         }
     }
     return lines;

@@ -23,10 +23,16 @@ public:
     qsizetype pendingBytes() const { return m_pending.size(); }
     /// True when a line exceeded the limit (it was dropped).
     bool overflowed() const { return m_overflowed; }
+    /// How many lines were dropped for exceeding the limit, so a reader can tell a new drop from an old one.
+    qsizetype droppedLines() const { return m_droppedLines; }
+    qsizetype maxLineBytes() const { return m_maxLineBytes; }
+    /// Changes the limit for lines not yet complete.
+    void setMaxLineBytes(qsizetype maxLineBytes) { m_maxLineBytes = maxLineBytes; }
 
 private:
     QByteArray m_pending;
     qsizetype m_maxLineBytes;
+    qsizetype m_droppedLines = 0;
     bool m_overflowed = false;
     bool m_discarding = false;
 };

@@ -8,6 +8,11 @@
 
 namespace podtap::kube {
 
+namespace {
+/// A watch that delivered progress counts as healthy once it is this old (ms).
+constexpr qint64 kProgressHealthyMs = 500;
+} // namespace
+
 ListWatch::ListWatch(KubeClient *client, QString collectionPath, ListOptions options, QObject *parent)
     : QObject(parent)
     , m_client(client)
@@ -25,6 +30,8 @@ ListWatch::ListWatch(KubeClient *client, QString collectionPath, ListOptions opt
             startWatch();
         }
     });
+    m_healthyTimer.setSingleShot(true);
+    connect(&m_healthyTimer, &QTimer::timeout, this, &ListWatch::markHealthy);
 }
 
 ListWatch::~ListWatch()
@@ -45,6 +52,7 @@ void ListWatch::start()
         return;
     }
     m_running = true;
+    m_backoffMs = m_initialBackoffMs;
     relist();
 }
 
@@ -52,6 +60,7 @@ void ListWatch::stop()
 {
     m_running = false;
     m_retryTimer.stop();
+    m_healthyTimer.stop();
     ++m_generation;
     if (m_pageReply) {
         m_pageReply->deleteLater();
@@ -62,6 +71,7 @@ void ListWatch::stop()
 
 void ListWatch::dropStream()
 {
+    m_healthyTimer.stop();
     if (m_stream) {
         KubeStream *stream = m_stream;
         m_stream = nullptr;
@@ -161,8 +171,11 @@ void ListWatch::onPage(KubeReply *reply)
     }
     m_resourceVersion = resourceVersion;
     m_synced = true;
-    m_backoffMs = m_initialBackoffMs;
-    setStale(false);
+    if (!m_options.watch) {
+        setStale(false); // a one-shot list is as fresh as it gets
+    }
+    // Otherwise neither the back-off nor staleness resets here: a server that lists fine but
+    // breaks every watch must still be backed off from, and the data still misses changes.
     Q_EMIT relistFinished(resourceVersion);
     if (generation != m_generation || !m_running) {
         return;
@@ -186,6 +199,8 @@ void ListWatch::startWatch()
     query.addQueryItem(QStringLiteral("resourceVersion"), m_resourceVersion);
     const int timeout = m_options.watchTimeoutSeconds > 0 ? m_options.watchTimeoutSeconds
                                                           : 300 + int(QRandomGenerator::global()->bounded(300));
+    // The server ends the watch after `timeout`; silence well past that means the connection is gone.
+    const int idleMarginSeconds = std::clamp(timeout / 10, 2, 30);
     query.addQueryItem(QStringLiteral("timeoutSeconds"), QString::number(timeout));
     if (!m_options.labelSelector.isEmpty()) {
         query.addQueryItem(QStringLiteral("labelSelector"), m_options.labelSelector);
@@ -196,14 +211,17 @@ void ListWatch::startWatch()
     m_relistAfterClose = false;
     KubeStream *stream = m_client->stream(m_path, query);
     m_stream = stream;
+    stream->setIdleTimeout((timeout + idleMarginSeconds) * 1000);
     m_watchOpened = false;
+    m_watchHealthy = false;
     connect(stream, &KubeStream::opened, this, [this] {
         m_watchOpened = true;
-        m_backoffMs = m_initialBackoffMs;
-        setStale(false);
+        m_watchAge.start();
+        m_healthyTimer.start(std::max(0, m_healthyWatchMs));
         Q_EMIT watchOpened();
     });
     connect(stream, &KubeStream::lineReceived, this, &ListWatch::onWatchLine);
+    connect(stream, &KubeStream::lineTooLong, this, &ListWatch::onLineTooLong);
     connect(stream, &KubeStream::closed, this, &ListWatch::onWatchClosed);
 }
 
@@ -233,6 +251,22 @@ void ListWatch::onWatchLine(const QByteArray &line)
         return;
     }
     if (!rv.isEmpty()) {
+        if (rv != m_resourceVersion && !m_watchHealthy) {
+            // Progress: the watch works, once it also stayed open a moment. (Only new versions
+            // count, so a server replaying the same event on every watch does not pass for
+            // healthy; the moment keeps a server that replays a backlog and then closes the
+            // watch at once from passing for healthy either.)
+            const qint64 age = m_watchAge.isValid() ? m_watchAge.elapsed() : 0;
+            if (age >= kProgressHealthyMs) {
+                const int generation = m_generation;
+                markHealthy();
+                if (generation != m_generation) {
+                    return;
+                }
+            } else if (m_healthyTimer.remainingTime() > kProgressHealthyMs - age) {
+                m_healthyTimer.start(int(kProgressHealthyMs - age));
+            }
+        }
         m_resourceVersion = rv;
     }
     if (type == QLatin1String("BOOKMARK")) {
@@ -252,8 +286,42 @@ void ListWatch::onWatchLine(const QByteArray &line)
     Q_EMIT eventReceived(eventType, object);
 }
 
+void ListWatch::markHealthy()
+{
+    m_healthyTimer.stop();
+    if (m_watchHealthy || !m_stream) {
+        return;
+    }
+    m_watchHealthy = true;
+    m_backoffMs = m_initialBackoffMs;
+    setStale(false);
+}
+
+void ListWatch::onLineTooLong(qsizetype maxLineBytes)
+{
+    // An event we could not read: the state now misses it, so only a relist can repair it.
+    ApiError error;
+    error.kind = ApiError::Kind::Status;
+    error.reason = QStringLiteral("EventTooLarge");
+    error.message = QStringLiteral("watching %1: the server sent an event longer than podtap's limit of %2 bytes; it "
+                                   "cannot be applied, so the list is marked stale and fetched again. If this "
+                                   "repeats, an object in the collection is unusually large.")
+                        .arg(m_path)
+                        .arg(maxLineBytes);
+    const bool healthy = m_watchHealthy;
+    dropStream();
+    setStale(true);
+    Q_EMIT errorOccurred(error);
+    if (!m_running) {
+        return;
+    }
+    m_watchHealthy = healthy;
+    restart(true);
+}
+
 void ListWatch::onWatchClosed(const ApiError &error)
 {
+    m_healthyTimer.stop();
     if (m_stream) {
         m_stream->deleteLater();
         m_stream = nullptr;
@@ -262,32 +330,56 @@ void ListWatch::onWatchClosed(const ApiError &error)
         return;
     }
     if (m_relistAfterClose || error.isExpired()) {
+        // 410: the resourceVersion is gone, relist. At once after a healthy watch (the usual
+        // compaction), else after the back-off: a server answering every watch with 410 must not
+        // be relisted in a loop.
         m_relistAfterClose = false;
-        relist();
+        if (!m_watchHealthy) {
+            setStale(true);
+        }
+        restart(true);
         return;
     }
     if (error.isError()) {
         setStale(true);
         Q_EMIT errorOccurred(error);
-        scheduleRetry(false);
+        restart(false);
         return;
     }
-    if (!m_watchOpened) {
-        scheduleRetry(false); // closed before it opened: never spin
+    if (!m_watchHealthy) {
+        // Ended cleanly before it delivered anything or lived a while: the server is not
+        // serving watches properly (or an ERROR event ended it). Back off.
+        setStale(true);
+    }
+    restart(false);
+}
+
+void ListWatch::restart(bool relistNext)
+{
+    if (m_watchHealthy) {
+        // The server ended a watch that worked (its timeout, compaction, a dropped connection):
+        // resume at once, as the reflector does.
+        m_watchHealthy = false;
+        ++m_reconnects;
+        if (relistNext) {
+            relist();
+        } else {
+            startWatch();
+        }
         return;
     }
-    // The server ended the watch (its timeout, or it went away cleanly): resume where we were.
-    ++m_reconnects;
-    startWatch();
+    scheduleRetry(relistNext);
 }
 
 void ListWatch::scheduleRetry(bool relistNext)
 {
     ++m_reconnects;
     m_retryRelists = relistNext;
-    const int jitter = int(QRandomGenerator::global()->bounded(m_backoffMs / 4 + 1));
-    m_retryTimer.start(m_backoffMs + jitter);
-    m_backoffMs = std::min(m_backoffMs * 2, m_maxBackoffMs);
+    // Jitter spreads many clients (or many watches of one client) that failed together.
+    const int base = std::max(0, m_backoffMs);
+    const int jitter = int(QRandomGenerator::global()->bounded(base / 2 + 1));
+    m_retryTimer.start(base + jitter);
+    m_backoffMs = std::min(std::max(1, base) * 2, std::max(m_maxBackoffMs, m_initialBackoffMs));
 }
 
 } // namespace podtap::kube

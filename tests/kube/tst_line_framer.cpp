@@ -59,7 +59,18 @@ private Q_SLOTS:
             lines += framer.append(stream.mid(split));
             QCOMPARE(lines, QByteArrayList {"ok"});
             QVERIFY(framer.overflowed());
+            QCOMPARE(framer.droppedLines(), 1); // one long line is one drop, however it was split
         }
+    }
+
+    void eachDroppedLineIsCounted()
+    {
+        LineFramer framer(4);
+        QCOMPARE(framer.append("longer\nok\nlonger still\n"), QByteArrayList {"ok"});
+        QCOMPARE(framer.droppedLines(), 2);
+        framer.setMaxLineBytes(64);
+        QCOMPARE(framer.append("longer\n"), QByteArrayList {"longer"});
+        QCOMPARE(framer.droppedLines(), 2);
     }
 
     void aNewStreamAfterAnOverflowStartsClean()

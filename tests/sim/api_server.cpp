@@ -269,6 +269,32 @@ QByteArray openApiV3Core()
 
 } // namespace
 
+QByteArray statusReason(int code)
+{
+    switch (code) {
+    case 400:
+        return "BadRequest";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "NotFound";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Expired";
+    case 429:
+        return "TooManyRequests";
+    case 503:
+        return "ServiceUnavailable";
+    case 504:
+        return "Timeout";
+    default:
+        return "InternalError";
+    }
+}
+
 void sendStatus(HttpConnection *connection, int code, const QByteArray &reason, const QByteArray &message,
     const QByteArray &detailsName, const QByteArray &detailsKind, const std::vector<std::array<QByteArray, 3>> &causes)
 {
@@ -323,6 +349,15 @@ void ApiServer::handle(HttpConnection *connection, const HttpRequest &request)
     if (!request.authenticated) {
         sendStatus(connection, 401, "Unauthorized", "Unauthorized");
         return;
+    }
+    if (!request.path.startsWith("/sim/")) {
+        ++m_stats.requests;
+        const int failure = m_options.faults.failStatusCode;
+        if (failure > 0) {
+            sendStatus(connection, failure, statusReason(failure),
+                "kube-sim: the server is failing every request (POST /sim/faults to recover)");
+            return;
+        }
     }
     const auto impersonates = [&request] {
         for (auto it = request.headers.cbegin(); it != request.headers.cend(); ++it) {
@@ -637,6 +672,7 @@ void ApiServer::get(HttpConnection *connection, const HttpRequest &request, cons
 
 void ApiServer::list(HttpConnection *connection, const HttpRequest &request, const Target &target)
 {
+    ++m_stats.lists;
     ObjectSelector selector;
     QByteArray error;
     if (!selector.parse(target.kind, request.param("labelSelector"), request.param("fieldSelector"), &error)) {
@@ -745,6 +781,14 @@ void ApiServer::list(HttpConnection *connection, const HttpRequest &request, con
 
 void ApiServer::watch(HttpConnection *connection, const HttpRequest &request, const Target &target)
 {
+    ++m_stats.watches;
+    if (const int refusal = m_options.faults.watchStatusCode; refusal > 0) {
+        sendStatus(connection, refusal, statusReason(refusal),
+            refusal == 410 ? QByteArray("too old resource version: " + request.param("resourceVersion") + " (" +
+                                 QByteArray::number(m_store->resourceVersion()) + ')')
+                           : QByteArray("kube-sim: injected watch refusal (--watch-status)"));
+        return;
+    }
     WatchStream::Options options;
     options.kind = target.kind;
     options.ns = target.kind == Kind::Pod ? target.ns : QByteArray();
@@ -764,6 +808,9 @@ void ApiServer::watch(HttpConnection *connection, const HttpRequest &request, co
     options.timeoutSeconds = request.param("timeoutSeconds").toInt();
     options.dropAfterMs = m_options.dropWatchAfterMs;
     options.expireAfter = m_options.expireAfterEvents;
+    options.closeAfterMs = m_options.faults.closeWatchAfterMs;
+    options.errorCode = m_options.faults.watchErrorCode;
+    options.stall = m_options.faults.stallWatches;
 
     const QByteArray rvParam = request.param("resourceVersion");
     std::vector<WatchEvent> initial;
@@ -803,6 +850,7 @@ void ApiServer::watch(HttpConnection *connection, const HttpRequest &request, co
     }
     auto *stream = new WatchStream(connection, m_store, std::move(options), start, initial, this);
     connect(this, &ApiServer::bookmarkRequested, stream, &WatchStream::sendBookmark);
+    connect(this, &ApiServer::endWatchesRequested, stream, &WatchStream::finish);
 }
 
 void ApiServer::createPod(HttpConnection *connection, const HttpRequest &request, const Target &target)
@@ -1290,6 +1338,20 @@ void ApiServer::admin(HttpConnection *connection, const HttpRequest &request)
         connection->respond(200, jsonType, QJsonDocument(m_refusals.toJson()).toJson(QJsonDocument::Compact));
         return;
     }
+    if (request.path == "/sim/faults") {
+        faults(connection, request);
+        return;
+    }
+    if (request.path == "/sim/stats" && request.method == "GET") {
+        JsonWriter json(128);
+        json.beginObject()
+            .field("requests", qint64(m_stats.requests))
+            .field("lists", qint64(m_stats.lists))
+            .field("watches", qint64(m_stats.watches))
+            .endObject();
+        connection->respond(200, jsonType, json.data());
+        return;
+    }
     if (request.path == "/sim/bookmark" && request.method == "POST") {
         Q_EMIT bookmarkRequested();
         connection->respond(200, jsonType, "{}");
@@ -1308,6 +1370,50 @@ void ApiServer::admin(HttpConnection *connection, const HttpRequest &request)
         return;
     }
     sendStatus(connection, 404, "NotFound", "the server could not find the requested resource");
+}
+
+void ApiServer::faults(HttpConnection *connection, const HttpRequest &request)
+{
+    Faults &faults = m_options.faults;
+    if (request.method == "POST" || request.method == "PUT") {
+        const QJsonDocument document = QJsonDocument::fromJson(request.body);
+        const QJsonObject body = document.object();
+        static const QStringList keys = {QStringLiteral("closeWatchAfterMs"), QStringLiteral("watchErrorCode"),
+            QStringLiteral("watchStatusCode"), QStringLiteral("failStatusCode")};
+        for (auto it = body.begin(); it != body.end(); ++it) {
+            if (it.key() == QLatin1String("stallWatches") && it.value().isBool()) {
+                continue;
+            }
+            if (!keys.contains(it.key()) || !it.value().isDouble()) {
+                sendStatus(connection, 400, "BadRequest",
+                    "kube-sim faults: unknown key or non-number value \"" + it.key().toUtf8() +
+                        "\"; send {\"closeWatchAfterMs\":-1,\"watchErrorCode\":0,\"watchStatusCode\":0,"
+                        "\"failStatusCode\":0,\"stallWatches\":false} (any subset; -1, 0 and false switch a fault "
+                        "off)");
+                return;
+            }
+        }
+        if (!document.isObject()) {
+            sendStatus(connection, 400, "BadRequest", "kube-sim faults: the body is not a JSON object");
+            return;
+        }
+        faults.closeWatchAfterMs = body.value(QLatin1String("closeWatchAfterMs")).toInt(faults.closeWatchAfterMs);
+        faults.watchErrorCode = body.value(QLatin1String("watchErrorCode")).toInt(faults.watchErrorCode);
+        faults.watchStatusCode = body.value(QLatin1String("watchStatusCode")).toInt(faults.watchStatusCode);
+        faults.failStatusCode = body.value(QLatin1String("failStatusCode")).toInt(faults.failStatusCode);
+        faults.stallWatches = body.value(QLatin1String("stallWatches")).toBool(faults.stallWatches);
+        // Open watches end now, so their clients reconnect into the new behaviour.
+        Q_EMIT endWatchesRequested();
+    }
+    JsonWriter json(256);
+    json.beginObject()
+        .field("closeWatchAfterMs", faults.closeWatchAfterMs)
+        .field("watchErrorCode", faults.watchErrorCode)
+        .field("watchStatusCode", faults.watchStatusCode)
+        .field("failStatusCode", faults.failStatusCode)
+        .field("stallWatches", faults.stallWatches)
+        .endObject();
+    connection->respond(200, jsonType, json.data());
 }
 
 } // namespace podtap::sim

@@ -22,22 +22,44 @@ class ApiServer final : public QObject
     Q_DISABLE_COPY_MOVE(ApiServer)
 
 public:
+    /// @brief Misbehaviour a test switches on (flags at start, /sim/faults while running).
+    struct Faults
+    {
+        int closeWatchAfterMs = -1; // accept a watch, then end it cleanly after this long; -1: never
+        int watchErrorCode = 0; // every watch gets one ERROR event with this code, then ends; 0: none
+        int watchStatusCode = 0; // every watch is refused with this HTTP status; 0: none
+        int failStatusCode = 0; // every API request (not /sim/) is refused with this status; 0: none
+        bool stallWatches = false; // accept every watch, then send nothing and never end it (a half-open link)
+    };
+
+    /// @brief What the server has served (API requests only, not /sim/), for tests to count.
+    struct Stats
+    {
+        quint64 requests = 0;
+        quint64 lists = 0;
+        quint64 watches = 0;
+    };
+
     struct Options
     {
         quint64 expireAfterEvents = 0; // 0: watches never expire
         int dropWatchAfterMs = 0; // 0: never drop
         int bookmarkIntervalMs = 5000;
         QByteArray serverAddress; // host:port, for /api's serverAddressByClientCIDRs
+        Faults faults;
     };
 
     ApiServer(SimStore *store, SimKubelet *kubelet, Options options, QObject *parent = nullptr);
 
     Refusals &refusals() { return m_refusals; }
     void setServerAddress(const QByteArray &hostPort) { m_options.serverAddress = hostPort; }
+    const Stats &stats() const { return m_stats; }
     void handle(HttpConnection *connection, const HttpRequest &request);
 
 Q_SIGNALS:
     void bookmarkRequested();
+    /// Every open watch ends cleanly now (the faults changed; clients reconnect into them).
+    void endWatchesRequested();
 
 private:
     struct Target;
@@ -58,6 +80,7 @@ private:
     /// Checks the Impersonate-* headers against the caller's rights and routes as the impersonated user.
     void impersonate(HttpConnection *connection, const HttpRequest &request);
     void admin(HttpConnection *connection, const HttpRequest &request);
+    void faults(HttpConnection *connection, const HttpRequest &request);
 
     bool checkAccess(HttpConnection *connection, const HttpRequest &request, const QByteArray &verb,
         const QByteArray &resource, const QByteArray &ns, const QByteArray &name);
@@ -68,7 +91,11 @@ private:
     SimKubelet *m_kubelet;
     Options m_options;
     Refusals m_refusals;
+    Stats m_stats;
 };
+
+/// The metav1.Status reason the real server gives with HTTP status @p code (InternalError when unknown).
+QByteArray statusReason(int code);
 
 /// Sends a metav1.Status error shaped exactly like the real server's.
 void sendStatus(HttpConnection *connection, int code, const QByteArray &reason, const QByteArray &message,

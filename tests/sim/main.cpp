@@ -120,6 +120,20 @@ int main(int argc, char **argv)
     const QCommandLineOption dropWatch(QStringLiteral("drop-watch-after"),
         QStringLiteral("Drop watch connections abruptly after this many seconds."), QStringLiteral("SECONDS"),
         QStringLiteral("0"));
+    const QCommandLineOption closeWatchAfter(QStringLiteral("close-watch-after-ms"),
+        QStringLiteral("Accept every watch, then end it cleanly after this many milliseconds (0: at once)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption watchError(QStringLiteral("watch-error"),
+        QStringLiteral("Every watch gets one ERROR event with this HTTP code (e.g. 500, or 410 Expired), then ends."),
+        QStringLiteral("CODE"));
+    const QCommandLineOption watchStatus(QStringLiteral("watch-status"),
+        QStringLiteral("Refuse every watch with this HTTP status (e.g. 410 Expired, 500, 503)."),
+        QStringLiteral("CODE"));
+    const QCommandLineOption failStatus(QStringLiteral("fail-status"),
+        QStringLiteral("Refuse every API request with this HTTP status (POST /sim/faults recovers)."),
+        QStringLiteral("CODE"));
+    const QCommandLineOption stallWatches(QStringLiteral("stall-watches"),
+        QStringLiteral("Accept every watch, then send nothing and never end it (a half-open connection)."));
     const QCommandLineOption bookmarkInterval(QStringLiteral("bookmark-interval"),
         QStringLiteral("Milliseconds between watch bookmarks."), QStringLiteral("MS"), QStringLiteral("5000"));
     const QCommandLineOption startDelay(QStringLiteral("start-delay"),
@@ -145,9 +159,9 @@ int main(int argc, char **argv)
     const QCommandLineOption trafficInterval(QStringLiteral("traffic-interval"),
         QStringLiteral("With --rig: milliseconds between the datagrams each pod sends."), QStringLiteral("MS"),
         QStringLiteral("200"));
-    parser.addOptions(
-        {listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, expire, dropWatch, bookmarkInterval,
-            startDelay, stopDelay, forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval});
+    parser.addOptions({listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, expire, dropWatch,
+        closeWatchAfter, watchError, watchStatus, failStatus, stallWatches, bookmarkInterval, startDelay, stopDelay,
+        forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval});
     parser.process(app);
 
     const auto number = [&](const QCommandLineOption &option) {
@@ -253,6 +267,24 @@ int main(int argc, char **argv)
     apiOptions.expireAfterEvents = expireAfter;
     apiOptions.dropWatchAfterMs = int(number(dropWatch) * 1000);
     apiOptions.bookmarkIntervalMs = int(number(bookmarkInterval));
+    if (parser.isSet(closeWatchAfter)) {
+        apiOptions.faults.closeWatchAfterMs = int(number(closeWatchAfter));
+    }
+    const auto httpCode = [&](const QCommandLineOption &option) {
+        if (!parser.isSet(option)) {
+            return 0;
+        }
+        const qlonglong code = number(option);
+        if (code < 400 || code > 599) {
+            fail(QStringLiteral("--%1 %2: expected an HTTP error status between 400 and 599, e.g. 500")
+                     .arg(option.names().first(), parser.value(option)));
+        }
+        return int(code);
+    };
+    apiOptions.faults.watchErrorCode = httpCode(watchError);
+    apiOptions.faults.watchStatusCode = httpCode(watchStatus);
+    apiOptions.faults.failStatusCode = httpCode(failStatus);
+    apiOptions.faults.stallWatches = parser.isSet(stallWatches);
     ApiServer api(&store, &kubelet, apiOptions);
     for (const QString &rule : parser.values(forbid)) {
         if (!api.refusals().addForbid(rule.toUtf8())) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "watch_stream.h"
 
+#include "api_server.h"
 #include "http_server.h"
 
 #include <QTimer>
@@ -21,11 +22,31 @@ WatchStream::WatchStream(HttpConnection *connection, SimStore *store, Options op
         deleteLater();
     });
     connection->beginStream(200, "application/json");
+    if (m_options.stall) {
+        return; // like a peer that vanished: the client must notice the silence itself
+    }
     for (const WatchEvent &event : initial) {
         onEvent(event);
     }
     if (m_finished) {
         return;
+    }
+    if (m_options.errorCode > 0) {
+        // Fault injection: the real server ends a watch with an ERROR event when, e.g., its
+        // storage fails mid-watch.
+        sendError(m_options.errorCode,
+            m_options.errorCode == 410 ? "too old resource version: " + QByteArray::number(m_startVersion) + " (" +
+                    QByteArray::number(m_startVersion + 1) + ')'
+                                       : QByteArray("kube-sim: injected watch error (--watch-error)"));
+        finish();
+        return;
+    }
+    if (m_options.closeAfterMs == 0) {
+        finish(); // accepted, then ended at once
+        return;
+    }
+    if (m_options.closeAfterMs > 0) {
+        QTimer::singleShot(m_options.closeAfterMs, this, &WatchStream::finish);
     }
     connect(store, &SimStore::eventRecorded, this, &WatchStream::onEvent);
     if (m_options.bookmarks && m_options.bookmarkIntervalMs > 0) {
@@ -60,21 +81,9 @@ void WatchStream::onEvent(const WatchEvent &event)
     }
     if (m_options.expireAfter > 0 && event.resourceVersion > m_startVersion + m_options.expireAfter) {
         // The sim's stand-in for etcd compaction: this stream has fallen too far behind.
-        JsonWriter json(512);
-        json.beginObject().field("type", "ERROR").key("object").beginObject();
-        json.field("kind", "Status").field("apiVersion", "v1").key("metadata").beginObject().endObject();
-        json.field("status", "Failure")
-            .field("message",
-                "too old resource version: " + QByteArray::number(m_startVersion) + " (" +
-                    QByteArray::number(event.resourceVersion - m_options.expireAfter) + ')')
-            .field("reason", "Expired")
-            .field("code", 410);
-        json.endObject().endObject();
-        QByteArray line = json.take();
-        line.append('\n');
-        if (m_connection) {
-            m_connection->writeChunk(line);
-        }
+        sendError(410,
+            "too old resource version: " + QByteArray::number(m_startVersion) + " (" +
+                QByteArray::number(event.resourceVersion - m_options.expireAfter) + ')');
         finish();
         return;
     }
@@ -128,6 +137,20 @@ void WatchStream::send(const char *type, const SimObject &object)
     QByteArray line = json.take();
     line.append('\n');
     m_connection->writeChunk(line);
+}
+
+void WatchStream::sendError(int code, const QByteArray &message)
+{
+    JsonWriter json(512);
+    json.beginObject().field("type", "ERROR").key("object").beginObject();
+    json.field("kind", "Status").field("apiVersion", "v1").key("metadata").beginObject().endObject();
+    json.field("status", "Failure").field("message", message).field("reason", statusReason(code)).field("code", code);
+    json.endObject().endObject();
+    QByteArray line = json.take();
+    line.append('\n');
+    if (m_connection) {
+        m_connection->writeChunk(line);
+    }
 }
 
 void WatchStream::sendBookmark()

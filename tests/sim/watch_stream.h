@@ -34,6 +34,9 @@ public:
         int timeoutSeconds = 0;
         int dropAfterMs = 0; // 0: never drop
         quint64 expireAfter = 0; // 0: never expire
+        int closeAfterMs = -1; // end cleanly after this long (0: right after the replay); -1: never
+        int errorCode = 0; // send one ERROR event with this code after the replay, then end; 0: none
+        bool stall = false; // send nothing after the headers, and ignore timeoutSeconds
     };
 
     /// Takes over @p connection's response; replays @p initial, then follows the store.
@@ -42,11 +45,13 @@ public:
     ~WatchStream() override;
 
     void sendBookmark();
+    /// Ends the stream cleanly (the server's timeout, or a fault).
+    void finish();
 
 private:
     void onEvent(const WatchEvent &event);
     void send(const char *type, const SimObject &object);
-    void finish();
+    void sendError(int code, const QByteArray &message);
     bool selected(const ObjectPtr &object) const;
 
     QPointer<HttpConnection> m_connection;
