@@ -228,8 +228,9 @@ bool LocalCapture::addFileSink(const QString &path, QString *error)
         *error = QStringLiteral("The capture already goes to %1; one file per session.").arg(m_filePath);
         return false;
     }
+    // Unbuffered: the writer already hands over one write per batch, and what it handed over is on disk.
     auto *file = new QFile(path, this);
-    if (!file->open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    if (!file->open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Unbuffered)) {
         *error = QStringLiteral("Cannot write the capture to %1: %2. Choose a file in a directory you can write to.")
                      .arg(path, file->errorString());
         delete file;
@@ -266,20 +267,29 @@ int LocalCapture::addViewer(const QStringList &command, QString *error)
     m_viewers.append(viewer);
     // A viewer the operator closes must not take the file down: it only leaves the sinks.
     connect(process, &QProcess::finished, this, [this, id](int exitCode, QProcess::ExitStatus status) {
-        for (ViewerEntry &v : m_viewers) {
-            if (v.id != id) {
-                continue;
-            }
-            if (v.sinkId != 0) {
-                m_fanout->removeSink(v.sinkId);
-                v.sinkId = 0;
-                Q_EMIT viewerExited(id,
-                    status == QProcess::CrashExit ? QStringLiteral("the viewer crashed")
-                                                  : QStringLiteral("the viewer exited with code %1").arg(exitCode));
-            }
+        dropViewerSink(id,
+            status == QProcess::CrashExit ? QStringLiteral("the viewer crashed")
+                                          : QStringLiteral("the viewer exited with code %1").arg(exitCode));
+    });
+    // Wireshark closes the pipe when the operator stops its capture but stays open: the write fails (EPIPE, no
+    // signal) and the viewer only leaves the sinks, instead of buffering for a reader that is gone.
+    connect(process, &QProcess::errorOccurred, this, [this, id](QProcess::ProcessError processError) {
+        if (processError == QProcess::WriteError) {
+            dropViewerSink(id, QStringLiteral("the viewer stopped reading the capture"));
         }
     });
     return id;
+}
+
+void LocalCapture::dropViewerSink(int id, const QString &reason)
+{
+    for (ViewerEntry &viewer : m_viewers) {
+        if (viewer.id == id && viewer.sinkId != 0) {
+            m_fanout->removeSink(viewer.sinkId);
+            viewer.sinkId = 0;
+            Q_EMIT viewerExited(id, reason);
+        }
+    }
 }
 
 QProcess *LocalCapture::viewerProcess(int id) const
@@ -295,7 +305,7 @@ QProcess *LocalCapture::viewerProcess(int id) const
 bool LocalCapture::start(QString *error)
 {
     if (m_running || m_stopped) {
-        *error = QStringLiteral("This capture was started already; start a new session.");
+        *error = QStringLiteral("This capture was started already (a capture starts once); create a new one.");
         return false;
     }
     if (m_targets.isEmpty()) {
@@ -348,9 +358,9 @@ bool LocalCapture::start(QString *error)
                              .arg(leg.vni)
                              .arg(m_port)
                              .arg(routeError);
-                m_running = true; // so stop() releases what was taken
+                // Nothing half-built stays: the routes taken so far, the port, the stream and its sinks go.
+                m_running = true;
                 stop();
-                m_stopped = false;
                 return false;
             }
             m_routeIds.append(id);

@@ -171,7 +171,8 @@ public:
     QProcess *viewerProcess(int id) const;
 
     /// Acquires the port and starts the stream. False with @p error (port, reason, fix) when the port cannot be
-    /// bound or a route is refused; nothing is left held then.
+    /// bound (nothing was taken: start() may be tried again) or a route is refused (another session receives that
+    /// sender and VNI: the capture is stopped, with nothing left held).
     bool start(QString *error);
     /// Releases routes and port, closes file and pipes. Idempotent.
     void stop();
@@ -199,7 +200,7 @@ Q_SIGNALS:
     /// Packets arrive after a reachabilityProblem().
     void reachabilityCleared();
     void reachabilityChanged(podtap::receive::LocalCapture::Reachability state);
-    /// A viewer exited (or could not be written to); the other sinks go on. @p reason is human text.
+    /// A viewer exited or stopped reading its pipe; the other sinks go on. @p reason is human text.
     void viewerExited(int id, const QString &reason);
     /// The file sink refused a write (disk full...): @p error names the file and the reason.
     void fileSinkFailed(const QString &error);
@@ -220,6 +221,7 @@ private:
     void onPacketsArrived();
     void pollCounters();
     void releaseViewer(ViewerEntry &viewer);
+    void dropViewerSink(int id, const QString &reason);
     QString reachabilityText() const;
     QString reachabilityFix() const;
 

@@ -238,11 +238,16 @@ private Q_SLOTS:
             sendTo(capture.port(), vxlanDatagram(300, marked(kDb, kWeb, "before")));
         }
         QTRY_COMPARE(capture.counters().packets, quint64(5));
-        capture.viewerProcess(viewer)->kill();
+        QProcess *process = capture.viewerProcess(viewer);
+        process->kill();
+        // Qt has not seen the exit yet: the next writes go to a dead pipe (EPIPE), which must not hurt.
+        for (int i = 0; i < 100; ++i) {
+            sendTo(capture.port(), vxlanDatagram(301, marked(kWeb, kDb, "after")));
+        }
+        QTRY_COMPARE(capture.counters().packets, quint64(105));
         QTRY_COMPARE(exited.count(), 1);
         QCOMPARE(exited.first().at(0).toInt(), viewer);
-
-        for (int i = 0; i < 200; ++i) {
+        for (int i = 0; i < 100; ++i) {
             sendTo(capture.port(), vxlanDatagram(301, marked(kWeb, kDb, "after")));
         }
         QTRY_COMPARE(capture.counters().packets, quint64(205));
@@ -257,6 +262,129 @@ private Q_SLOTS:
         QCOMPARE(rows.size(), 205);
         QCOMPARE(rows.count(QStringList {QStringLiteral("1")}), 5);
         QCOMPARE(rows.count(QStringList {QStringLiteral("2")}), 200);
+    }
+
+    /// Wireshark closes its pipe when the operator stops its capture, and stays open: that viewer leaves the sinks
+    /// (no buffering for a reader that is gone), the file goes on.
+    void viewerClosingItsPipeLeavesTheSinks()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("viewer-closes.pcapng"));
+        LocalCapture capture(loopbackOptions());
+        capture.addTarget({QStringLiteral("shop/web-1/eth0"), QString(), QHostAddress::LocalHost, 310, 0});
+        QString error;
+        QVERIFY2(capture.addFileSink(path, &error), qPrintable(error));
+        // Closes its stdin and keeps running, as Wireshark does after "Stop capture".
+        const int viewer = capture.addViewer(
+            {QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("exec 0<&-; echo closed; exec sleep 600")},
+            &error);
+        QVERIFY2(viewer > 0, qPrintable(error));
+        QProcess *process = capture.viewerProcess(viewer);
+        QByteArray said;
+        QTRY_VERIFY2((said += process->readAll()).contains("closed"),
+            qPrintable(QStringLiteral("%1 / %2").arg(QString::fromUtf8(said)).arg(int(process->state()))));
+        QVERIFY2(capture.start(&error), qPrintable(error));
+        QSignalSpy exited(&capture, &LocalCapture::viewerExited);
+        for (int i = 0; i < 20; ++i) {
+            sendTo(capture.port(), vxlanDatagram(310, marked(kDb, kWeb, "closed")));
+        }
+        QTRY_COMPARE(exited.count(), 1);
+        QVERIFY2(exited.first().at(1).toString().contains(QLatin1String("stopped reading")),
+            qPrintable(exited.first().at(1).toString()));
+        QCOMPARE(process->state(), QProcess::Running);
+        QTRY_COMPARE(capture.counters().packets, quint64(20));
+        process->kill();
+        process->waitForFinished();
+        capture.stop();
+        QCOMPARE(tsharkFields(path, {QStringLiteral("frame.number")}).size(), 20);
+    }
+
+    /// A viewer that does not keep up loses packets (counted), never the file, and never stalls the capture.
+    void slowViewerDropsOnlyItsOwnPackets()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("slow-viewer.pcapng"));
+        LocalCapture::Options options = loopbackOptions();
+        options.viewerMaxPendingBytes = 64 * 1024;
+        LocalCapture capture(options);
+        capture.addTarget({QStringLiteral("shop/web-1/eth0"), QString(), QHostAddress::LocalHost, 320, 0});
+        QString error;
+        QVERIFY2(capture.addFileSink(path, &error), qPrintable(error));
+        // Never reads: the pipe fills, then the viewer's write buffer.
+        const int viewer = capture.addViewer({QStringLiteral("sleep"), QStringLiteral("600")}, &error);
+        QVERIFY2(viewer > 0, qPrintable(error));
+        QProcess *process = capture.viewerProcess(viewer);
+        QVERIFY2(capture.start(&error), qPrintable(error));
+        const QByteArray payload(1200, 'x');
+        quint64 sent = 0;
+        for (int batch = 0; batch < 20; ++batch) {
+            for (int i = 0; i < 50; ++i) {
+                sendTo(capture.port(), vxlanDatagram(320, marked(kDb, kWeb, payload)));
+            }
+            sent += 50;
+            QTRY_COMPARE(capture.counters().packets, sent);
+        }
+        const LocalCapture::Counters counters = capture.counters();
+        QVERIFY2(counters.viewerDrops > 0, "a stalled viewer must lose packets rather than buffer them all");
+        QVERIFY(counters.viewerDrops < sent);
+        QCOMPARE(counters.drops, quint64(0));
+        QVERIFY(process->bytesToWrite() < 64 * 1024 + 4096);
+        process->kill();
+        process->waitForFinished();
+        capture.stop();
+        QCOMPARE(tsharkFields(path, {QStringLiteral("frame.number")}).size(), int(sent));
+    }
+
+    /// Two sessions share one port, each getting only its own VNI; a third asking for a taken (sender, VNI) is
+    /// refused and holds nothing; the port stays open while a session holds it and is free after the last stops.
+    void sessionsShareThePort()
+    {
+        quint16 port = 0;
+        {
+            QUdpSocket probe;
+            QVERIFY(probe.bind(QHostAddress::LocalHost, 0));
+            port = probe.localPort();
+        }
+        LocalCapture::Options options = loopbackOptions();
+        options.receiver.port = port;
+        const QString pathA = m_dir.filePath(QStringLiteral("shared-a.pcapng"));
+        const QString pathB = m_dir.filePath(QStringLiteral("shared-b.pcapng"));
+        QString error;
+        auto a = std::make_unique<LocalCapture>(options);
+        a->addTarget({QStringLiteral("shop/web-1/eth0"), QString(), QHostAddress::LocalHost, 800, 801});
+        QVERIFY2(a->addFileSink(pathA, &error), qPrintable(error));
+        QVERIFY2(a->start(&error), qPrintable(error));
+        LocalCapture b(options);
+        b.addTarget({QStringLiteral("shop/db-0/eth0"), QString(), QHostAddress::LocalHost, 900, 0});
+        QVERIFY2(b.addFileSink(pathB, &error), qPrintable(error));
+        QVERIFY2(b.start(&error), qPrintable(error));
+        QCOMPARE(b.port(), port);
+
+        LocalCapture clash(options);
+        clash.addTarget({QStringLiteral("shop/other-0/eth0"), QString(), QHostAddress::LocalHost, 900, 0});
+        QVERIFY(!clash.start(&error));
+        QVERIFY2(error.contains(QLatin1String("VNI 900")) && error.contains(QString::number(port)) &&
+                error.contains(QLatin1String("shop/other-0/eth0")),
+            qPrintable(error));
+        QVERIFY(!clash.isRunning());
+
+        sendTo(port, vxlanDatagram(800, marked(kDb, kWeb, "a-in")));
+        sendTo(port, vxlanDatagram(801, marked(kWeb, kDb, "a-out")));
+        sendTo(port, vxlanDatagram(900, marked(kWeb, kDb, "b")));
+        QTRY_COMPARE(a->counters().packets, quint64(2));
+        QTRY_COMPARE(b.counters().packets, quint64(1));
+
+        a->stop();
+        a.reset();
+        sendTo(port, vxlanDatagram(900, marked(kWeb, kDb, "b-again")));
+        QTRY_COMPARE(b.counters().packets, quint64(2));
+        {
+            QUdpSocket taken;
+            QVERIFY(!taken.bind(QHostAddress::LocalHost, port));
+        }
+        b.stop();
+        QUdpSocket again;
+        QVERIFY2(again.bind(QHostAddress::LocalHost, port), qPrintable(again.errorString()));
+        QCOMPARE(tsharkFields(pathA, {QStringLiteral("frame.number")}).size(), 2);
+        QCOMPARE(tsharkFields(pathB, {QStringLiteral("frame.number")}).size(), 2);
     }
 
     /// The agent mirrored packets and none arrive: the session says so, naming the port and the local address
