@@ -2,7 +2,9 @@
 #include "receive/local_capture.h"
 #include "receive_test_support.h"
 
+#include <QPointer>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -279,6 +281,14 @@ private Q_SLOTS:
             &error);
         QVERIFY2(viewer > 0, qPrintable(error));
         QProcess *process = capture.viewerProcess(viewer);
+        // stop() lets a running viewer go (so Wireshark keeps its capture): this one must not outlive a failure.
+        const QPointer<QProcess> guarded(process);
+        const auto reap = qScopeGuard([guarded] {
+            if (guarded) {
+                guarded->kill();
+                guarded->waitForFinished();
+            }
+        });
         QByteArray said;
         QTRY_VERIFY2((said += process->readAll()).contains("closed"),
             qPrintable(QStringLiteral("%1 / %2").arg(QString::fromUtf8(said)).arg(int(process->state()))));
@@ -312,6 +322,13 @@ private Q_SLOTS:
         const int viewer = capture.addViewer({QStringLiteral("sleep"), QStringLiteral("600")}, &error);
         QVERIFY2(viewer > 0, qPrintable(error));
         QProcess *process = capture.viewerProcess(viewer);
+        const QPointer<QProcess> guarded(process);
+        const auto reap = qScopeGuard([guarded] {
+            if (guarded) {
+                guarded->kill();
+                guarded->waitForFinished();
+            }
+        });
         QVERIFY2(capture.start(&error), qPrintable(error));
         const QByteArray payload(1200, 'x');
         quint64 sent = 0;
