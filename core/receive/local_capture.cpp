@@ -127,6 +127,9 @@ qint64 PcapngFanout::writeData(const char *data, qint64 size)
             m_headerBlocks.append(data + at, length);
         }
         for (Sink &sink : m_sinks) {
+            if (sink.failed) {
+                continue;
+            }
             if (packet && sink.maxPending > 0 && sink.device->bytesToWrite() > sink.maxPending) {
                 ++sink.drops;
                 ++m_totalDrops;
@@ -378,6 +381,10 @@ bool LocalCapture::start(QString *error)
     });
     m_running = true;
     m_countersTimer->start();
+    if (m_agentReady && !m_reachabilityTimer->isActive()) {
+        // The agent was ready before the port was: its packets get the full time from now.
+        m_reachabilityTimer->start();
+    }
     return true;
 }
 

@@ -456,6 +456,21 @@ private Q_SLOTS:
         QTRY_COMPARE(problem.count(), 1);
     }
 
+    /// The agent may report ready before the capture starts: the check still runs, from the start.
+    void agentReadyBeforeStartIsStillChecked()
+    {
+        LocalCapture capture(loopbackOptions(200));
+        capture.addTarget({QStringLiteral("shop/web-1/eth0"), QString(), QHostAddress::LocalHost, 550, 0});
+        QSignalSpy problem(&capture, &LocalCapture::reachabilityProblem);
+        capture.agentReady();
+        capture.setAgentMirrored(5);
+        QTest::qWait(400); // past the timeout, not yet started
+        QCOMPARE(problem.count(), 0);
+        QString error;
+        QVERIFY2(capture.start(&error), qPrintable(error));
+        QTRY_COMPARE(problem.count(), 1);
+    }
+
     /// Packets arriving before the timeout: no message at all.
     void noProblemWhenPacketsArrive()
     {
