@@ -10,4 +10,6 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/vxlan_receiver.cpp
     ${CMAKE_CURRENT_LIST_DIR}/tunnel_port_registry.h
     ${CMAKE_CURRENT_LIST_DIR}/tunnel_port_registry.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/local_capture.h
+    ${CMAKE_CURRENT_LIST_DIR}/local_capture.cpp
 )
