@@ -240,6 +240,37 @@ private Q_SLOTS:
         verifyNothingLeft();
     }
 
+    void clsactDutyPassesToAnotherSessionNotToTheEgressDevice()
+    {
+        // This session adds clsact; a second session taps the same pod meanwhile. When the first ends, the
+        // duty to remove clsact must go to the second session's device, not to the first's own egress
+        // device that is deleted right after (then clsact would outlive both sessions).
+        QList<QJsonObject> seen;
+        QJsonObject ready;
+        auto first = startMirror(&ready, &seen);
+        const StopOnExit firstGuard {first.get()};
+        QVERIFY2(!ready.isEmpty(), first->readAllStandardError().constData());
+        QVERIFY(ready.value(QStringLiteral("clsact_added")).toBool());
+        auto second = m_rig->startAgent({QStringLiteral("mirror"), QStringLiteral("--container-id"),
+            QStringLiteral("containerd://") + m_rig->containerId(), QStringLiteral("--proc-root"), m_rig->procRoot(),
+            QStringLiteral("--vni"), QStringLiteral("4702"), QStringLiteral("--remote"), m_rig->receiverUnderlayIp(),
+            QStringLiteral("--session"), QStringLiteral("other"), QStringLiteral("--stats-interval"),
+            QStringLiteral("0")});
+        const StopOnExit secondGuard {second.get()};
+        QVERIFY2(!AgentRig::waitForEvent(*second, QStringLiteral("ready"), 10000, nullptr).isEmpty(),
+            second->readAllStandardError().constData());
+
+        QVERIFY(AgentRig::stop(*first, SIGTERM));
+        QCOMPARE(first->exitCode(), 0);
+        QVERIFY(!linkExists(m_rig->podNs(), kEgressDevice));
+        const QString alias =
+            linkDetails(m_rig->podNs(), QStringLiteral("ptap4702")).value(QStringLiteral("ifalias")).toString();
+        QVERIFY2(alias.contains(QStringLiteral("clsact=eth0")), qPrintable(alias));
+        QVERIFY(AgentRig::stop(*second, SIGTERM));
+        QCOMPARE(second->exitCode(), 0);
+        verifyNothingLeft();
+    }
+
     void equalVnisAreAUsageError()
     {
         const ProcessResult result =
