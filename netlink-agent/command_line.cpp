@@ -45,8 +45,8 @@ std::string overview()
 const std::map<std::string, std::set<std::string>> kValueFlags = {
     {"mirror",
         {"--container-id", "--pod-uid", "--pid", "--netns", "--vni", "--remote", "--local", "--underlay-dev", "--port",
-            "--interface", "--direction", "--name", "--bpf", "--session", "--heartbeat-file", "--heartbeat-timeout",
-            "--proc-root", "--netns-dir", "--stats-interval", "--deadline"}},
+            "--interface", "--direction", "--name", "--egress-vni", "--egress-name", "--bpf", "--session",
+            "--heartbeat-file", "--heartbeat-timeout", "--proc-root", "--netns-dir", "--stats-interval", "--deadline"}},
     {"receive", {"--vni", "--port", "--remote", "--local", "--underlay-dev", "--name"}},
     {"cleanup", {"--container-id", "--pod-uid", "--pid", "--netns", "--session", "--proc-root", "--netns-dir"}},
     {"inspect", {"--container-id", "--pod-uid", "--pid", "--netns", "--proc-root", "--netns-dir"}},
@@ -152,6 +152,11 @@ std::string usageText(const std::string &command)
             "  --interface NAME      pod interface to mirror (default eth0)\n"
             "  --direction D         ingress, egress or both (default both)\n"
             "  --name NAME           VXLAN device name in the pod netns (default ptap<vni>)\n"
+            "  --egress-vni M        send the egress hook's frames through a second VXLAN device with VNI M\n"
+            "                        (same remote, local, port and underlay; must differ from --vni), so the\n"
+            "                        receiver tells the direction from the VNI; --vni N then carries ingress\n"
+            "                        only. Needs --direction both or egress. Default: one device for both\n"
+            "  --egress-name NAME    the second device's name (default <name>e)\n"
             "  --bpf PROGRAM         classic BPF in tcpdump -ddd form: count, then `code jt jf k` lines\n"
             "                        (newline or comma separated); default: mirror everything\n"
             "  --session ID          session this mirror belongs to; scopes leftover cleanup\n"
@@ -360,6 +365,32 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
     if (has("--name")) {
         options.name = values["--name"];
         requireInterfaceName("--name", options.name);
+    }
+    if (has("--egress-vni")) {
+        options.egressVni =
+            static_cast<std::uint32_t>(parseInteger("--egress-vni", values["--egress-vni"], 1, 16777215, "the VNI"));
+        if (options.egressVni == options.vni) {
+            throw usageError("--egress-vni " + values["--egress-vni"] + " equals --vni " + std::to_string(options.vni) +
+                ": the egress device needs its own VNI so the receiver can tell the directions apart");
+        }
+        if (!options.egress) {
+            throw usageError("--egress-vni with --direction ingress: nothing would use the egress device; drop "
+                             "--egress-vni or use --direction both");
+        }
+        if (has("--egress-name")) {
+            options.egressName = values["--egress-name"];
+            requireInterfaceName("--egress-name", options.egressName);
+        } else if (options.name.size() >= 15) {
+            throw usageError("--name " + options.name +
+                " leaves no room for the default egress device name <name>e (15 bytes at most); give --egress-name");
+        } else {
+            options.egressName = options.name + "e";
+        }
+        if (options.egressName == options.name) {
+            throw usageError("--egress-name " + options.egressName + " equals --name: the two devices need two names");
+        }
+    } else if (has("--egress-name")) {
+        throw usageError("--egress-name " + values["--egress-name"] + " without --egress-vni: give --egress-vni M too");
     }
     if (has("--bpf")) {
         BpfProgram program;

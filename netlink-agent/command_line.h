@@ -28,6 +28,9 @@ struct AgentOptions
     bool ingress = true;
     bool egress = true;
     std::string name; ///< VXLAN device name; default ptap<vni> (mirror) or mirror (receive)
+    /// mirror: the VNI of a second device that carries the egress hook's frames (0 = one device for both).
+    std::uint32_t egressVni = 0;
+    std::string egressName; ///< that device's name; default <name>e
     std::optional<BpfProgram> bpf;
     std::string session;
     std::string heartbeatFile;

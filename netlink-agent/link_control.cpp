@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -278,7 +279,7 @@ UniqueFd openLinkMonitor(int netnsFd)
     return fd;
 }
 
-bool drainLinkMonitor(int fd, int ifindex)
+bool drainLinkMonitor(int fd, const std::vector<int> &ifindexes)
 {
     bool concerned = false;
     alignas(nlmsghdr) char buf[16384];
@@ -299,7 +300,8 @@ bool drainLinkMonitor(int fd, int ifindex)
              hdr = NLMSG_NEXT(hdr, remaining)) {
             if ((hdr->nlmsg_type == RTM_NEWLINK || hdr->nlmsg_type == RTM_DELLINK) &&
                 hdr->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg)) &&
-                static_cast<const ifinfomsg *>(NLMSG_DATA(hdr))->ifi_index == ifindex) {
+                std::find(ifindexes.begin(), ifindexes.end(),
+                    static_cast<const ifinfomsg *>(NLMSG_DATA(hdr))->ifi_index) != ifindexes.end()) {
                 concerned = true;
             }
         }

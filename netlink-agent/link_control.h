@@ -91,8 +91,8 @@ std::string normalizedIp(const std::string &literal);
 /// A non-blocking netlink socket in the netns of @p netnsFd (-1: the agent's) subscribed to link
 /// notifications (RTNLGRP_LINK); invalid on failure.
 UniqueFd openLinkMonitor(int netnsFd);
-/// Reads every pending notification from @p fd; true when one concerns @p ifindex, or some were lost.
-bool drainLinkMonitor(int fd, int ifindex);
+/// Reads every pending notification from @p fd; true when one concerns one of @p ifindexes, or some were lost.
+bool drainLinkMonitor(int fd, const std::vector<int> &ifindexes);
 
 /// The local address the kernel would use to reach @p remote (UDP connect, nothing sent), or empty.
 std::string localAddressToward(const std::string &remote, std::uint16_t port);

@@ -107,7 +107,7 @@ std::string deviceAlias(const std::string &sessionKey)
     return kAliasPrefix + sessionKey;
 }
 
-void releaseClsact(const LinkControl &links, const std::string &ifname, int leavingIfindex)
+void releaseClsact(const LinkControl &links, const std::string &ifname, const std::set<int> &leaving)
 {
     LinkInfo target;
     if (!links.find(ifname, target)) {
@@ -117,7 +117,7 @@ void releaseClsact(const LinkControl &links, const std::string &ifname, int leav
     const auto hooksEmpty = [&] { return tc.filters(Hook::Ingress).empty() && tc.filters(Hook::Egress).empty(); };
     if (!hooksEmpty()) {
         for (const LinkInfo &link : links.all()) {
-            if (link.ifindex == leavingIfindex || !isPodtapDevice(link)) {
+            if (leaving.count(link.ifindex) || !isPodtapDevice(link)) {
                 continue;
             }
             if (!hasDuty(link.alias, ifname)) {
@@ -192,12 +192,19 @@ int removePodtapFilters(const TcControl &tc, const std::string *sessionKey)
 int removePodtapDevices(const LinkControl &links, const std::string *sessionKey)
 {
     int removed = 0;
+    // All that go are known first: a session has one or two devices, and a duty handed from one to the
+    // other right before that one is deleted too would be lost.
+    std::vector<LinkInfo> going;
+    std::set<int> leaving;
     for (const LinkInfo &link : links.all()) {
-        if (!isPodtapDevice(link) || (sessionKey && !isSessionDevice(link, *sessionKey))) {
-            continue;
+        if (isPodtapDevice(link) && (!sessionKey || isSessionDevice(link, *sessionKey))) {
+            going.push_back(link);
+            leaving.insert(link.ifindex);
         }
+    }
+    for (const LinkInfo &link : going) {
         for (const std::string &ifname : clsactDuties(link.alias)) {
-            releaseClsact(links, ifname, link.ifindex);
+            releaseClsact(links, ifname, leaving);
         }
         const KernelReply reply = links.remove(link.ifindex);
         if (!reply.ok() && reply.error != -ENODEV) {
@@ -286,11 +293,14 @@ void MirrorSession::install()
     // Leftovers of this same session (an agent killed with -9 and restarted): other sessions are kept.
     const std::string key = o.sessionKey();
     int stale = removePodtapFilters(*m_tc, &key) + removePodtapDevices(podLinks, &key);
-    LinkInfo halfMade;
-    if (podLinks.find(o.name, halfMade) && halfMade.kind == "vxlan" && halfMade.alias.empty() && !halfMade.up) {
-        // Created but never marked and brought up: an agent killed between those two steps.
-        podLinks.remove(halfMade.ifindex);
-        ++stale;
+    for (const std::string &name : {o.name, o.egressName}) {
+        LinkInfo halfMade;
+        if (!name.empty() && podLinks.find(name, halfMade) && halfMade.kind == "vxlan" && halfMade.alias.empty() &&
+            !halfMade.up) {
+            // Created but never marked and brought up: an agent killed between those two steps.
+            podLinks.remove(halfMade.ifindex);
+            ++stale;
+        }
     }
     if (stale > 0) {
         note("removed " + std::to_string(stale) + " leftover(s) of session " + key + " from netns " +
@@ -298,64 +308,14 @@ void MirrorSession::install()
     }
 
     VxlanSpec spec;
-    spec.name = o.name;
-    spec.vni = o.vni;
     spec.port = o.port;
     spec.remote = o.remote;
     spec.local = local;
     spec.underlayIfindex = o.underlayDev.empty() ? 0 : underlay.ifindex;
     spec.targetNetnsFd = m_podNetns.get();
-    KernelReply reply = nodeLinks.createVxlan(spec);
-    if (!reply.ok()) {
-        std::string hint;
-        if (reply.error == -EEXIST) {
-            hint = " (a device " + o.name +
-                " already exists in the pod netns, or another VXLAN device in the node "
-                "netns already uses VNI " +
-                std::to_string(o.vni) + " on port " + std::to_string(o.port) + "; choose another --name/--vni)";
-        }
-        throw AgentError(ExitKernelRefused,
-            "create vxlan " + o.name + " (vni " + std::to_string(o.vni) + ", local " + local + ", remote " + o.remote +
-                ", dstport " + std::to_string(o.port) + ") in netns " + m_target.netnsPath + ": " + reply.reason() +
-                hint);
-    }
-    LinkInfo vxlan;
-    if (!podLinks.find(o.name, vxlan)) {
-        throw AgentError(ExitKernelRefused,
-            "find the new vxlan " + o.name + " in netns " + m_target.netnsPath + ": it vanished right after creation");
-    }
-    m_vxlanIfindex = vxlan.ifindex;
-    // Watch the device from now on: a pod with NET_ADMIN can change it in its own netns.
-    m_linkMonitor = openLinkMonitor(m_podNetns.get());
-    if (!m_linkMonitor.valid()) {
-        throw AgentError(
-            ExitKernelRefused, "watch link notifications in netns " + m_target.netnsPath + ": " + std::strerror(errno));
-    }
-    m_expected.exists = true;
-    m_expected.up = true;
-    m_expected.kind = "vxlan";
-    m_expected.vni = o.vni;
-    m_expected.remote = normalizedIp(o.remote);
-    m_expected.local = normalizedIp(local);
-    m_expected.port = o.port;
-    m_expected.underlayIfindex = spec.underlayIfindex;
-    // Best effort (needs a writable /proc/sys); the drop below and addrgenmode none do not depend on it.
-    disableIpv6(m_podNetns.get(), o.name);
-    // The device decapsulates whatever reaches the node's tunnel port with this VNI, from anyone: nothing it
-    // receives may reach the pod's stack (that would bypass NetworkPolicy), so its ingress drops everything
-    // before it goes up. Capture on the device itself still sees those frames (packet taps run first).
-    const TcControl deviceTc(*m_podSocket, o.name, vxlan.ifindex);
-    reply = deviceTc.addClsact();
-    if (reply.ok()) {
-        reply = deviceTc.addDropAll(Hook::Ingress, 1);
-    }
-    if (!reply.ok()) {
-        throw kernelError(
-            deviceTc.describe("drop everything the tunnel device receives (clsact + bpf on ingress)"), reply);
-    }
-    reply = podLinks.finishAndUp(vxlan.ifindex, deviceAlias(key));
-    if (!reply.ok()) {
-        throw kernelError("mark and bring up vxlan " + o.name + " in netns " + m_target.netnsPath, reply);
+    createTunnel(o.name, o.vni, spec, key);
+    if (o.egressVni != 0) {
+        createTunnel(o.egressName, o.egressVni, spec, key);
     }
 
     const unsigned overhead = family == AF_INET6 ? 70 : 50;
@@ -387,10 +347,10 @@ void MirrorSession::install()
     const PodtapCookie cookie = podtapCookie(key);
     for (const Hook hook : {Hook::Ingress, Hook::Egress}) {
         if ((hook == Hook::Ingress && o.ingress) || (hook == Hook::Egress && o.egress)) {
-            addFilter(hook, vxlan.ifindex, cookie);
+            addFilter(hook, cookie);
         }
     }
-    settlePriorityClashes(vxlan.ifindex, cookie);
+    settlePriorityClashes(cookie);
 
     std::string priorities = "{";
     for (const AddedFilter &f : m_filters) {
@@ -398,25 +358,114 @@ void MirrorSession::install()
             std::string(priorities.size() > 1 ? "," : "") + jsonQuote(hookName(f.hook)) + ":" + std::to_string(f.prio);
     }
     priorities += "}";
-    emitEvent("ready",
-        JsonLine()
-            .add("device", o.name)
-            .add("vni", o.vni)
-            .add("ifindex", vxlan.ifindex)
-            .add("hooks", o.hooks())
-            .add("interface", podIf.name)
-            .add("netns", m_target.netnsPath)
-            .add("pid", m_target.pid)
-            .add("remote", o.remote)
-            .add("local", local)
-            .add("port", static_cast<unsigned>(o.port))
-            .add("underlay_dev", underlay.name)
-            .add("filter", o.bpf ? "bpf" : "u32")
-            .addRaw("priorities", priorities)
-            .add("session", key)
-            .add("clsact_added", m_addedClsact)
-            .add("version", kAgentVersion)
-            .add("contract", kAgentContract));
+    JsonLine ready;
+    ready.add("device", o.name)
+        .add("vni", o.vni)
+        .add("ifindex", m_tunnels.front().ifindex)
+        .add("hooks", o.hooks())
+        .add("interface", podIf.name)
+        .add("netns", m_target.netnsPath)
+        .add("pid", m_target.pid)
+        .add("remote", o.remote)
+        .add("local", local)
+        .add("port", static_cast<unsigned>(o.port))
+        .add("underlay_dev", underlay.name)
+        .add("filter", o.bpf ? "bpf" : "u32")
+        .addRaw("priorities", priorities)
+        .add("session", key)
+        .add("clsact_added", m_addedClsact)
+        .add("version", kAgentVersion)
+        .add("contract", kAgentContract);
+    if (m_tunnels.size() > 1) {
+        ready.add("egress_device", m_tunnels[1].name)
+            .add("egress_vni", m_tunnels[1].vni)
+            .add("egress_ifindex", m_tunnels[1].ifindex);
+    }
+    emitEvent("ready", std::move(ready));
+}
+
+void MirrorSession::createTunnel(
+    const std::string &name, std::uint32_t vni, const VxlanSpec &common, const std::string &key)
+{
+    const AgentOptions &o = m_options;
+    const LinkControl nodeLinks(*m_nodeSocket);
+    const LinkControl podLinks(*m_podSocket);
+    VxlanSpec spec = common;
+    spec.name = name;
+    spec.vni = vni;
+    KernelReply reply = nodeLinks.createVxlan(spec);
+    if (!reply.ok()) {
+        std::string hint;
+        if (reply.error == -EEXIST) {
+            hint = " (a device " + name +
+                " already exists in the pod netns, or another VXLAN device in the node "
+                "netns already uses VNI " +
+                std::to_string(vni) + " on port " + std::to_string(o.port) + "; choose another " +
+                (name == o.name ? "--name/--vni" : "--egress-name/--egress-vni") + ")";
+        }
+        throw AgentError(ExitKernelRefused,
+            "create vxlan " + name + " (vni " + std::to_string(vni) + ", local " + spec.local + ", remote " + o.remote +
+                ", dstport " + std::to_string(o.port) + ") in netns " + m_target.netnsPath + ": " + reply.reason() +
+                hint);
+    }
+    LinkInfo vxlan;
+    if (!podLinks.find(name, vxlan)) {
+        throw AgentError(ExitKernelRefused,
+            "find the new vxlan " + name + " in netns " + m_target.netnsPath + ": it vanished right after creation");
+    }
+    Tunnel tunnel;
+    tunnel.name = name;
+    tunnel.vni = vni;
+    tunnel.ifindex = vxlan.ifindex;
+    tunnel.expected.exists = true;
+    tunnel.expected.up = true;
+    tunnel.expected.kind = "vxlan";
+    tunnel.expected.vni = vni;
+    tunnel.expected.remote = normalizedIp(o.remote);
+    tunnel.expected.local = normalizedIp(spec.local);
+    tunnel.expected.port = o.port;
+    tunnel.expected.underlayIfindex = spec.underlayIfindex;
+    m_tunnels.push_back(tunnel);
+    // Watch the devices from now on: a pod with NET_ADMIN can change them in its own netns.
+    if (!m_linkMonitor.valid()) {
+        m_linkMonitor = openLinkMonitor(m_podNetns.get());
+    }
+    if (!m_linkMonitor.valid()) {
+        throw AgentError(
+            ExitKernelRefused, "watch link notifications in netns " + m_target.netnsPath + ": " + std::strerror(errno));
+    }
+    // Best effort (needs a writable /proc/sys); the drop below and addrgenmode none do not depend on it.
+    disableIpv6(m_podNetns.get(), name);
+    // The device decapsulates whatever reaches the node's tunnel port with this VNI, from anyone: nothing it
+    // receives may reach the pod's stack (that would bypass NetworkPolicy), so its ingress drops everything
+    // before it goes up. Capture on the device itself still sees those frames (packet taps run first).
+    const TcControl deviceTc(*m_podSocket, name, vxlan.ifindex);
+    reply = deviceTc.addClsact();
+    if (reply.ok()) {
+        reply = deviceTc.addDropAll(Hook::Ingress, 1);
+    }
+    if (!reply.ok()) {
+        throw kernelError(
+            deviceTc.describe("drop everything the tunnel device receives (clsact + bpf on ingress)"), reply);
+    }
+    reply = podLinks.finishAndUp(vxlan.ifindex, deviceAlias(key));
+    if (!reply.ok()) {
+        throw kernelError("mark and bring up vxlan " + name + " in netns " + m_target.netnsPath, reply);
+    }
+}
+
+const MirrorSession::Tunnel &MirrorSession::tunnelFor(Hook hook) const
+{
+    return hook == Hook::Egress && m_tunnels.size() > 1 ? m_tunnels[1] : m_tunnels.front();
+}
+
+std::vector<int> MirrorSession::tunnelIfindexes() const
+{
+    std::vector<int> ifindexes;
+    for (const Tunnel &tunnel : m_tunnels) {
+        ifindexes.push_back(tunnel.ifindex);
+    }
+    return ifindexes;
 }
 
 void MirrorSession::addClsact()
@@ -429,13 +478,15 @@ void MirrorSession::addClsact()
         // The duty to remove it is written on our device, where a later session can take it over.
         m_addedClsact = true;
         LinkControl(*m_podSocket)
-            .setAlias(m_vxlanIfindex, deviceAlias(m_options.sessionKey()) + kClsactDuty + m_tc->ifname());
+            .setAlias(m_tunnels.front().ifindex, deviceAlias(m_options.sessionKey()) + kClsactDuty + m_tc->ifname());
     }
 }
 
-void MirrorSession::addFilter(Hook hook, int vxlanIfindex, const PodtapCookie &cookie)
+void MirrorSession::addFilter(Hook hook, const PodtapCookie &cookie)
 {
     const AgentOptions &o = m_options;
+    const Tunnel &tunnel = tunnelFor(hook);
+    const int vxlanIfindex = tunnel.ifindex;
     const std::vector<FilterInfo> onHook = m_tc->filters(hook);
     std::set<std::uint32_t> taken;
     for (const FilterInfo &f : m_tc->filters(hook == Hook::Ingress ? Hook::Egress : Hook::Ingress)) {
@@ -457,7 +508,7 @@ void MirrorSession::addFilter(Hook hook, int vxlanIfindex, const PodtapCookie &c
     }
     if (!reply.ok()) {
         throw kernelError(m_tc->describe(std::string("add ") + (o.bpf ? "bpf" : "u32") + " filter prio " +
-                              std::to_string(prio) + " " + hookName(hook) + " with mirred to " + o.name),
+                              std::to_string(prio) + " " + hookName(hook) + " with mirred to " + tunnel.name),
             reply);
     }
     m_filters.push_back({hook, prio, o.bpf ? "bpf" : "u32"});
@@ -505,7 +556,7 @@ std::vector<MirrorSession::Clash> MirrorSession::clashingFilters(bool *othersMov
     return clashing;
 }
 
-void MirrorSession::settlePriorityClashes(int vxlanIfindex, const PodtapCookie &cookie)
+void MirrorSession::settlePriorityClashes(const PodtapCookie &cookie)
 {
     constexpr int kAttempts = 20;
     constexpr int kWaitsForOthers = 8;
@@ -548,7 +599,7 @@ void MirrorSession::settlePriorityClashes(int vxlanIfindex, const PodtapCookie &
         // A pause that differs between sessions, so two movers do not choose from one snapshot again.
         ::poll(nullptr, 0, static_cast<int>(1 + (wanted + static_cast<std::uint64_t>(attempt)) % 17));
         for (const Clash &clash : clashing) {
-            addFilter(clash.filter.hook, vxlanIfindex, cookie);
+            addFilter(clash.filter.hook, cookie);
         }
         waits = 0;
     }
@@ -569,30 +620,40 @@ void MirrorSession::teardown()
         firstError = error.what();
     }
     const LinkControl podLinks(*m_podSocket);
-    if (m_vxlanIfindex > 0) {
-        // Only a clsact podtap added (this session, or an ended one that passed the duty on), and only
-        // once nobody else has a filter on it.
-        LinkInfo own;
+    if (!m_tunnels.empty()) {
+        // Only a clsact podtap added (this session, or an ended one that passed the duty on to either of
+        // our devices), and only once nobody else has a filter on it.
+        const std::vector<int> ifindexes = tunnelIfindexes();
+        const std::set<int> leaving(ifindexes.begin(), ifindexes.end());
         std::vector<std::string> duties;
-        if (podLinks.find(m_vxlanIfindex, own)) {
-            duties = clsactDuties(own.alias);
+        for (const Tunnel &tunnel : m_tunnels) {
+            LinkInfo own;
+            if (podLinks.find(tunnel.ifindex, own)) {
+                for (const std::string &ifname : clsactDuties(own.alias)) {
+                    if (std::find(duties.begin(), duties.end(), ifname) == duties.end()) {
+                        duties.push_back(ifname);
+                    }
+                }
+            }
         }
-        if (m_addedClsact && !hasDuty(own.alias, m_tc->ifname())) {
+        if (m_addedClsact && std::find(duties.begin(), duties.end(), m_tc->ifname()) == duties.end()) {
             duties.push_back(m_tc->ifname());
         }
         for (const std::string &ifname : duties) {
             try {
-                releaseClsact(podLinks, ifname, m_vxlanIfindex);
+                releaseClsact(podLinks, ifname, leaving);
             } catch (const AgentError &error) {
                 if (firstError.empty()) {
                     firstError = error.what();
                 }
             }
         }
-        const KernelReply reply = podLinks.remove(m_vxlanIfindex);
-        if (!reply.ok() && reply.error != -ENODEV && firstError.empty()) {
-            firstError = "delete vxlan " + m_options.name + " (ifindex " + std::to_string(m_vxlanIfindex) +
-                ") in netns " + m_target.netnsPath + ": " + reply.reason();
+        for (const Tunnel &tunnel : m_tunnels) {
+            const KernelReply reply = podLinks.remove(tunnel.ifindex);
+            if (!reply.ok() && reply.error != -ENODEV && firstError.empty()) {
+                firstError = "delete vxlan " + tunnel.name + " (ifindex " + std::to_string(tunnel.ifindex) +
+                    ") in netns " + m_target.netnsPath + ": " + reply.reason();
+            }
         }
     }
     if (!firstError.empty()) {
@@ -613,31 +674,53 @@ void MirrorSession::addCounters(JsonLine &line) const
             }
         }
     }
-    LinkInfo vxlan;
-    LinkControl(*m_podSocket).find(m_vxlanIfindex, vxlan);
+    // The tunnel's drops: of both devices when each hook has its own.
+    std::uint64_t txErrors = 0;
+    std::uint64_t txDropped = 0;
+    for (const Tunnel &tunnel : m_tunnels) {
+        LinkInfo vxlan;
+        if (LinkControl(*m_podSocket).find(tunnel.ifindex, vxlan)) {
+            txErrors += vxlan.txErrors;
+            txDropped += vxlan.txDropped;
+        }
+    }
     line.add("ingress_packets", packets[0])
         .add("ingress_bytes", bytes[0])
         .add("egress_packets", packets[1])
         .add("egress_bytes", bytes[1])
         .add("packets", packets[0] + packets[1])
         .add("bytes", bytes[0] + bytes[1])
-        .add("tx_errors", vxlan.txErrors)
-        .add("tx_dropped", vxlan.txDropped);
+        .add("tx_errors", txErrors)
+        .add("tx_dropped", txDropped);
 }
 
 void MirrorSession::emitStats()
 {
     JsonLine line;
     line.add("device", m_options.name);
+    if (m_tunnels.size() > 1) {
+        line.add("egress_device", m_tunnels[1].name);
+    }
     addCounters(line);
     emitEvent("stats", std::move(line));
 }
 
 std::string MirrorSession::deviceChange() const
 {
+    for (const Tunnel &tunnel : m_tunnels) {
+        if (std::string change = deviceChange(tunnel); !change.empty()) {
+            return change;
+        }
+    }
+    return {};
+}
+
+std::string MirrorSession::deviceChange(const Tunnel &tunnel) const
+{
+    const VxlanState &expected = tunnel.expected;
     VxlanState now;
-    const KernelReply reply = LinkControl(*m_podSocket).vxlanState(m_vxlanIfindex, now);
-    const std::string device = "the VXLAN device " + m_options.name + " (ifindex " + std::to_string(m_vxlanIfindex) +
+    const KernelReply reply = LinkControl(*m_podSocket).vxlanState(tunnel.ifindex, now);
+    const std::string device = "the VXLAN device " + tunnel.name + " (ifindex " + std::to_string(tunnel.ifindex) +
         ") in netns " + m_target.netnsPath;
     if (!now.exists) {
         return device + " was deleted or moved out of the netns" + (reply.ok() ? "" : " (" + reply.reason() + ")");
@@ -649,13 +732,13 @@ std::string MirrorSession::deviceChange() const
                 (is.empty() ? "none" : is);
         }
     };
-    differs("kind", m_expected.kind, now.kind);
-    differs("vni", std::to_string(m_expected.vni), std::to_string(now.vni));
-    differs("remote", m_expected.remote, now.remote);
-    differs("local", m_expected.local, now.local);
-    differs("port", std::to_string(m_expected.port), std::to_string(now.port));
-    if (m_expected.underlayIfindex > 0) {
-        differs("underlay ifindex", std::to_string(m_expected.underlayIfindex), std::to_string(now.underlayIfindex));
+    differs("kind", expected.kind, now.kind);
+    differs("vni", std::to_string(expected.vni), std::to_string(now.vni));
+    differs("remote", expected.remote, now.remote);
+    differs("local", expected.local, now.local);
+    differs("port", std::to_string(expected.port), std::to_string(now.port));
+    if (expected.underlayIfindex > 0) {
+        differs("underlay ifindex", std::to_string(expected.underlayIfindex), std::to_string(now.underlayIfindex));
     }
     if (!now.up) {
         changes += std::string(changes.empty() ? "" : ", ") + "set down";
@@ -708,7 +791,7 @@ std::string MirrorSession::waitForStop()
             }
         }
         if (ready > 0 && pfds[1].revents != 0) {
-            checkDevice = drainLinkMonitor(m_linkMonitor.get(), m_vxlanIfindex);
+            checkDevice = drainLinkMonitor(m_linkMonitor.get(), tunnelIfindexes());
             if (checkDevice) {
                 continue;
             }
@@ -769,6 +852,9 @@ int MirrorSession::run()
     // mirrored after a stop signal but the few packets in flight between this read and the deletion.
     JsonLine stopped;
     stopped.add("reason", reason).add("device", m_options.name);
+    if (m_tunnels.size() > 1) {
+        stopped.add("egress_device", m_tunnels[1].name);
+    }
     addCounters(stopped);
     teardown();
     emitEvent("stopped", std::move(stopped));

@@ -8,6 +8,7 @@
 #include "tc_control.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,9 @@ int removePodtapDevices(const LinkControl &links, const std::string *sessionKey)
 std::string deviceAlias(const std::string &sessionKey);
 /// Removes the clsact podtap added on @p ifname once both hooks are empty. While other filters stay, the
 /// duty passes to another podtap device in the netns (a session that ends later); with none, only
-/// foreign filters remain and the qdisc is theirs to keep. @p leavingIfindex is the device giving it up.
-void releaseClsact(const LinkControl &links, const std::string &ifname, int leavingIfindex);
+/// foreign filters remain and the qdisc is theirs to keep. @p leaving are the devices about to go (a
+/// session's one or two devices), none of which may inherit the duty.
+void releaseClsact(const LinkControl &links, const std::string &ifname, const std::set<int> &leaving);
 
 /// @brief One running mirror: installs the VXLAN device and the tc filters, reports, and tears down.
 class MirrorSession
@@ -55,20 +57,37 @@ private:
         bool sharedTable = false; ///< another session's filter sits in our table (same hook, same priority)
     };
 
+    /// One VXLAN device of the session: the first carries ingress (and egress without --egress-vni), the
+    /// second, with --egress-vni, egress.
+    struct Tunnel
+    {
+        std::string name;
+        std::uint32_t vni = 0;
+        int ifindex = 0;
+        VxlanState expected; ///< the device as installed
+    };
+
     void install();
+    /// Creates, hardens, marks and brings up one tunnel device in the pod netns, and records it in m_tunnels
+    /// as soon as it exists (so a failure later on still removes it).
+    void createTunnel(const std::string &name, std::uint32_t vni, const VxlanSpec &common, const std::string &key);
+    /// The device that mirrors @p hook's frames.
+    const Tunnel &tunnelFor(Hook hook) const;
+    std::vector<int> tunnelIfindexes() const;
     void addClsact();
-    void addFilter(Hook hook, int vxlanIfindex, const PodtapCookie &cookie);
+    void addFilter(Hook hook, const PodtapCookie &cookie);
     /// Our u32 filters whose priority another session took at the same moment on the other hook.
     /// @p othersMove is true when every such filter belongs to a session that is to move instead.
     std::vector<Clash> clashingFilters(bool *othersMove) const;
-    void settlePriorityClashes(int vxlanIfindex, const PodtapCookie &cookie);
+    void settlePriorityClashes(const PodtapCookie &cookie);
     void teardown();
     std::string waitForStop();
     void emitStats();
     /// Appends the session's counters (the fields of `stats`) to @p line.
     void addCounters(JsonLine &line) const;
-    /// What changed on the tunnel device since install (remote, VNI, down, deleted, ...), or empty.
+    /// What changed on a tunnel device since install (remote, VNI, down, deleted, ...), or empty.
     std::string deviceChange() const;
+    std::string deviceChange(const Tunnel &tunnel) const;
 
     AgentOptions m_options;
     ResolvedTarget m_target;
@@ -76,12 +95,11 @@ private:
     std::unique_ptr<NetlinkSocket> m_nodeSocket;
     std::unique_ptr<NetlinkSocket> m_podSocket;
     std::unique_ptr<TcControl> m_tc;
-    int m_vxlanIfindex = 0;
+    std::vector<Tunnel> m_tunnels; ///< [0] the --vni device, [1] the --egress-vni device if any
     bool m_addedClsact = false;
     std::vector<AddedFilter> m_filters;
     bool m_tornDown = false;
     UniqueFd m_linkMonitor; ///< link notifications of the pod netns
-    VxlanState m_expected; ///< the tunnel device as installed
     std::string m_deviceChange; ///< why the device-changed stop happened
 };
 

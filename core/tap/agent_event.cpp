@@ -37,6 +37,13 @@ AgentStats statsFrom(const QJsonObject &event)
     return stats;
 }
 
+/// A VNI (1-16777215) as a JSON number, or 0.
+quint32 vniFrom(const QJsonValue &value)
+{
+    const double number = value.toDouble(0);
+    return number >= 1 && number <= 16777215 && number == double(quint32(number)) ? quint32(number) : 0;
+}
+
 } // namespace
 
 std::optional<AgentEvent> parseAgentEvent(const QByteArray &line)
@@ -65,6 +72,10 @@ std::optional<AgentEvent> parseAgentEvent(const QByteArray &line)
         event.version = object.value(QLatin1String("version")).toString();
         const double contract = object.value(QLatin1String("contract")).toDouble(0);
         event.contract = contract >= 1 && contract <= 1000000 && contract == double(int(contract)) ? int(contract) : 0;
+        event.device = object.value(QLatin1String("device")).toString();
+        event.vni = vniFrom(object.value(QLatin1String("vni")));
+        event.egressDevice = object.value(QLatin1String("egress_device")).toString();
+        event.egressVni = vniFrom(object.value(QLatin1String("egress_vni")));
     } else if (event.name == QLatin1String("stats")) {
         event.type = AgentEvent::Type::Stats;
         event.stats = statsFrom(object);

@@ -30,6 +30,10 @@ struct AgentEvent
     AgentStats stats; ///< stats: the counters so far; stopped: the final counters (contract 2)
     QString version; ///< ready: the agent's project version ("" from agents before contract 2)
     int contract = 0; ///< ready: the agent's contract level (0 when absent: an agent before contract 2)
+    QString device; ///< ready: the VXLAN device (the one for both hooks, or ingress with an egress device)
+    quint32 vni = 0; ///< ready: its VNI
+    QString egressDevice; ///< ready: the device egress frames leave by (--egress-vni), empty when none
+    quint32 egressVni = 0; ///< ready: its VNI, 0 when none
     QJsonObject raw;
 };
 

@@ -295,6 +295,9 @@ QStringList senderAgentArgs(const TapPlan &plan)
         QStringLiteral("--direction"),
         directionName(plan.direction),
     };
+    if (plan.egressVni != 0 && plan.direction != Direction::Ingress) {
+        args << QStringLiteral("--egress-vni") << QString::number(plan.egressVni);
+    }
     if (!plan.bpfBytecode.isEmpty()) {
         args << QStringLiteral("--bpf") << plan.bpfBytecode;
     }
@@ -368,6 +371,13 @@ ValidationProblems validatePlan(const TapPlan &plan)
     if (plan.vni < 1 || plan.vni > TapRequest::kMaxVni) {
         problems += planProblem(QStringLiteral("VNI"), QString::number(plan.vni),
             QStringLiteral("must be between 1 and %1").arg(TapRequest::kMaxVni));
+    }
+    if (plan.egressVni != 0 && (plan.egressVni == plan.vni || plan.egressVni > TapRequest::kMaxVni)) {
+        problems += planProblem(QStringLiteral("egress VNI"), QString::number(plan.egressVni),
+            QStringLiteral("must differ from the VNI (%1) and be between 1 and %2, or 0 for one VNI for both "
+                           "directions")
+                .arg(plan.vni)
+                .arg(TapRequest::kMaxVni));
     }
     if (plan.port < 1 || plan.port > 65535) {
         problems += planProblem(

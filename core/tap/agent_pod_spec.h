@@ -45,6 +45,10 @@ struct TapPlan
     QString destinationIp; ///< where the sender sends VXLAN
     QString destinationNode; ///< set only when the destination is a node: a receiver pod runs there
     std::uint32_t vni = 0;
+    /// 0: one VXLAN device carries both hooks (kokotap's behaviour; `podtapctl manifest`). Otherwise the
+    /// sender sends egress frames with this VNI (`--egress-vni`) and ingress frames with vni, so a receiver
+    /// tells the direction from the VNI. Not passed for Direction::Ingress, which has no egress frames.
+    std::uint32_t egressVni = 0;
     int port = TapRequest::kDefaultPort;
     QString receiverInterfaceName; ///< VXLAN device on the receiving side; empty: ptap<vni>
     QString bpfBytecode; ///< compiled capture filter (CompiledFilter::toArgument()); empty: mirror everything

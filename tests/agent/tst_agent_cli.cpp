@@ -222,6 +222,23 @@ private Q_SLOTS:
         QTest::newRow("pod uid not found") << QStringList {QStringLiteral("cleanup"), QStringLiteral("--pod-uid"),
                                                   QStringLiteral("9"), QStringLiteral("--proc-root"), fake}
                                            << 3 << "pod UID 9";
+        QTest::newRow("egress VNI equals the VNI")
+            << withVni({QStringLiteral("--egress-vni"), QStringLiteral("5")}) << 2 << "--egress-vni 5";
+        QTest::newRow("egress VNI out of range")
+            << withVni({QStringLiteral("--egress-vni"), QStringLiteral("16777216")}) << 2 << "--egress-vni 16777216";
+        QTest::newRow("egress VNI with ingress only") << withVni({QStringLiteral("--egress-vni"), QStringLiteral("6"),
+                                                             QStringLiteral("--direction"), QStringLiteral("ingress")})
+                                                      << 2 << "--direction ingress";
+        QTest::newRow("egress name without egress VNI")
+            << withVni({QStringLiteral("--egress-name"), QStringLiteral("ptx")}) << 2 << "without --egress-vni";
+        QTest::newRow("egress name equals the name")
+            << withVni({QStringLiteral("--egress-vni"), QStringLiteral("6"), QStringLiteral("--name"),
+                   QStringLiteral("ptx"), QStringLiteral("--egress-name"), QStringLiteral("ptx")})
+            << 2 << "--egress-name ptx";
+        QTest::newRow("no room for the default egress name")
+            << withVni({QStringLiteral("--egress-vni"), QStringLiteral("6"), QStringLiteral("--name"),
+                   QStringLiteral("abcdefghijklmno")})
+            << 2 << "no room";
         QTest::newRow("pid not found") << QStringList {QStringLiteral("inspect"), QStringLiteral("--pid"),
                                               QStringLiteral("999999"), QStringLiteral("--proc-root"), fake}
                                        << 3 << "pid 999999";

@@ -19,10 +19,10 @@ using namespace podtap::test;
 using namespace podtap::test::receive;
 
 /// @brief The real `podtap-agent mirror` on the agent rig sends a pod's traffic to the userspace receiver, run as
-/// nobody in the receiver netns instead of a kernel VXLAN interface: one agent mirrors the pod's egress with one
-/// VNI and another its ingress with a second VNI, and tshark reads both directions, the pod's name and the marker
-/// flow from the file the receiver wrote. No interface appears in the receiver netns. Over an IPv4 and an IPv6
-/// underlay: the receiver's one dual-stack socket takes both.
+/// nobody in the receiver netns instead of a kernel VXLAN interface: one agent mirrors the pod's ingress with one
+/// VNI and, with --egress-vni, its egress with a second VNI, and tshark reads both directions, the pod's name and
+/// the marker flow from the file the receiver wrote. No interface appears in the receiver netns. Over an IPv4 and
+/// an IPv6 underlay: the receiver's one dual-stack socket takes both.
 class TestReceiveAgentRig final : public QObject
 {
     Q_OBJECT
@@ -48,17 +48,18 @@ private:
         return names;
     }
 
-    std::unique_ptr<QProcess> startMirror(int vni, const QString &direction, const QString &session)
+    std::unique_ptr<QProcess> startMirror()
     {
         return m_rig->startAgent({QStringLiteral("mirror"), QStringLiteral("--container-id"),
             QStringLiteral("containerd://") + m_rig->containerId(), QStringLiteral("--proc-root"), m_rig->procRoot(),
-            QStringLiteral("--vni"), QString::number(vni), QStringLiteral("--remote"), m_rig->receiverUnderlayIp(),
-            QStringLiteral("--port"), QString::number(kPort), QStringLiteral("--direction"), direction,
-            QStringLiteral("--name"), QStringLiteral("ptap%1").arg(vni), QStringLiteral("--session"), session,
-            QStringLiteral("--stats-interval"), QStringLiteral("1")});
+            QStringLiteral("--vni"), QString::number(kIngressVni), QStringLiteral("--egress-vni"),
+            QString::number(kEgressVni), QStringLiteral("--remote"), m_rig->receiverUnderlayIp(),
+            QStringLiteral("--port"), QString::number(kPort), QStringLiteral("--direction"), QStringLiteral("both"),
+            QStringLiteral("--session"), QStringLiteral("rx-both"), QStringLiteral("--stats-interval"),
+            QStringLiteral("1")});
     }
 
-    /// Waits for a stats event of @p agent counting at least @p packets mirrored.
+    /// Waits for a stats event of @p agent counting at least @p packets mirrored on each hook.
     static bool mirroredAtLeast(QProcess &agent, int packets, QList<QJsonObject> *seen)
     {
         for (int i = 0; i < 10; ++i) {
@@ -66,7 +67,8 @@ private:
             if (stats.isEmpty()) {
                 return false;
             }
-            if (stats.value(QStringLiteral("packets")).toInteger() >= packets) {
+            if (stats.value(QStringLiteral("ingress_packets")).toInteger() >= packets &&
+                stats.value(QStringLiteral("egress_packets")).toInteger() >= packets) {
                 return true;
             }
         }
@@ -125,23 +127,21 @@ private Q_SLOTS:
         QCOMPARE(ready.value(QStringLiteral("uid")).toInt(), 65534);
 
         QList<QJsonObject> seen;
-        auto egress = startMirror(kEgressVni, QStringLiteral("egress"), QStringLiteral("rx-egress"));
-        QVERIFY2(!AgentRig::waitForEvent(*egress, QStringLiteral("ready"), 10000, &seen).isEmpty(),
-            egress->readAllStandardError().constData());
-        auto ingress = startMirror(kIngressVni, QStringLiteral("ingress"), QStringLiteral("rx-ingress"));
-        QVERIFY2(!AgentRig::waitForEvent(*ingress, QStringLiteral("ready"), 10000, &seen).isEmpty(),
-            ingress->readAllStandardError().constData());
+        auto agent = startMirror();
+        const QJsonObject agentReady = AgentRig::waitForEvent(*agent, QStringLiteral("ready"), 10000, &seen);
+        QVERIFY2(!agentReady.isEmpty(), agent->readAllStandardError().constData());
+        QCOMPARE(agentReady.value(QStringLiteral("vni")).toInt(), kIngressVni);
+        QCOMPARE(agentReady.value(QStringLiteral("egress_vni")).toInt(), kEgressVni);
 
         QVERIFY(AgentRig::bashIn(m_rig->podNs(),
             QStringLiteral("for i in 1 2 3; do printf podtap-marker-out > /dev/udp/192.0.2.1/5001; done")));
         QVERIFY(AgentRig::bashIn(m_rig->nodeNs(),
             QStringLiteral("for i in 1 2 3; do printf podtap-marker-in > /dev/udp/192.0.2.2/5002; done")));
         // Nobody listens on those ports, so ICMP errors quoting the markers travel back; the check below leaves them
-        // out. Once an agent's stats count the markers as mirrored, they are queued at the receiver.
-        QVERIFY(mirroredAtLeast(*egress, 3, &seen));
-        QVERIFY(mirroredAtLeast(*ingress, 3, &seen));
-        QVERIFY(AgentRig::stop(*egress, SIGTERM));
-        QVERIFY(AgentRig::stop(*ingress, SIGTERM));
+        // out. Once the agent's stats count the markers as mirrored, they are queued at the receiver.
+        QVERIFY(mirroredAtLeast(*agent, 3, &seen));
+        QVERIFY(AgentRig::stop(*agent, SIGTERM));
+        QCOMPARE(agent->exitCode(), 0);
 
         probe.terminate();
         const QJsonObject stopped = AgentRig::waitForEvent(probe, QStringLiteral("stopped"), 15000, nullptr);

@@ -51,6 +51,30 @@ private Q_SLOTS:
         }
     }
 
+    void readsTheDevicesAndVnisFromReady()
+    {
+        // With --egress-vni the agent names a second device: egress frames arrive with its VNI.
+        const auto both = parseAgentEvent("{\"event\":\"ready\",\"device\":\"ptap7\",\"vni\":7,"
+                                          "\"egress_device\":\"ptap7e\",\"egress_vni\":8}");
+        QVERIFY(both);
+        QCOMPARE(both->device, QStringLiteral("ptap7"));
+        QCOMPARE(both->vni, 7u);
+        QCOMPARE(both->egressDevice, QStringLiteral("ptap7e"));
+        QCOMPARE(both->egressVni, 8u);
+        // Without it (kokotap's single VNI) there is no egress device.
+        const auto one = parseAgentEvent("{\"event\":\"ready\",\"device\":\"ptap7\",\"vni\":7}");
+        QVERIFY(one);
+        QCOMPARE(one->vni, 7u);
+        QVERIFY(one->egressDevice.isEmpty());
+        QCOMPARE(one->egressVni, 0u);
+        // A VNI that is no VNI counts as absent.
+        for (const char *bad : {"0", "-1", "16777216", "1.5", "\"8\"", "1e300"}) {
+            const auto odd = parseAgentEvent(QByteArray("{\"event\":\"ready\",\"egress_vni\":") + bad + "}");
+            QVERIFY(odd);
+            QCOMPARE(odd->egressVni, 0u);
+        }
+    }
+
     void stoppedCarriesTheFinalCounters()
     {
         const auto stopped = parseAgentEvent("{\"event\":\"stopped\",\"reason\":\"signal\",\"device\":\"ptap7\","

@@ -217,6 +217,35 @@ private Q_SLOTS:
         QCOMPARE(args.at(at + 1), plan.bpfBytecode);
     }
 
+    void egressVniGoesToTheAgentOnlyWhenSet()
+    {
+        // Without it the sender's args (and so `podtapctl manifest`) are exactly as before.
+        TapPlan plan = samplePlan();
+        plan.direction = Direction::Both;
+        QVERIFY(!senderAgentArgs(plan).contains(QStringLiteral("--egress-vni")));
+        plan.egressVni = 4243;
+        const QStringList args = senderAgentArgs(plan);
+        const qsizetype at = args.indexOf(QStringLiteral("--egress-vni"));
+        QVERIFY2(at > 0, qPrintable(args.join(QLatin1Char(' '))));
+        QCOMPARE(args.at(at + 1), QStringLiteral("4243"));
+        QCOMPARE(args.at(args.indexOf(QStringLiteral("--vni")) + 1), QString::number(plan.vni));
+        QVERIFY(validatePlan(plan).isEmpty());
+        // Ingress only: no egress frames, so no egress device (the agent refuses the pair).
+        plan.direction = Direction::Ingress;
+        QVERIFY(!senderAgentArgs(plan).contains(QStringLiteral("--egress-vni")));
+    }
+
+    void egressVniMustDifferAndFit()
+    {
+        TapPlan plan = samplePlan();
+        for (const std::uint32_t bad : {plan.vni, std::uint32_t(TapRequest::kMaxVni) + 1}) {
+            plan.egressVni = bad;
+            const ValidationProblems problems = validatePlan(plan);
+            QCOMPARE(problems.size(), 1);
+            QCOMPARE(problems.first().field, QStringLiteral("egress VNI"));
+        }
+    }
+
     void noHeartbeatWhenNoConsoleWatches()
     {
         TapPlan plan = samplePlan();
