@@ -270,7 +270,7 @@ int runManifest(const QStringList &args)
             << "  podtapctl manifest --agent-namespace-yaml --agent-namespace " << plan.agentNamespace
             << " | kubectl apply -f -\n";
     }
-    const bool thisMachine = request.destination.kind == Destination::Kind::ThisMachine;
+    const bool thisMachine = request.destination.endsHere();
 
     const ValidationProblems planProblems = validatePlan(plan);
     if (!planProblems.isEmpty()) {

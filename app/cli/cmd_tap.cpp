@@ -31,7 +31,10 @@ int runTapCommand(const QStringList &args)
         QStringLiteral("direction"), QStringLiteral("both"));
     const QCommandLineOption filterOpt(QStringLiteral("filter"),
         QStringLiteral("Capture filter, applied in the kernel on the node."), QStringLiteral("expression"));
-    const QCommandLineOption toOpt(QStringLiteral("to"), QStringLiteral("local, node:NAME or ip:ADDRESS."),
+    const QCommandLineOption toOpt(QStringLiteral("to"),
+        QStringLiteral("local (default): this machine's userspace receiver, a UDP socket that needs no root; "
+                       "local-interface: a kernel VXLAN interface ptap<vni> on this machine (needs root, "
+                       "CAP_NET_ADMIN or pkexec); node:NAME or ip:ADDRESS."),
         QStringLiteral("destination"), QStringLiteral("local"));
     const QCommandLineOption vniOpt(
         QStringLiteral("vni"), QStringLiteral("VXLAN ID (default: chosen)."), QStringLiteral("n"));
@@ -39,8 +42,9 @@ int runTapCommand(const QStringList &args)
         QStringLiteral("port"), QStringLiteral("VXLAN UDP port."), QStringLiteral("port"), QStringLiteral("4789"));
     const QCommandLineOption captureOpt(QStringLiteral("capture"), QStringLiteral("wireshark, tshark or none."),
         QStringLiteral("tool"), QStringLiteral("tshark"));
-    const QCommandLineOption writeOpt(
-        QStringLiteral("write"), QStringLiteral("Write the capture to a pcapng file."), QStringLiteral("file"));
+    const QCommandLineOption writeOpt(QStringLiteral("write"),
+        QStringLiteral("Write the capture to a pcapng file (with --to local, no tshark needed)."),
+        QStringLiteral("file"));
     const QCommandLineOption durationOpt(
         QStringLiteral("duration"), QStringLiteral("Stop after this long (e.g. 30s, 5m)."), QStringLiteral("duration"));
     const QCommandLineOption maxDurationOpt(QStringLiteral("max-duration"),
@@ -112,9 +116,13 @@ int runTapCommand(const QStringList &args)
         return usageError(QStringLiteral("--capture must be wireshark, tshark or none, not \"%1\"").arg(capture),
             QStringLiteral("tap"));
     }
-    const bool tunnelEndsHere = request.destination.kind == Destination::Kind::ThisMachine;
+    const bool tunnelEndsHere = request.destination.endsHere();
+    const bool userspace = request.destination.kind == Destination::Kind::ThisMachine;
     // tshark is the default only where it can run: a tunnel to another host has nothing to open here.
-    options.capture.tool = parser.isSet(captureOpt) || tunnelEndsHere ? *tool : CaptureTool::None;
+    // With the userspace receiver, --write alone records without a viewer.
+    options.capture.tool = parser.isSet(captureOpt) || (tunnelEndsHere && !(userspace && parser.isSet(writeOpt)))
+        ? *tool
+        : CaptureTool::None;
     options.capture.outputFile = parser.value(writeOpt);
     if (parser.isSet(countOpt)) {
         bool ok = false;
@@ -123,7 +131,7 @@ int runTapCommand(const QStringList &args)
             return usageError(QStringLiteral("--count must be a positive number"), QStringLiteral("tap"));
         }
     }
-    const QStringList captureProblems = options.capture.problems(tunnelEndsHere);
+    const QStringList captureProblems = options.capture.problems(tunnelEndsHere, userspace);
     if (!captureProblems.isEmpty()) {
         return usageError(
             captureProblems.join(QLatin1Char(' ')) + QStringLiteral(" (--capture, --write, --count, --to)"),

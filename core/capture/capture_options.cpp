@@ -39,10 +39,16 @@ QString captureToolDisplayName(CaptureTool tool)
     return {};
 }
 
-QStringList CaptureOptions::problems(bool tunnelEndsHere) const
+QStringList CaptureOptions::problems(bool tunnelEndsHere, bool userspaceReceiver) const
 {
     QStringList problems;
-    // Only tshark runs under the session today, so only it can write a file or stop at a count.
+    if (userspaceReceiver && tunnelEndsHere) {
+        if (packetCount < 0) {
+            problems << QStringLiteral("The packet count %1 must be 0 (no limit) or more.").arg(packetCount);
+        }
+        return problems;
+    }
+    // With the kernel interface only tshark runs under the session, so only it can write a file or stop at a count.
     if (!outputFile.isEmpty() && tool != Tool::Tshark) {
         problems << QStringLiteral("Writing the capture to a file needs tshark: choose tshark as the capture tool.");
     }

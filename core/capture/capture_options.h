@@ -36,8 +36,9 @@ struct CaptureOptions
 
     /// Every reason these options cannot be used, each a full sentence with its fix; empty when
     /// they can. @p tunnelEndsHere: the tap's destination is this machine, where a tool can open
-    /// the tunnel's interface.
-    QStringList problems(bool tunnelEndsHere) const;
+    /// the tunnel's interface. @p userspaceReceiver: the tunnel ends in podtap's own receiver, which
+    /// writes the file and counts packets itself, so neither needs tshark.
+    QStringList problems(bool tunnelEndsHere, bool userspaceReceiver = false) const;
 };
 
 } // namespace podtap

@@ -30,7 +30,7 @@ QJsonObject objectMeta(const TapPlan &plan, AgentRole role)
         {QLatin1String(kLabelComponent), agentRoleName(role)},
         {QLatin1String(kLabelSession), plan.sessionId},
     };
-    const QJsonObject annotations {
+    QJsonObject annotations {
         {QLatin1String(kAnnotationTarget), plan.targetReference()},
         {QLatin1String(kAnnotationRequestedBy), plan.requestedBy.isEmpty() ? defaultRequester() : plan.requestedBy},
         {QLatin1String(kAnnotationHeartbeat),
@@ -39,6 +39,10 @@ QJsonObject objectMeta(const TapPlan &plan, AgentRole role)
                 : heartbeatTimestamp(plan.heartbeat.isValid() ? plan.heartbeat : QDateTime::currentDateTimeUtc())},
         {QLatin1String(kAnnotationVni), QString::number(plan.vni)},
     };
+    if (plan.egressVni != 0 && plan.direction != Direction::Ingress && role == AgentRole::Sender) {
+        // Other sessions' planners avoid it on this node (the kernel refuses a second device with it).
+        annotations.insert(QLatin1String(kAnnotationEgressVni), QString::number(plan.egressVni));
+    }
     return QJsonObject {
         {QStringLiteral("name"), agentPodName(plan.targetPod, plan.sessionId, role)},
         {QStringLiteral("namespace"), plan.agentNamespace},

@@ -89,6 +89,8 @@ inline constexpr auto kAnnotationTarget = "podtap.io/target";
 inline constexpr auto kAnnotationRequestedBy = "podtap.io/requested-by";
 inline constexpr auto kAnnotationHeartbeat = "podtap.io/heartbeat";
 inline constexpr auto kAnnotationVni = "podtap.io/vni";
+/// Set only when the sender sends egress frames with their own VNI (TapPlan::egressVni).
+inline constexpr auto kAnnotationEgressVni = "podtap.io/egress-vni";
 /// The heartbeat annotation's value on pods no console watches (TapPlan::heartbeatTimeoutSeconds 0).
 inline constexpr auto kNoHeartbeat = "none";
 

@@ -154,7 +154,8 @@ void TapPlanner::lookUpNodeIp(const QString &node, const QString &what, QString 
 void TapPlanner::resolveDestination()
 {
     switch (m_request.destination.kind) {
-    case Destination::Kind::ThisMachine: {
+    case Destination::Kind::ThisMachine:
+    case Destination::Kind::LocalInterface: {
         QString error;
         m_plan.destinationIp = m_localIp.isEmpty() ? localAddressToward(m_plan.targetNodeIp, &error) : m_localIp;
         if (m_plan.destinationIp.isEmpty()) {
@@ -184,7 +185,7 @@ void TapPlanner::resolveDestination()
 
 void TapPlanner::chooseVni()
 {
-    const auto decide = [this](const QSet<quint32> &used) {
+    const auto decide = [this](QSet<quint32> used) {
         if (m_request.vni) {
             if (used.contains(*m_request.vni)) {
                 fail(tr("VNI %1 is already used by another podtap session on node %2.")
@@ -198,6 +199,14 @@ void TapPlanner::chooseVni()
             do {
                 m_plan.vni = 1 + QRandomGenerator::system()->bounded(TapRequest::kMaxVni);
             } while (used.contains(m_plan.vni));
+        }
+        m_plan.egressVni = 0;
+        if (m_chooseEgressVni && m_request.destination.kind == Destination::Kind::ThisMachine &&
+            m_request.direction != Direction::Ingress) {
+            used.insert(m_plan.vni);
+            do {
+                m_plan.egressVni = 1 + QRandomGenerator::system()->bounded(TapRequest::kMaxVni);
+            } while (used.contains(m_plan.egressVni));
         }
         finish();
     };
@@ -215,14 +224,17 @@ void TapPlanner::chooseVni()
         QSet<quint32> used;
         if (reply->ok()) {
             for (const QJsonValue &item : reply->json().value(QLatin1String("items")).toArray()) {
-                const QString vni = item.toObject()
-                                        .value(QLatin1String("metadata"))
-                                        .toObject()
-                                        .value(QLatin1String("annotations"))
-                                        .toObject()
-                                        .value(QLatin1String(kAnnotationVni))
-                                        .toString();
-                used.insert(vni.toUInt());
+                const QJsonObject annotations = item.toObject()
+                                                    .value(QLatin1String("metadata"))
+                                                    .toObject()
+                                                    .value(QLatin1String("annotations"))
+                                                    .toObject();
+                used.insert(annotations.value(QLatin1String(kAnnotationVni)).toString().toUInt());
+                // A session with a second device for egress holds that VNI on the node too.
+                const uint egress = annotations.value(QLatin1String(kAnnotationEgressVni)).toString().toUInt();
+                if (egress != 0) {
+                    used.insert(egress);
+                }
             }
         } // A missing agent namespace is handled later (preflight, or the manifest's warning).
         decide(used);

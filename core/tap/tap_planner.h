@@ -41,6 +41,10 @@ public:
     void setLocalIp(const QString &ip) { m_localIp = ip; }
     /// Also list the running pods' addresses (best effort, alongside), for naming pods in a capture.
     void setCollectPodAddresses(bool collect) { m_collectPodAddresses = collect; }
+    /// For a tunnel to this machine's userspace receiver with egress in the direction: also choose
+    /// TapPlan::egressVni (distinct from the VNI and not in use on the node), so the receiver tells the
+    /// direction from the VNI. Off for `podtapctl manifest`, whose sender keeps kokotap's one VNI.
+    void setChooseEgressVni(bool choose) { m_chooseEgressVni = choose; }
 
     void start();
 
@@ -76,6 +80,7 @@ private:
     TapPlan m_plan;
     QString m_localIp;
     bool m_collectPodAddresses = false;
+    bool m_chooseEgressVni = false;
     bool m_done = false;
     QString m_targetPodIp;
     QList<PodAddress> m_otherPods;

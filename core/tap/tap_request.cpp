@@ -51,6 +51,8 @@ QString Destination::toString() const
     switch (kind) {
     case Kind::ThisMachine:
         return QStringLiteral("local");
+    case Kind::LocalInterface:
+        return QStringLiteral("local-interface");
     case Kind::Node:
         return QStringLiteral("node:") + value;
     case Kind::Ip:
@@ -90,6 +92,9 @@ std::optional<Destination> parseDestination(const QString &text)
 {
     if (text.isEmpty() || text == QLatin1String("local") || text == QLatin1String("this-machine")) {
         return Destination {};
+    }
+    if (text == QLatin1String("local-interface")) {
+        return Destination {Destination::Kind::LocalInterface, {}};
     }
     if (text.startsWith(QLatin1String("node:"))) {
         return Destination {Destination::Kind::Node, text.mid(5)};
@@ -165,6 +170,7 @@ ValidationProblems TapRequest::validate() const
     }
     switch (destination.kind) {
     case Destination::Kind::ThisMachine:
+    case Destination::Kind::LocalInterface:
         break;
     case Destination::Kind::Node:
         problems += validateDnsSubdomain(QStringLiteral("destination node"), destination.value);

@@ -31,11 +31,16 @@ enum class Direction { Ingress, Egress, Both };
 /// @brief Where the mirrored traffic goes.
 struct Destination
 {
-    enum class Kind { ThisMachine, Node, Ip };
+    /// ThisMachine: the userspace receiver (a UDP socket, no privilege). LocalInterface: a kernel VXLAN
+    /// interface ptap<vni> on this machine, made by `podtap-agent receive` (needs CAP_NET_ADMIN or pkexec).
+    enum class Kind { ThisMachine, LocalInterface, Node, Ip };
     Kind kind = Kind::ThisMachine;
-    QString value; ///< node name for Node, the IP literal for Ip, empty for ThisMachine
+    QString value; ///< node name for Node, the IP literal for Ip, empty for ThisMachine and LocalInterface
 
-    /// "local", "node:NAME" or "ip:ADDR" — the spelling `podtapctl tap --to` accepts.
+    /// The tunnel ends on this machine (either receiver).
+    bool endsHere() const { return kind == Kind::ThisMachine || kind == Kind::LocalInterface; }
+
+    /// "local", "local-interface", "node:NAME" or "ip:ADDR" — the spelling `podtapctl tap --to` accepts.
     QString toString() const;
     bool operator==(const Destination &) const = default;
 };
@@ -94,7 +99,7 @@ public:
 QString directionName(Direction direction);
 std::optional<Direction> parseDirection(const QString &text);
 
-/// Parses "local", "node:NAME", "ip:ADDR" or a bare IP literal. Does not validate the node name.
+/// Parses "local", "local-interface", "node:NAME", "ip:ADDR" or a bare IP literal. Does not validate the node name.
 std::optional<Destination> parseDestination(const QString &text);
 
 /// Parses "90", "90s", "15m", "1h", "1h30m" into seconds. Rejects negatives and overflow.

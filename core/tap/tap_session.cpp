@@ -4,10 +4,12 @@
 #include "capture/capture_filter_compiler.h"
 #include "capture/capture_launch.h"
 #include "capture/capture_process.h"
+#include "capture/capture_tools.h"
 #include "capture/pod_hosts_file.h"
 #include "kube/api_error.h"
 #include "kube/kube_client.h"
 #include "kube/list_watch.h"
+#include "receive/local_capture.h"
 #include "tap/agent_namespace.h"
 #include "tap/local_receiver.h"
 #include "tap/preflight_fix.h"
@@ -17,6 +19,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QProcess>
 #include <QStandardPaths>
@@ -170,6 +173,8 @@ void TapSession::resolve()
     m_planner = new TapPlanner(m_client, m_request, m_plan, this);
     m_planner->setLocalIp(m_options.localIp);
     m_planner->setCollectPodAddresses(true);
+    // The userspace receiver tells a frame's direction from its VNI: egress comes with a second one.
+    m_planner->setChooseEgressVni(true);
     connect(m_planner, &TapPlanner::progress, this, [this](const QString &text) {
         if (m_state == State::Resolving) {
             Q_EMIT progress(text);
@@ -290,9 +295,27 @@ void TapSession::dryRunCreate()
     });
 }
 
+QString TapSession::captureInterface() const
+{
+    if (m_request.destination.kind == Destination::Kind::ThisMachine) {
+        return m_plan.targetReference();
+    }
+    return m_plan.effectiveReceiverInterfaceName();
+}
+
+void TapSession::warn(const QString &text)
+{
+    m_warnings << text;
+    Q_EMIT warningRaised(text);
+}
+
 void TapSession::startReceiver()
 {
-    if (m_request.destination.kind != Destination::Kind::ThisMachine || !m_options.runLocalReceiver) {
+    if (m_request.destination.kind == Destination::Kind::ThisMachine) {
+        startLocalCapture();
+        return;
+    }
+    if (m_request.destination.kind != Destination::Kind::LocalInterface || !m_options.runLocalReceiver) {
         createPods();
         return;
     }
@@ -329,6 +352,109 @@ void TapSession::startReceiver()
         }
     });
     m_receiver->start();
+}
+
+void TapSession::startLocalCapture()
+{
+    setState(State::StartingReceiver, tr("Opening the tunnel port %1/udp on this machine").arg(m_plan.port));
+    receive::LocalCapture::Options options;
+    options.receiver.port = quint16(m_plan.port);
+    options.localAddress = QHostAddress(m_plan.destinationIp);
+    m_localCapture = new receive::LocalCapture(options, this);
+    receive::LocalCapture::Target target;
+    target.interfaceName = m_plan.targetReference();
+    target.description = tr("pod %1/%2, interface %3 (%4), mirrored from node %5")
+                             .arg(m_plan.targetNamespace, m_plan.targetPod, m_plan.interfaceName,
+                                 directionName(m_plan.direction), m_plan.targetNode);
+    target.sender = QHostAddress(m_plan.targetNodeIp);
+    target.ingressVni = m_plan.vni;
+    target.egressVni = m_plan.egressVni;
+    m_localCapture->addTarget(target);
+    addPodNames();
+    connect(m_localCapture, &receive::LocalCapture::countersChanged, this,
+        [this](const receive::LocalCapture::Counters &counters) {
+            m_capturedBytes = qint64(counters.bytes);
+            m_captureDrops = qint64(counters.drops);
+            if (m_captured != qint64(counters.packets)) {
+                m_captured = qint64(counters.packets);
+                Q_EMIT capturedPacketsChanged(m_captured);
+            }
+            const qint64 limit = m_options.capture.packetCount;
+            if (limit > 0 && m_captured >= limit && m_state == State::Running) {
+                stop(tr("%1 packets were captured").arg(m_captured));
+            }
+        });
+    connect(m_localCapture, &receive::LocalCapture::reachabilityProblem, this,
+        [this](
+            const QString &text, const QString &fix) { warn(fix.isEmpty() ? text : text + QLatin1Char(' ') + fix); });
+    connect(
+        m_localCapture, &receive::LocalCapture::fileSinkFailed, this, [this](const QString &error) { warn(error); });
+    connect(m_localCapture, &receive::LocalCapture::viewerExited, this, [this](int, const QString &reason) {
+        if (m_viewer == nullptr || m_state != State::Running) {
+            return;
+        }
+        // Only the session's own tshark ends the tap, as its capture did with the kernel interface.
+        if (m_viewer->state() == QProcess::NotRunning) {
+            stop(tr("the capture ended (%1)").arg(reason));
+        }
+    });
+    QString error;
+    if (!m_options.capture.outputFile.isEmpty() && !m_localCapture->addFileSink(m_options.capture.outputFile, &error)) {
+        fail(error, tr("Choose a file in a directory you can write to."));
+        return;
+    }
+    if (!m_localCapture->start(&error)) {
+        fail(error,
+            tr("Another program may hold UDP port %1: choose another port (--port), or stop it.").arg(m_plan.port));
+        return;
+    }
+    createPods();
+}
+
+void TapSession::addPodNames()
+{
+    if (!m_localCapture || !m_planner) {
+        return;
+    }
+    QList<PodAddress> fresh;
+    for (const PodAddress &pod : m_planner->podAddresses()) {
+        if (!m_namedAddresses.contains(pod.ip)) {
+            m_namedAddresses.insert(pod.ip);
+            fresh << pod;
+        }
+    }
+    if (!fresh.isEmpty()) {
+        m_localCapture->addNames(fresh);
+    }
+}
+
+QProcess *TapSession::openViewer(CaptureTool tool, const QStringList &extraArguments, QString *error)
+{
+    if (!m_localCapture || !m_localCapture->isRunning()) {
+        *error = tr("Session %1 has no running receiver on this machine to show.").arg(m_plan.sessionId);
+        return nullptr;
+    }
+    if (tool == CaptureTool::None) {
+        *error = tr("Choose tshark or Wireshark to show the capture.");
+        return nullptr;
+    }
+    CaptureTools tools = findCaptureTools();
+    if (!m_options.tsharkPath.isEmpty()) {
+        tools.tshark = m_options.tsharkPath;
+    }
+    if (!m_options.wiresharkPath.isEmpty()) {
+        tools.wireshark = m_options.wiresharkPath;
+    }
+    const QStringList command =
+        receive::LocalCapture::viewerCommand(tool == CaptureTool::Wireshark ? receive::LocalCapture::Viewer::Wireshark
+                                                                            : receive::LocalCapture::Viewer::Tshark,
+            tools, extraArguments, error);
+    if (command.isEmpty()) {
+        return nullptr;
+    }
+    addPodNames(); // pods found since the stream started
+    const int id = m_localCapture->addViewer(command, error);
+    return id == 0 ? nullptr : m_localCapture->viewerProcess(id);
 }
 
 void TapSession::createPods()
@@ -498,11 +624,17 @@ void TapSession::onAgentLine(const QByteArray &line)
             m_heartbeatTimer.start();
             m_durationTimer.start(std::chrono::milliseconds(m_request.maxDuration));
             startCapture();
+            if (m_localCapture) {
+                m_localCapture->agentReady();
+            }
             Q_EMIT ready();
         }
         break;
     case AgentEvent::Type::Stats:
         m_stats = event->stats;
+        if (m_localCapture) {
+            m_localCapture->setAgentMirrored(m_stats.packets);
+        }
         Q_EMIT statsChanged(m_stats);
         break;
     case AgentEvent::Type::Warning:
@@ -528,7 +660,37 @@ void TapSession::onAgentLine(const QByteArray &line)
 
 void TapSession::startCapture()
 {
-    if (m_request.destination.kind != Destination::Kind::ThisMachine) {
+    if (m_request.destination.kind == Destination::Kind::ThisMachine) {
+        // The userspace stream already carries the pod names (NRB): no hosts file, no interface to open.
+        addPodNames();
+        if (m_options.capture.tool == CaptureTool::None) {
+            return;
+        }
+        QString error;
+        QProcess *viewer = openViewer(m_options.capture.tool, {}, &error);
+        if (!viewer) {
+            warn(error);
+            return;
+        }
+        if (m_options.capture.tool == CaptureTool::Tshark) {
+            // tshark's text lines are the session's packet lines, as with the kernel interface's capture.
+            m_viewer = viewer;
+            connect(viewer, &QProcess::readyRead, this, [this, viewer] {
+                while (viewer->canReadLine()) {
+                    const QString line = QString::fromUtf8(viewer->readLine()).trimmed();
+                    // tshark's own notes (merged from stderr) are not packets.
+                    if (line.isEmpty() || line.startsWith(QLatin1String("Capturing on")) ||
+                        line.endsWith(QLatin1String("packets captured")) ||
+                        line.endsWith(QLatin1String("packet captured"))) {
+                        continue;
+                    }
+                    Q_EMIT packetLine(line);
+                }
+            });
+        }
+        return;
+    }
+    if (m_request.destination.kind != Destination::Kind::LocalInterface) {
         return;
     }
     const QString configDir = QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation))
@@ -706,6 +868,11 @@ void TapSession::finishTeardown()
     if (m_receiver && m_receiver->isRunning()) {
         m_receiver->stop();
     }
+    if (m_localCapture) {
+        // Releases routes and port, closes the file, and ends the viewers' pipes: Wireshark keeps its
+        // capture, tshark prints what is left and exits.
+        m_localCapture->stop();
+    }
     const auto done = [this] {
         if (!m_hostsFile.isEmpty()) {
             QFile::remove(m_hostsFile); // nothing is left on this machine either
@@ -724,7 +891,8 @@ void TapSession::finishTeardown()
     connect(poll, &QTimer::timeout, this, [this, poll, waited, done] {
         const bool captureBusy = m_capture && m_capture->isRunning();
         const bool receiverBusy = m_receiver && m_receiver->isRunning();
-        if ((!captureBusy && !receiverBusy) || waited->elapsed() > 10000) {
+        const bool viewerBusy = m_viewer && m_viewer->state() != QProcess::NotRunning;
+        if ((!captureBusy && !receiverBusy && !viewerBusy) || waited->elapsed() > 10000) {
             poll->stop();
             poll->deleteLater();
             delete waited;

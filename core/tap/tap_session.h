@@ -13,10 +13,13 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QStringList>
 #include <QTimer>
 
 #include <functional>
+
+class QProcess;
 
 namespace podtap::kube {
 class KubeClient;
@@ -31,14 +34,20 @@ namespace podtap {
 class CaptureProcess;
 class LocalReceiver;
 class TapPlanner;
+namespace receive {
+class LocalCapture;
+}
 
 /// @brief How a session captures and how long it waits; everything a TapRequest does not say.
 struct TapSessionOptions
 {
     /// The tool, output file and packet count; the session fills in the interface and the pod names.
     CaptureOptions capture;
-    bool runLocalReceiver = true; ///< for a local destination; off only when the operator made it by hand
-    QString agentExecutable; ///< for the local receiver; empty: findAgentExecutable()
+    bool runLocalReceiver = true; ///< for LocalInterface; off only when the operator made the interface by hand
+    QString agentExecutable; ///< for the kernel interface's receiver; empty: findAgentExecutable()
+    /// Where the capture tools are, for viewers of a userspace (ThisMachine) session; empty: detected.
+    QString tsharkPath;
+    QString wiresharkPath;
     QString localIp; ///< override of the detected local address toward the node
     bool privileged = false; ///< sender pod with privileged: true (SELinux hosts)
     int heartbeatIntervalMs = 30000;
@@ -88,12 +97,23 @@ public:
     const TapRequest &request() const { return m_request; }
     const TapPlan &plan() const { return m_plan; }
     QString sessionId() const { return m_plan.sessionId; }
-    QString captureInterface() const { return m_plan.effectiveReceiverInterfaceName(); }
+    /// The kernel interface a capture tool opens (ptap<vni>) for LocalInterface; for ThisMachine the
+    /// pcapng interface name `ns/pod/iface` of the userspace stream (open it with openViewer()).
+    QString captureInterface() const;
+    /// The tunnel ends in this session's userspace receiver (ThisMachine): viewers attach with openViewer().
+    bool hasUserspaceReceiver() const { return m_localCapture != nullptr; }
+    /// Starts @p tool (tshark or Wireshark) reading this session's userspace stream through a pipe, with the
+    /// same stream the session's other sinks get (interfaces and pod names first). Returns the viewer's process
+    /// (owned by the capture; it outlives the tap and keeps its capture), or null with @p error saying why.
+    QProcess *openViewer(CaptureTool tool, const QStringList &extraArguments, QString *error);
     /// The hosts file naming pod addresses `ns/pod` for captures on captureInterface() (written once
     /// the mirror is up, for taps to this machine; empty before).
     QString hostsFile() const { return m_hostsFile; }
     AgentStats stats() const { return m_stats; }
     qint64 capturedPackets() const { return m_captured; }
+    /// Bytes and drops of the userspace receiver (0 for the kernel interface, whose tool counts).
+    qint64 capturedBytes() const { return m_capturedBytes; }
+    qint64 captureDrops() const { return m_captureDrops; }
     qint64 elapsedMs() const { return m_elapsed.isValid() ? m_elapsed.elapsed() : 0; }
     QString failureSummary() const { return m_failureSummary; }
     QString failureFix() const { return m_failureFix; }
@@ -127,6 +147,9 @@ private:
     void ensureAgentNamespace();
     void dryRunCreate();
     void startReceiver();
+    void startLocalCapture();
+    void addPodNames();
+    void warn(const QString &text);
     void createPods();
     void createPod(const QJsonObject &pod, std::function<void()> next);
     void waitForPods();
@@ -154,6 +177,11 @@ private:
     QPointer<kube::KubeStream> m_logStream;
     QPointer<LocalReceiver> m_receiver;
     QPointer<CaptureProcess> m_capture;
+    QPointer<receive::LocalCapture> m_localCapture;
+    QPointer<QProcess> m_viewer; ///< the session's own tshark viewer of m_localCapture (its lines, its end)
+    QSet<QString> m_namedAddresses; ///< pod IPs already written to the stream's names
+    qint64 m_capturedBytes = 0;
+    qint64 m_captureDrops = 0;
     QTimer m_heartbeatTimer;
     QTimer m_stepTimer;
     QTimer m_durationTimer;
