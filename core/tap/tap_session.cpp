@@ -303,6 +303,11 @@ QString TapSession::captureInterface() const
     return m_plan.effectiveReceiverInterfaceName();
 }
 
+bool TapSession::hasUserspaceReceiver() const
+{
+    return m_localCapture != nullptr;
+}
+
 void TapSession::warn(const QString &text)
 {
     m_warnings << text;

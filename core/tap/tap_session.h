@@ -101,7 +101,7 @@ public:
     /// pcapng interface name `ns/pod/iface` of the userspace stream (open it with openViewer()).
     QString captureInterface() const;
     /// The tunnel ends in this session's userspace receiver (ThisMachine): viewers attach with openViewer().
-    bool hasUserspaceReceiver() const { return m_localCapture != nullptr; }
+    bool hasUserspaceReceiver() const;
     /// Starts @p tool (tshark or Wireshark) reading this session's userspace stream through a pipe, with the
     /// same stream the session's other sinks get (interfaces and pod names first). Returns the viewer's process
     /// (owned by the capture; it outlives the tap and keeps its capture), or null with @p error saying why.
