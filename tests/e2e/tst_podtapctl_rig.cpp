@@ -3,10 +3,12 @@
 #include "rig_fixture.h"
 
 #include <QDeadlineTimer>
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QScopeGuard>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -51,6 +53,17 @@ private:
         return QString::fromUtf8(links.out).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     }
 
+    QStringList linksIn(const QString &netns) const
+    {
+        const ProcessResult links = run({QStringLiteral("ip"), QStringLiteral("-n"), netns, QStringLiteral("-o"),
+            QStringLiteral("link"), QStringLiteral("show")});
+        QStringList names;
+        for (const QString &line : QString::fromUtf8(links.out).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+            names << line.section(QLatin1Char(':'), 1, 1).trimmed();
+        }
+        return names;
+    }
+
     // Everything a finished session must not leave: agent pods, devices, filters.
     void verifyNothingLeft(const RigFixture::Pod &pod)
     {
@@ -81,13 +94,13 @@ private:
             .arg(QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError()));
     }
 
-    // Starts `podtapctl tap POD --to local --capture none [extra]` and waits until the mirror is installed.
+    // Starts `podtapctl tap POD --to local-interface --capture none [extra]` and waits until the mirror is installed.
     std::unique_ptr<QProcess> startMirroring(const RigFixture::Pod &pod, const QStringList &extra = {})
     {
-        std::unique_ptr<QProcess> tap =
-            m_rig.startPodtapctl(QStringList {QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
-                                     QStringLiteral("local"), QStringLiteral("--capture"), QStringLiteral("none")} +
-                extra);
+        std::unique_ptr<QProcess> tap = m_rig.startPodtapctl(
+            QStringList {QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"), QStringLiteral("local-interface"),
+                QStringLiteral("--capture"), QStringLiteral("none")} +
+            extra);
         waitUntil([&] { return !m_rig.podtapObjectsIn(pod).isEmpty(); }, 60000);
         return tap;
     }
@@ -115,12 +128,12 @@ private Q_SLOTS:
         QVERIFY2(left.isEmpty(), qPrintable(left.join(QStringLiteral("; "))));
     }
 
-    void tapToLocalCapturesThePodsTraffic()
+    void tapToLocalInterfaceCapturesThePodsTraffic()
     {
         const RigFixture::Pod pod = m_rig.podOn(m_nodeA, 0);
         const QString file = m_scratch.filePath(QStringLiteral("local.pcapng"));
         const ProcessResult tap = m_rig.podtapctl({QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
-            QStringLiteral("local"), QStringLiteral("--filter"), QStringLiteral("udp port 9999"),
+            QStringLiteral("local-interface"), QStringLiteral("--filter"), QStringLiteral("udp port 9999"),
             QStringLiteral("--capture"), QStringLiteral("tshark"), QStringLiteral("--write"), file,
             QStringLiteral("--count"), QStringLiteral("10")});
         QVERIFY2(tap.ok(), qPrintable(tap.describe({QStringLiteral("podtapctl tap")})));
@@ -137,6 +150,68 @@ private Q_SLOTS:
             QVERIFY2(packet[2] == QLatin1String("9999") || packet[3] == QLatin1String("9999"),
                 qPrintable(packet.join(QLatin1Char(' '))));
         }
+        verifyNothingLeft(pod);
+    }
+
+    // "This machine" is the userspace receiver: an ordinary user taps, nothing is created on the workstation,
+    // and the file names the pod and tells the directions apart.
+    void tapToLocalAsNobodyWritesPodNamesAndDirections()
+    {
+        const RigFixture::Pod pod = m_rig.podOn(m_nodeB, 0);
+        // A directory and a kubeconfig the unprivileged user (65534) can use.
+        QTemporaryDir shared;
+        QVERIFY(shared.isValid());
+        QVERIFY(QFile::setPermissions(shared.path(),
+            QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup | QFile::WriteGroup |
+                QFile::ExeGroup | QFile::ReadOther | QFile::WriteOther | QFile::ExeOther));
+        const QString kubeconfig = QDir(shared.path()).filePath(QStringLiteral("kubeconfig"));
+        QVERIFY(QFile::copy(m_rig.kubeconfig(), kubeconfig));
+        QVERIFY(QFile::setPermissions(kubeconfig, QFile::ReadOwner | QFile::ReadGroup | QFile::ReadOther));
+        const QString file = QDir(shared.path()).filePath(QStringLiteral("userspace.pcapng"));
+        const QStringList linksBefore = linksIn(m_rig.workstationNetns());
+
+        const ProcessResult tap = m_rig.inNetns(m_rig.workstationNetns(),
+            {QStringLiteral("setpriv"), QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
+                QStringLiteral("--clear-groups"), builtExecutable(QStringLiteral("app/cli/podtapctl")),
+                QStringLiteral("--kubeconfig"), kubeconfig, QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
+                QStringLiteral("local"), QStringLiteral("--write"), file, QStringLiteral("--duration"),
+                QStringLiteral("4s")},
+            120000);
+        QVERIFY2(tap.ok(), qPrintable(tap.describe({QStringLiteral("podtapctl tap --to local as nobody")})));
+        // The userspace receiver made no interface (the kernel receiver would have made ptap<vni>).
+        QCOMPARE(linksIn(m_rig.workstationNetns()), linksBefore);
+
+        // The marker flow, both ways, on the tapped pod's one interface.
+        const QList<QStringList> packets = packetFields(file,
+            {QStringLiteral("ip.src"), QStringLiteral("ip.dst"), QStringLiteral("udp.srcport"),
+                QStringLiteral("udp.dstport"), QStringLiteral("frame.packet_flags_direction"),
+                QStringLiteral("frame.interface_name")});
+        QSet<QString> directions; // epb_flags' direction bits
+        QSet<QString> interfaces;
+        int marker = 0;
+        for (const QStringList &packet : packets) {
+            QCOMPARE(packet.size(), 6);
+            interfaces.insert(packet[5]);
+            if ((packet[0] == pod.ip || packet[1] == pod.ip) &&
+                (packet[2] == QLatin1String("9999") || packet[3] == QLatin1String("9999"))) {
+                ++marker;
+                directions.insert(QString::number(packet[4].toUInt(nullptr, 16)));
+            }
+        }
+        QVERIFY2(marker >= 2, qPrintable(QStringLiteral("%1 marker packets of %2").arg(marker).arg(packets.size())));
+        // 0x1 inbound (the ingress hook), 0x2 outbound (egress).
+        QVERIFY2(directions.contains(QStringLiteral("1")) && directions.contains(QStringLiteral("2")),
+            qPrintable(QStringList(directions.values()).join(QLatin1Char(' '))));
+        QCOMPARE(interfaces, QSet<QString> {pod.ref() + QStringLiteral("/eth0")});
+
+        // The pod's name from the file's name records.
+        const ProcessResult named = run({QStringLiteral("tshark"), QStringLiteral("-r"), file, QStringLiteral("-N"),
+            QStringLiteral("n"), QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
+            QStringLiteral("ip.src_host"), QStringLiteral("-e"), QStringLiteral("ip.dst_host")});
+        QVERIFY2(named.ok(), qPrintable(named.describe({QStringLiteral("tshark -N n")})));
+        QVERIFY2(named.out.contains(pod.ref().toUtf8()), named.out.left(2000).constData());
+        const ProcessResult info = run({QStringLiteral("capinfos"), QStringLiteral("-I"), file});
+        QVERIFY2(info.out.contains("Number of interfaces in file: 1"), info.out.constData());
         verifyNothingLeft(pod);
     }
 
@@ -308,10 +383,10 @@ private Q_SLOTS:
         const QString firstFile = m_scratch.filePath(QStringLiteral("first.pcapng"));
         const QString secondFile = m_scratch.filePath(QStringLiteral("second.pcapng"));
         const auto args = [](const RigFixture::Pod &pod, const QString &file) {
-            return QStringList {QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"), QStringLiteral("local"),
-                QStringLiteral("--filter"), QStringLiteral("udp port 9999"), QStringLiteral("--capture"),
-                QStringLiteral("tshark"), QStringLiteral("--write"), file, QStringLiteral("--count"),
-                QStringLiteral("6")};
+            return QStringList {QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"),
+                QStringLiteral("local-interface"), QStringLiteral("--filter"), QStringLiteral("udp port 9999"),
+                QStringLiteral("--capture"), QStringLiteral("tshark"), QStringLiteral("--write"), file,
+                QStringLiteral("--count"), QStringLiteral("6")};
         };
         std::unique_ptr<QProcess> a = m_rig.startPodtapctl(args(first, firstFile));
         std::unique_ptr<QProcess> b = m_rig.startPodtapctl(args(second, secondFile));
