@@ -101,4 +101,16 @@ QString sessionStateName(SessionHandle::State state)
     return {};
 }
 
+QProcess *SessionHandle::openViewer(CaptureTool tool, QString *error)
+{
+    *error = tr("%1 has no capture stream on this machine for %2.").arg(m_target, captureToolDisplayName(tool));
+    return nullptr;
+}
+
+void SessionHandle::setAttachesViewers(bool attaches)
+{
+    m_attachesViewers = attaches;
+    Q_EMIT changed();
+}
+
 } // namespace podtap::gui

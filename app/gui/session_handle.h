@@ -7,6 +7,8 @@
 #include <QObject>
 #include <QString>
 
+class QProcess;
+
 namespace podtap::gui {
 
 /// @brief What the console shows and controls of one running tap, independent of how the tap runs.
@@ -62,6 +64,11 @@ public:
     const QString &hostsFile() const { return m_hostsFile; }
     /// A capture of this session's interface with @p tool, naming pods from hostsFile().
     CaptureOptions captureOptions(CaptureTool tool) const;
+    /// The tap ends in this console's userspace receiver: a tool attaches to its stream with openViewer()
+    /// (fed through a pipe) instead of opening captureInterface().
+    bool attachesViewers() const { return m_attachesViewers; }
+    /// Starts @p tool reading this session's stream; null with @p error when it cannot. The base has no stream.
+    virtual QProcess *openViewer(CaptureTool tool, QString *error);
     QDateTime startedAt() const { return m_startedAt; }
     /// Seconds from start until now, or until the session ended.
     qint64 elapsedSeconds(const QDateTime &now = QDateTime::currentDateTimeUtc()) const;
@@ -78,6 +85,7 @@ public:
     /// A line of the session's own capture (the tap dialog's "Show tshark output").
     void reportCaptureLine(const QString &line) { Q_EMIT captureLine(line); }
     void setSessionId(const QString &sessionId) { m_sessionId = sessionId; }
+    void setAttachesViewers(bool attaches);
 
 Q_SIGNALS:
     /// Anything shown in the session's row changed.
@@ -97,6 +105,7 @@ private:
     QString m_failureFix;
     QString m_captureInterface;
     QString m_hostsFile;
+    bool m_attachesViewers = false;
     QDateTime m_startedAt;
     QDateTime m_endedAt;
 };

@@ -8,6 +8,7 @@
 #include "widgets/fix_view.h"
 
 #include <QFontDatabase>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -16,6 +17,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
+#include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -61,7 +63,12 @@ SessionsPanel::SessionsPanel(QWidget *parent)
     m_view->horizontalHeader()->setStretchLastSection(false);
     m_view->horizontalHeader()->setSectionResizeMode(SessionTableModel::TargetColumn, QHeaderView::Stretch);
     m_view->horizontalHeader()->setSectionResizeMode(SessionTableModel::StateColumn, QHeaderView::ResizeToContents);
-    layout->addWidget(m_view, 1);
+    // The table and the tshark pane share a splitter, so the operator sizes the pane to read it.
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    splitter->setObjectName(QStringLiteral("sessionsSplitter"));
+    splitter->setChildrenCollapsible(false);
+    splitter->addWidget(m_view);
+    layout->addWidget(splitter, 1);
 
     m_empty = new QLabel(tr("No taps yet. Select a pod and press Enter to tap it."), this);
     m_empty->setObjectName(QStringLiteral("sessionsEmpty"));
@@ -78,8 +85,12 @@ SessionsPanel::SessionsPanel(QWidget *parent)
     m_tsharkOutput->setMaximumBlockCount(5000);
     m_tsharkOutput->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_tsharkOutput->setLineWrapMode(QPlainTextEdit::NoWrap);
+    // Tall enough for a screenful of packets by default; the splitter above makes it taller or shorter.
+    m_tsharkOutput->setMinimumHeight(QFontMetrics(m_tsharkOutput->font()).lineSpacing() * 6);
     m_tsharkOutput->hide();
-    layout->addWidget(m_tsharkOutput, 1);
+    splitter->addWidget(m_tsharkOutput);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 3);
 
     connect(m_wireshark, &QPushButton::clicked, this, &SessionsPanel::openInWireshark);
     connect(m_tshark, &QPushButton::clicked, this, &SessionsPanel::openTshark);
@@ -101,6 +112,8 @@ SessionsPanel::~SessionsPanel()
 {
     if (m_tsharkProcess)
         m_tsharkProcess->stop(0);
+    if (m_tsharkViewer)
+        m_tsharkViewer->terminate();
 }
 
 void SessionsPanel::addSession(SessionHandle *session)
@@ -109,7 +122,7 @@ void SessionsPanel::addSession(SessionHandle *session)
     // A tap started with "Show tshark output" shows its own capture here while it is selected and
     // no tshark was opened by hand.
     connect(session, &SessionHandle::captureLine, this, [this, session](const QString &line) {
-        if (m_tsharkProcess || selectedSession() != session)
+        if (m_tsharkProcess || m_tsharkViewer || selectedSession() != session)
             return;
         if (m_captureSource != session) {
             m_captureSource = session;
@@ -137,7 +150,7 @@ void SessionsPanel::updateActions()
 {
     const SessionHandle *session = selectedSession();
     const bool running = session && session->state() == SessionHandle::State::Running;
-    const bool canCapture = running && !session->captureInterface().isEmpty();
+    const bool canCapture = running && (!session->captureInterface().isEmpty() || session->attachesViewers());
     m_wireshark->setEnabled(canCapture);
     m_tshark->setEnabled(canCapture);
     m_stop->setEnabled(session && session->isActive() && session->state() != SessionHandle::State::Stopping);
@@ -176,7 +189,14 @@ void SessionsPanel::stopAll()
 
 void SessionsPanel::openInWireshark()
 {
-    const SessionHandle *session = selectedSession();
+    SessionHandle *session = selectedSession();
+    if (session && session->attachesViewers()) {
+        // A new viewer on the session's own stream, started the way the tap started its own.
+        QString error;
+        if (!session->openViewer(CaptureTool::Wireshark, &error))
+            showError(tr("Cannot open Wireshark for %1.").arg(session->target()), error);
+        return;
+    }
     if (!session || session->captureInterface().isEmpty())
         return;
     const CaptureOptions options = session->captureOptions(CaptureTool::Wireshark);
@@ -188,7 +208,11 @@ void SessionsPanel::openInWireshark()
 
 void SessionsPanel::openTshark()
 {
-    const SessionHandle *session = selectedSession();
+    SessionHandle *session = selectedSession();
+    if (session && session->attachesViewers()) {
+        openTsharkOnStream(session);
+        return;
+    }
     if (!session || session->captureInterface().isEmpty())
         return;
     const CaptureOptions options = session->captureOptions(CaptureTool::Tshark);
@@ -200,6 +224,8 @@ void SessionsPanel::openTshark()
     }
     if (m_tsharkProcess)
         m_tsharkProcess->stop(1000);
+    if (m_tsharkViewer)
+        m_tsharkViewer->terminate();
     m_tsharkOutput->clear();
     m_captureSource = nullptr;
     m_tsharkOutput->appendPlainText(QStringLiteral("$ %1").arg(prepared.toString()));
@@ -213,6 +239,34 @@ void SessionsPanel::openTshark()
     connect(process, &CaptureProcess::finished, process, &QObject::deleteLater);
     // Closing the tap closes its interface; tshark then ends by itself.
     launchCapture(options, process, environment);
+}
+
+void SessionsPanel::openTsharkOnStream(SessionHandle *session)
+{
+    QString error;
+    QProcess *viewer = session->openViewer(CaptureTool::Tshark, &error);
+    if (!viewer) {
+        showError(tr("Cannot open tshark for %1.").arg(session->target()), error);
+        return;
+    }
+    if (m_tsharkProcess)
+        m_tsharkProcess->stop(1000);
+    if (m_tsharkViewer)
+        m_tsharkViewer->terminate();
+    m_tsharkViewer = viewer;
+    m_tsharkOutput->clear();
+    m_captureSource = nullptr;
+    m_tsharkOutput->appendPlainText(
+        QStringLiteral("$ %1 %2").arg(viewer->program(), viewer->arguments().join(QLatin1Char(' '))));
+    m_tsharkOutput->show();
+    // The viewer belongs to the session's capture; when the tap stops, its pipe ends and tshark exits.
+    connect(viewer, &QProcess::readyRead, m_tsharkOutput, [this, viewer] {
+        while (viewer->canReadLine()) {
+            const QString line = QString::fromUtf8(viewer->readLine()).trimmed();
+            if (!line.isEmpty())
+                m_tsharkOutput->appendPlainText(line);
+        }
+    });
 }
 
 } // namespace podtap::gui

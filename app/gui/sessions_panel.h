@@ -4,6 +4,9 @@
 #include <QPointer>
 #include <QWidget>
 
+class QProcess;
+class QSplitter;
+
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -43,6 +46,8 @@ public Q_SLOTS:
     void stopAll();
     void openInWireshark();
     void openTshark();
+    /// Open tshark for a session whose tap ends in the userspace receiver: a viewer on its stream.
+    void openTsharkOnStream(SessionHandle *session);
 
 Q_SIGNALS:
     /// Every session is stopped or failed (after stopAll() or on their own).
@@ -63,6 +68,7 @@ private:
     FixView *m_fixView = nullptr;
     QPlainTextEdit *m_tsharkOutput = nullptr;
     QPointer<CaptureProcess> m_tsharkProcess;
+    QPointer<QProcess> m_tsharkViewer; ///< a tshark opened by hand on a userspace session's stream
     QPointer<SessionHandle> m_captureSource; ///< whose own capture lines the output pane shows
 };
 

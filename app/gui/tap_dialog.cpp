@@ -110,11 +110,15 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     m_destinationGroup = new QButtonGroup(this);
     m_toThisMachine = new QRadioButton(tr("This &machine"), this);
     m_toThisMachine->setObjectName(QStringLiteral("toThisMachine"));
+    m_toThisMachine->setToolTip(tr("podtap receives the tunnel itself on a UDP port: no root, no password"));
+    m_toLocalInterface = new QRadioButton(tr("VXLAN interface on this machine (root)"), this);
+    m_toLocalInterface->setObjectName(QStringLiteral("toLocalInterface"));
     m_toNode = new QRadioButton(tr("N&ode"), this);
     m_toNode->setObjectName(QStringLiteral("toNode"));
     m_toIp = new QRadioButton(tr("I&P"), this);
     m_toIp->setObjectName(QStringLiteral("toIp"));
     m_destinationGroup->addButton(m_toThisMachine);
+    m_destinationGroup->addButton(m_toLocalInterface);
     m_destinationGroup->addButton(m_toNode);
     m_destinationGroup->addButton(m_toIp);
     m_node = new QComboBox(this);
@@ -130,7 +134,18 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     destination->addWidget(m_node, 1);
     destination->addWidget(m_toIp);
     destination->addWidget(m_ip, 1);
-    form->addRow(tr("Send to:"), destination);
+    auto *localInterface = new QHBoxLayout;
+    localInterface->addWidget(m_toLocalInterface);
+    localInterface->addStretch(1);
+    m_destinationNote = new QLabel(this);
+    m_destinationNote->setObjectName(QStringLiteral("destinationNote"));
+    m_destinationNote->setWordWrap(true);
+    m_destinationNote->setEnabled(false);
+    auto *destinationBox = new QVBoxLayout;
+    destinationBox->addLayout(destination);
+    destinationBox->addLayout(localInterface);
+    destinationBox->addWidget(m_destinationNote);
+    form->addRow(tr("Send to:"), destinationBox);
 
     m_vni = new QLineEdit(this);
     m_vni->setObjectName(QStringLiteral("vni"));
@@ -196,9 +211,10 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
         0, m_direction->findData(ConsoleSettings::dialogValue(QStringLiteral("direction"), QStringLiteral("both")))));
     const QString destinationKind =
         ConsoleSettings::dialogValue(QStringLiteral("destinationKind"), QStringLiteral("local"));
-    (destinationKind == QLatin1String("node")        ? m_toNode
-            : destinationKind == QLatin1String("ip") ? m_toIp
-                                                     : m_toThisMachine)
+    (destinationKind == QLatin1String("node")                     ? m_toNode
+            : destinationKind == QLatin1String("ip")              ? m_toIp
+            : destinationKind == QLatin1String("local-interface") ? m_toLocalInterface
+                                                                  : m_toThisMachine)
         ->setChecked(true);
     m_node->setEditText(ConsoleSettings::dialogValue(QStringLiteral("node"), {}));
     m_ip->setText(ConsoleSettings::dialogValue(QStringLiteral("ip"), {}));
@@ -220,7 +236,7 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     connect(m_node, &QComboBox::editTextChanged, this, changed);
     connect(m_destinationGroup, &QButtonGroup::buttonToggled, this, [this](QAbstractButton *button, bool checked) {
         // The tunnel ends elsewhere, so no local tool can show it.
-        if (checked && button != m_toThisMachine)
+        if (checked && button != m_toThisMachine && button != m_toLocalInterface)
             m_tool->setCurrentIndex(m_tool->findData(toolKey(TapTool::None)));
         revalidate();
     });
@@ -297,6 +313,8 @@ TapRequestFields TapDialog::fields() const
         fields.destination = QStringLiteral("node:") + m_node->currentText().trimmed();
     else if (m_toIp->isChecked())
         fields.destination = QStringLiteral("ip:") + m_ip->text().trimmed();
+    else if (m_toLocalInterface->isChecked())
+        fields.destination = QStringLiteral("local-interface");
     else
         fields.destination = QStringLiteral("local");
     fields.vni = m_vni->text().trimmed();
@@ -312,6 +330,16 @@ void TapDialog::updateDestinationWidgets()
 {
     m_node->setEnabled(m_toNode->isChecked());
     m_ip->setEnabled(m_toIp->isChecked());
+    if (m_toLocalInterface->isChecked())
+        m_destinationNote->setText(tr("Creates the interface ptap<VNI> with podtap-agent: asks for your password "
+                                      "(pkexec) unless podtap runs as root or has CAP_NET_ADMIN."));
+    else if (m_toThisMachine->isChecked())
+        m_destinationNote->setText(tr("podtap receives the tunnel on UDP port %1 itself and feeds Wireshark, tshark "
+                                      "or the file through a pipe: no root, no password.")
+                                       .arg(m_port->text().trimmed()));
+    else
+        m_destinationNote->clear();
+    m_destinationNote->setVisible(!m_destinationNote->text().isEmpty());
     const bool toFile = tool() == TapTool::SaveToFile;
     m_file->setEnabled(toFile);
     m_browse->setEnabled(toFile);
@@ -350,7 +378,8 @@ void TapDialog::revalidate()
 
     if (tool() == TapTool::SaveToFile && saveFile().isEmpty())
         problems << tr("Save to a file needs a file name: choose where the capture goes, or pick another tool.");
-    problems << captureOptions().problems(m_toThisMachine->isChecked());
+    problems << captureOptions().problems(
+        m_toThisMachine->isChecked() || m_toLocalInterface->isChecked(), m_toThisMachine->isChecked());
 
     m_problems = problems;
     if (problems.isEmpty()) {
@@ -371,9 +400,10 @@ void TapDialog::saveDefaults() const
 {
     ConsoleSettings::setDialogValue(QStringLiteral("direction"), m_direction->currentData().toString());
     ConsoleSettings::setDialogValue(QStringLiteral("destinationKind"),
-        m_toNode->isChecked()     ? QStringLiteral("node")
-            : m_toIp->isChecked() ? QStringLiteral("ip")
-                                  : QStringLiteral("local"));
+        m_toNode->isChecked()                 ? QStringLiteral("node")
+            : m_toIp->isChecked()             ? QStringLiteral("ip")
+            : m_toLocalInterface->isChecked() ? QStringLiteral("local-interface")
+                                              : QStringLiteral("local"));
     ConsoleSettings::setDialogValue(QStringLiteral("node"), m_node->currentText().trimmed());
     ConsoleSettings::setDialogValue(QStringLiteral("ip"), m_ip->text().trimmed());
     ConsoleSettings::setDialogValue(QStringLiteral("port"), m_port->text().trimmed());

@@ -77,6 +77,8 @@ private:
     QRadioButton *m_toThisMachine = nullptr;
     QRadioButton *m_toNode = nullptr;
     QRadioButton *m_toIp = nullptr;
+    QRadioButton *m_toLocalInterface = nullptr;
+    QLabel *m_destinationNote = nullptr;
     QComboBox *m_node = nullptr;
     QLineEdit *m_ip = nullptr;
     QLineEdit *m_vni = nullptr;

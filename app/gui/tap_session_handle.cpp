@@ -23,10 +23,13 @@ SessionHandle::State handleState(TapSession::State state)
     }
 }
 
-TapSessionOptions sessionOptions(TapTool tool, const QString &saveFile)
+TapSessionOptions sessionOptions(const TapRequest &request, TapTool tool, const QString &saveFile)
 {
     TapSessionOptions options;
     options.capture = captureOptionsFor(tool, saveFile);
+    // The userspace receiver writes the file itself: no tshark behind "Save to a file".
+    if (tool == TapTool::SaveToFile && request.destination.kind == Destination::Kind::ThisMachine)
+        options.capture.tool = CaptureTool::None;
     return options;
 }
 
@@ -36,7 +39,7 @@ TapSessionHandle::TapSessionHandle(
     kube::KubeClient *client, const TapRequest &request, TapTool tool, const QString &saveFile, QObject *parent)
     : SessionHandle(QStringLiteral("%1/%2/%3").arg(request.targetNamespace, request.pod, request.interfaceName),
           request.destination.toString(), parent)
-    , m_session(new TapSession(client, request, sessionOptions(tool, saveFile), this))
+    , m_session(new TapSession(client, request, sessionOptions(request, tool, saveFile), this))
 {
     connect(m_session, &TapSession::progress, this, &SessionHandle::reportProgress);
     connect(m_session, &TapSession::stateChanged, this, [this](TapSession::State state) {
@@ -48,8 +51,10 @@ TapSessionHandle::TapSessionHandle(
         reportStats({stats.packets, stats.bytes, stats.drops});
     });
     connect(m_session, &TapSession::ready, this, [this] {
-        if (m_session->request().destination.kind == Destination::Kind::ThisMachine)
+        if (m_session->request().destination.kind == Destination::Kind::LocalInterface)
             setCaptureInterface(m_session->captureInterface(), m_session->hostsFile());
+        else if (m_session->hasUserspaceReceiver())
+            setAttachesViewers(true);
     });
     connect(m_session, &TapSession::failed, this, &SessionHandle::reportFailure);
     connect(m_session, &TapSession::packetLine, this, &SessionHandle::reportCaptureLine);
@@ -69,6 +74,14 @@ void TapSessionHandle::stop()
 {
     if (m_session)
         m_session->stop();
+}
+
+QProcess *TapSessionHandle::openViewer(CaptureTool tool, QString *error)
+{
+    if (!m_session) {
+        return SessionHandle::openViewer(tool, error);
+    }
+    return m_session->openViewer(tool, {}, error);
 }
 
 SessionHandle *createTapSession(

@@ -29,6 +29,7 @@ public:
     ~TapSessionHandle() override;
 
     void stop() override;
+    QProcess *openViewer(CaptureTool tool, QString *error) override;
     TapSession *session() const;
 
 private:
