@@ -55,6 +55,23 @@ private Q_SLOTS:
         QCOMPARE(dialog.tool(), TapTool::Wireshark);
     }
 
+    // The kernel interface is its own destination, and the dialog says which one asks for a password.
+    void localInterfaceIsItsOwnDestinationAndSaysItNeedsRoot()
+    {
+        TapDialog dialog(QStringLiteral("shop"), QStringLiteral("web-0"));
+        auto *note = field<QLabel>(dialog, "destinationNote");
+        QVERIFY2(note->text().contains(QStringLiteral("no root")), qPrintable(note->text()));
+        field<QRadioButton>(dialog, "toLocalInterface")->setChecked(true);
+        QVERIFY2(note->text().contains(QStringLiteral("password")), qPrintable(note->text()));
+        QVERIFY(start(dialog)->isEnabled());
+        QCOMPARE(dialog.request().destination.kind, podtap::Destination::Kind::LocalInterface);
+        // A tool still runs here: the tunnel ends on this machine.
+        QCOMPARE(dialog.tool(), TapTool::Wireshark);
+        dialog.saveDefaults();
+        TapDialog again(QStringLiteral("shop"), QStringLiteral("web-0"));
+        QVERIFY(field<QRadioButton>(again, "toLocalInterface")->isChecked());
+    }
+
     void badVniShowsTheRuleAndDisablesStart()
     {
         TapDialog dialog(QStringLiteral("shop"), QStringLiteral("web-0"));

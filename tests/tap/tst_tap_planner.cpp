@@ -70,6 +70,30 @@ private Q_SLOTS:
         QCOMPARE(planner.plan().destinationIp, QStringLiteral("203.0.113.9"));
     }
 
+    // The userspace receiver tells directions apart by VNI: a second one, distinct, only when egress is tapped
+    // and only when asked (podtapctl manifest keeps kokotap's one VNI).
+    void egressVniOnlyForTheUserspaceReceiverWithEgress()
+    {
+        const auto plan = [](const QString &destination, const QString &direction, bool choose) {
+            TapRequest req = request(destination, QStringLiteral("4242"));
+            req.direction = *parseDirection(direction);
+            TapPlanner planner(nullptr, req, knownTarget(req));
+            planner.setLocalIp(QStringLiteral("203.0.113.9"));
+            planner.setChooseEgressVni(choose);
+            planner.start();
+            return planner.plan();
+        };
+        const TapPlan both = plan(QStringLiteral("local"), QStringLiteral("both"), true);
+        QCOMPARE(both.vni, 4242u);
+        QVERIFY(both.egressVni >= 1 && both.egressVni <= TapRequest::kMaxVni);
+        QVERIFY(both.egressVni != both.vni);
+        QVERIFY(validatePlan(both).isEmpty());
+        QVERIFY(plan(QStringLiteral("local"), QStringLiteral("egress"), true).egressVni != 0);
+        QCOMPARE(plan(QStringLiteral("local"), QStringLiteral("ingress"), true).egressVni, 0u);
+        QCOMPARE(plan(QStringLiteral("local-interface"), QStringLiteral("both"), true).egressVni, 0u);
+        QCOMPARE(plan(QStringLiteral("local"), QStringLiteral("both"), false).egressVni, 0u);
+    }
+
     void withoutAClusterAnUnknownTargetIsAnError()
     {
         const TapRequest req = request(QStringLiteral("local"));

@@ -58,6 +58,22 @@ private Q_SLOTS:
         QCOMPARE(request.agentNamespace, QStringLiteral("podtap"));
     }
 
+    void destinationSpellingsRoundTrip()
+    {
+        for (const QString &text : {QStringLiteral("local"), QStringLiteral("local-interface"),
+                 QStringLiteral("node:worker-1"), QStringLiteral("ip:192.0.2.7")}) {
+            const std::optional<Destination> parsed = parseDestination(text);
+            QVERIFY2(parsed.has_value(), qPrintable(text));
+            QCOMPARE(parsed->toString(), text);
+        }
+        QCOMPARE(parseDestination(QStringLiteral("local"))->kind, Destination::Kind::ThisMachine);
+        QCOMPARE(parseDestination(QStringLiteral("local-interface"))->kind, Destination::Kind::LocalInterface);
+        QVERIFY(parseDestination(QStringLiteral("local"))->endsHere());
+        QVERIFY(parseDestination(QStringLiteral("local-interface"))->endsHere());
+        QVERIFY(!parseDestination(QStringLiteral("node:worker-1"))->endsHere());
+        QVERIFY(!parseDestination(QStringLiteral("local-iface")).has_value());
+    }
+
     void fieldRules_data()
     {
         QTest::addColumn<QString>("field");
