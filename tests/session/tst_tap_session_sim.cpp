@@ -10,7 +10,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
+#include <QUdpSocket>
 
 using namespace podtap;
 using namespace podtap::test;
@@ -159,6 +161,80 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
         QVERIFY2(progress.join(QLatin1Char('\n')).contains(QStringLiteral("Checking permissions")),
             qPrintable(progress.join(QLatin1Char('\n'))));
+    }
+
+    // "This machine" without root: the session opens the tunnel port itself, asks the agent for an egress VNI,
+    // writes the file with the pod's interface, warns when mirrored packets do not arrive, and lets the port go.
+    void thisMachineRunsTheUserspaceReceiver()
+    {
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY(target);
+        // A free port to receive on (the session binds it, dual-stack).
+        QUdpSocket probe;
+        QVERIFY(probe.bind(QHostAddress::Any, 0));
+        const int port = probe.localPort();
+        probe.close();
+
+        QTemporaryDir dir;
+        TapRequest request = requestFor(*target, otherNode);
+        request.destination = Destination {};
+        request.port = port;
+        TapSessionOptions options = fastOptions();
+        options.localIp = QStringLiteral("127.0.0.1");
+        options.capture.outputFile = dir.filePath(QStringLiteral("tap.pcapng"));
+        TapSession session(client.get(), request, options);
+        QSignalSpy ready(&session, &TapSession::ready);
+        QSignalSpy finished(&session, &TapSession::finished);
+        QStringList warnings;
+        connect(&session, &TapSession::warningRaised, this, [&](const QString &text) { warnings << text; });
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
+        QVERIFY(session.hasUserspaceReceiver());
+        QUdpSocket taken;
+        QVERIFY2(!taken.bind(QHostAddress::Any, quint16(port)), "the session should hold the tunnel port");
+
+        const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
+        kube::KubeReply *pod =
+            waitFor(client->get(kube::KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("podtap"), sender)));
+        const QJsonObject podJson = pod->json();
+        const QString egress = podJson.value(QLatin1String("metadata"))
+                                   .toObject()
+                                   .value(QLatin1String("annotations"))
+                                   .toObject()
+                                   .value(QLatin1String("podtap.io/egress-vni"))
+                                   .toString();
+        QVERIFY2(egress.toUInt() != 0 && egress.toUInt() != session.plan().vni, qPrintable(egress));
+        QCOMPARE(session.plan().egressVni, egress.toUInt());
+        QVERIFY(QJsonDocument(podJson).toJson().contains("--egress-vni"));
+        QCOMPARE(podtapPodCount(*client), 1); // no receiver pod: this machine receives
+
+        speakForAgent(*client, sender, "{\"event\":\"ready\",\"device\":\"ptap1\"}");
+        QTRY_VERIFY2_WITH_TIMEOUT(ready.count() == 1,
+            qPrintable(TapSession::stateName(session.state()) + QLatin1Char(' ') + session.failureSummary() +
+                QLatin1Char(' ') + warnings.join(QLatin1Char(' '))),
+            20000);
+        QCOMPARE(session.captureInterface(), QStringLiteral("%1/%2/eth0").arg(target->namespaceName, target->pod));
+        // The agent mirrored packets, and none arrive (the sim has no data path): the session says why.
+        speakForAgent(*client, sender,
+            "{\"event\":\"stats\",\"ingress\":{\"packets\":7,\"bytes\":700},\"egress\":{\"packets\":3,"
+            "\"bytes\":300}}");
+        QTRY_VERIFY2_WITH_TIMEOUT(warnings.join(QLatin1Char('\n')).contains(QStringLiteral("UDP")),
+            qPrintable(warnings.join(QLatin1Char('\n'))), 20000);
+
+        session.stop();
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(session.state(), TapSession::State::Stopped);
+        QVERIFY2(taken.bind(QHostAddress::Any, quint16(port)), "stop should release the tunnel port");
+        const ProcessResult interfaces =
+            run({QStringLiteral("capinfos"), QStringLiteral("-I"), options.capture.outputFile});
+        QVERIFY2(interfaces.out.contains(QStringLiteral("%1/%2/eth0").arg(target->namespaceName, target->pod).toUtf8()),
+            interfaces.out.constData());
+        QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
     }
 
     void stopIsIdempotentAndLeavesNothing()
