@@ -187,7 +187,9 @@ int runTapCommand(const QStringList &args)
     QObject::connect(&runTimer, &QTimer::timeout, &session,
         [&] { session.stop(QStringLiteral("--duration %1 reached").arg(parser.value(durationOpt))); });
     QObject::connect(&session, &TapSession::ready, [&] {
-        err() << "podtapctl: session " << session.sessionId() << ": capturing on " << session.captureInterface()
+        err() << "podtapctl: session " << session.sessionId() << ": capturing "
+              << (session.hasUserspaceReceiver() ? QStringLiteral("%1 in this process").arg(session.captureInterface())
+                                                 : QStringLiteral("on ") + session.captureInterface())
               << "\n";
         err().flush();
         if (runFor) {

@@ -625,7 +625,11 @@ void TapSession::onAgentLine(const QByteArray &line)
             m_stepTimer.stop();
             m_agentReady = true;
             m_logReopens = 0;
-            setState(State::Running, tr("Mirroring %1 into %2").arg(m_plan.targetReference(), captureInterface()));
+            setState(State::Running,
+                m_localCapture ? tr("Mirroring %1 to this machine's UDP port %2")
+                                     .arg(m_plan.targetReference())
+                                     .arg(m_localCapture->port())
+                               : tr("Mirroring %1 into %2").arg(m_plan.targetReference(), captureInterface()));
             m_heartbeatTimer.start();
             m_durationTimer.start(std::chrono::milliseconds(m_request.maxDuration));
             startCapture();
