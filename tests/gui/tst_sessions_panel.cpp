@@ -7,8 +7,10 @@
 
 #include <QAbstractItemModelTester>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTest>
@@ -31,6 +33,27 @@ public:
         reportState(State::Stopping);
     }
     int stops = 0;
+};
+
+/// A tap whose stream viewers attach to: openViewer() starts a stand-in viewer that prints packet lines.
+class FakeStreamSession final : public SessionHandle
+{
+public:
+    using SessionHandle::SessionHandle;
+    QProcess *openViewer(podtap::CaptureTool tool, QString *error) override
+    {
+        tools << tool;
+        if (refuse) {
+            *error = QStringLiteral("tshark was not found");
+            return nullptr;
+        }
+        auto *process = new QProcess(this);
+        process->start(QStringLiteral("printf"), {QStringLiteral("1 0.000 shop/web-0 -> 203.0.113.2 UDP\\n")});
+        process->waitForStarted();
+        return process;
+    }
+    QList<podtap::CaptureTool> tools;
+    bool refuse = false;
 };
 
 } // namespace
@@ -135,6 +158,35 @@ private Q_SLOTS:
         session->reportState(State::Running);
         QVERIFY(child<QPushButton>(panel, "openWireshark")->isEnabled());
         QVERIFY(child<QPushButton>(panel, "openTshark")->isEnabled());
+    }
+
+    // A userspace tap has no interface: the buttons attach a viewer to its stream, and tshark's lines fill the pane.
+    void userspaceTapAttachesViewersToItsStream()
+    {
+        SessionsPanel panel;
+        auto *session = new FakeStreamSession(QStringLiteral("shop/web-0/eth0"), QStringLiteral("local"));
+        panel.addSession(session);
+        session->reportState(State::Running);
+        QVERIFY(!child<QPushButton>(panel, "openTshark")->isEnabled());
+        session->setAttachesViewers(true);
+        QVERIFY(child<QPushButton>(panel, "openTshark")->isEnabled());
+        QVERIFY(child<QPushButton>(panel, "openWireshark")->isEnabled());
+
+        QTest::mouseClick(child<QPushButton>(panel, "openTshark"), Qt::LeftButton);
+        auto *output = child<QPlainTextEdit>(panel, "tsharkOutput");
+        QTRY_VERIFY2(output->toPlainText().contains(QStringLiteral("shop/web-0 -> 203.0.113.2")),
+            qPrintable(output->toPlainText()));
+        QVERIFY(output->toPlainText().startsWith(QStringLiteral("$ printf")));
+        QVERIFY(!output->isHidden());
+        QVERIFY(output->minimumHeight() >= 3 * output->fontMetrics().lineSpacing());
+        QVERIFY(panel.findChild<QSplitter *>(QStringLiteral("sessionsSplitter")));
+
+        session->refuse = true;
+        QTest::mouseClick(child<QPushButton>(panel, "openWireshark"), Qt::LeftButton);
+        QCOMPARE(
+            session->tools, (QList<podtap::CaptureTool> {podtap::CaptureTool::Tshark, podtap::CaptureTool::Wireshark}));
+        auto *fix = panel.findChild<podtap::gui::FixView *>();
+        QVERIFY(fix && fix->isVisibleTo(&panel));
     }
 
     void ownCaptureLinesShowForTheSelectedSession()
