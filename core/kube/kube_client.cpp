@@ -578,6 +578,7 @@ void KubeClient::startRequest(KubeReply *reply, const KubeRequest &request, bool
     connect(netReply, &QNetworkReply::finished, reply, [this, reply, netReply, request, retried, operation] {
         netReply->deleteLater();
         const int status = netReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        m_serverClock.observe(netReply->rawHeader("Date")); // heartbeats are aged on the server's clock
         QByteArray body = netReply->readAll();
         if (status == 401 && !retried && refreshCredentials()) {
             startRequest(reply, request, true);
