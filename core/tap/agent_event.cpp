@@ -62,6 +62,8 @@ std::optional<AgentEvent> parseAgentEvent(const QByteArray &line)
     event.reason = object.value(QLatin1String("reason")).toString();
     if (event.name == QLatin1String("ready")) {
         event.type = AgentEvent::Type::Ready;
+        event.version = object.value(QLatin1String("version")).toString();
+        event.contract = object.value(QLatin1String("contract")).toInt(0);
     } else if (event.name == QLatin1String("stats")) {
         event.type = AgentEvent::Type::Stats;
         event.stats = statsFrom(object);
@@ -71,6 +73,7 @@ std::optional<AgentEvent> parseAgentEvent(const QByteArray &line)
         event.type = AgentEvent::Type::Error;
     } else if (event.name == QLatin1String("stopped")) {
         event.type = AgentEvent::Type::Stopped;
+        event.stats = statsFrom(object); // the agent's final counters
     }
     return event;
 }

@@ -27,7 +27,9 @@ struct AgentEvent
     QString name; ///< the "event" field as written
     QString message; ///< warning/error text
     QString reason; ///< stopped: signal, heartbeat, deadline, target-gone, ...
-    AgentStats stats;
+    AgentStats stats; ///< stats, and the final counters in stopped
+    QString version; ///< ready: the agent's version
+    int contract = 0; ///< ready: the agent contract level it speaks; 0 when it reports none
     QJsonObject raw;
 };
 

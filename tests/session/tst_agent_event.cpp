@@ -34,6 +34,19 @@ private Q_SLOTS:
         QCOMPARE(flat->stats, (AgentStats {4, 400, 0}));
     }
 
+    void readsTheContractInReadyAndTheFinalCountersInStopped()
+    {
+        const auto ready =
+            parseAgentEvent("{\"event\":\"ready\",\"device\":\"ptap7\",\"version\":\"0.1.0\",\"contract\":2}");
+        QCOMPARE(ready->version, QStringLiteral("0.1.0"));
+        QCOMPARE(ready->contract, 2);
+        QCOMPARE(parseAgentEvent("{\"event\":\"ready\"}")->contract, 0); // an agent from before contract levels
+        const auto stopped = parseAgentEvent("{\"event\":\"stopped\",\"reason\":\"signal\",\"ingress\":{\"packets\":"
+                                             "10,\"bytes\":1000},\"egress\":{\"packets\":2,\"bytes\":100}}");
+        QCOMPARE(stopped->type, AgentEvent::Type::Stopped);
+        QCOMPARE(stopped->stats, (AgentStats {12, 1100, 0}));
+    }
+
     void ignoresNoiseAndHostileLines()
     {
         QVERIFY(!parseAgentEvent("podtap-agent: mirroring eth0"));
