@@ -63,7 +63,8 @@ std::optional<AgentEvent> parseAgentEvent(const QByteArray &line)
     if (event.name == QLatin1String("ready")) {
         event.type = AgentEvent::Type::Ready;
         event.version = object.value(QLatin1String("version")).toString();
-        event.contract = object.value(QLatin1String("contract")).toInt(0);
+        const double contract = object.value(QLatin1String("contract")).toDouble(0);
+        event.contract = contract >= 1 && contract <= 1000000 && contract == double(int(contract)) ? int(contract) : 0;
     } else if (event.name == QLatin1String("stats")) {
         event.type = AgentEvent::Type::Stats;
         event.stats = statsFrom(object);
@@ -73,7 +74,7 @@ std::optional<AgentEvent> parseAgentEvent(const QByteArray &line)
         event.type = AgentEvent::Type::Error;
     } else if (event.name == QLatin1String("stopped")) {
         event.type = AgentEvent::Type::Stopped;
-        event.stats = statsFrom(object); // the agent's final counters
+        event.stats = statsFrom(object); // the final counters, read after the mirror stopped
     }
     return event;
 }

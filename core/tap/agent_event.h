@@ -26,12 +26,15 @@ struct AgentEvent
     Type type = Type::Other;
     QString name; ///< the "event" field as written
     QString message; ///< warning/error text
-    QString reason; ///< stopped: signal, heartbeat, deadline, target-gone, ...
-    AgentStats stats; ///< stats, and the final counters in stopped
-    QString version; ///< ready: the agent's version
-    int contract = 0; ///< ready: the agent contract level it speaks; 0 when it reports none
+    QString reason; ///< stopped: signal, heartbeat, deadline, target-gone, device-changed, ...
+    AgentStats stats; ///< stats: the counters so far; stopped: the final counters (contract 2)
+    QString version; ///< ready: the agent's project version ("" from agents before contract 2)
+    int contract = 0; ///< ready: the agent's contract level (0 when absent: an agent before contract 2)
     QJsonObject raw;
 };
+
+/// The contract level this console speaks: an agent that reports another one in `ready` is refused.
+inline constexpr int kAgentContract = 2;
 
 /// Parses one line. Returns nullopt for anything that is not a JSON object with a string "event"
 /// (the agent writes nothing else to stdout, but a pod log may carry runtime noise).

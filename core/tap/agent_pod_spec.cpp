@@ -3,6 +3,7 @@
 
 #include "common/text_escape.h"
 #include "podtap/version.h"
+#include "tap/agent_event.h"
 #include "tap/session_id.h"
 
 #include <QJsonArray>

@@ -79,12 +79,8 @@ inline constexpr auto kAgentNetnsDir = "/host/var/run/netns";
 inline constexpr auto kAgentPodInfoDir = "/etc/podtap";
 inline constexpr auto kAgentHeartbeatFile = "/etc/podtap/annotations";
 
-/// The agent contract level this console speaks: what the agent's `ready` event must report as
-/// "contract". An agent at another level is refused (see agentContractProblem()).
-inline constexpr int kAgentContract = 2;
-
-/// Empty when @p contract (from `ready`) is the one this console speaks; otherwise the error for a
-/// person, naming the agent's @p image and @p version and the fix.
+/// Empty when @p contract (from `ready`) is the one this console speaks (kAgentContract, agent_event.h); otherwise the
+/// error for a person, naming the agent's @p image and @p version and the fix.
 QString agentContractProblem(int contract, const QString &version, const QString &image);
 
 /// Label and annotation keys podtap puts on its pods.

@@ -34,17 +34,33 @@ private Q_SLOTS:
         QCOMPARE(flat->stats, (AgentStats {4, 400, 0}));
     }
 
-    void readsTheContractInReadyAndTheFinalCountersInStopped()
+    void readsVersionAndContractFromReady()
     {
-        const auto ready =
-            parseAgentEvent("{\"event\":\"ready\",\"device\":\"ptap7\",\"version\":\"0.1.0\",\"contract\":2}");
+        const auto ready = parseAgentEvent("{\"event\":\"ready\",\"device\":\"ptap7\",\"version\":\"0.1.0\","
+                                           "\"contract\":2}");
         QCOMPARE(ready->version, QStringLiteral("0.1.0"));
         QCOMPARE(ready->contract, 2);
-        QCOMPARE(parseAgentEvent("{\"event\":\"ready\"}")->contract, 0); // an agent from before contract levels
-        const auto stopped = parseAgentEvent("{\"event\":\"stopped\",\"reason\":\"signal\",\"ingress\":{\"packets\":"
-                                             "10,\"bytes\":1000},\"egress\":{\"packets\":2,\"bytes\":100}}");
+        QCOMPARE(ready->contract, kAgentContract);
+        // An agent from before contract 2 says neither: 0, which no console level matches.
+        const auto old = parseAgentEvent("{\"event\":\"ready\",\"device\":\"ptap7\"}");
+        QCOMPARE(old->version, QString());
+        QCOMPARE(old->contract, 0);
+        for (const char *bad : {"\"2\"", "2.5", "-2", "1e30", "null"}) {
+            const auto odd = parseAgentEvent(QByteArray("{\"event\":\"ready\",\"contract\":") + bad + "}");
+            QVERIFY2(odd && odd->contract == 0, bad);
+        }
+    }
+
+    void stoppedCarriesTheFinalCounters()
+    {
+        const auto stopped = parseAgentEvent("{\"event\":\"stopped\",\"reason\":\"signal\",\"device\":\"ptap7\","
+                                             "\"ingress_packets\":3,\"ingress_bytes\":300,\"egress_packets\":7,"
+                                             "\"egress_bytes\":700,\"packets\":10,\"bytes\":1000,\"tx_errors\":1,"
+                                             "\"tx_dropped\":2}");
         QCOMPARE(stopped->type, AgentEvent::Type::Stopped);
-        QCOMPARE(stopped->stats, (AgentStats {12, 1100, 0}));
+        QCOMPARE(stopped->stats, (AgentStats {10, 1000, 3}));
+        // An agent from before contract 2: no counters, and none made up.
+        QCOMPARE(parseAgentEvent("{\"event\":\"stopped\",\"reason\":\"signal\"}")->stats, AgentStats {});
     }
 
     void ignoresNoiseAndHostileLines()
