@@ -149,7 +149,7 @@ private Q_SLOTS:
 
         const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
         speakForAgent(*client, sender, readyLine());
-        QVERIFY(ready.wait(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 10000); // it may come while speaking
         QCOMPARE(session.state(), TapSession::State::Running);
 
         speakForAgent(*client, sender,
@@ -175,7 +175,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(heartbeat() > firstBeat, 8000);
 
         speakForAgent(*client, sender, "{\"event\":\"stopped\",\"reason\":\"target-gone\"}");
-        QVERIFY(finished.wait(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 20000); // it may come while speaking
         QCOMPARE(session.state(), TapSession::State::Stopped);
         QVERIFY2(session.stopReason().contains(QStringLiteral("target gone")), qPrintable(session.stopReason()));
         QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
@@ -205,6 +205,10 @@ private Q_SLOTS:
         QVERIFY(target);
         TapSession session(client.get(), requestFor(*target, otherNode), fastOptions());
         QSignalSpy ready(&session, &TapSession::ready);
+        QStringList said;
+        connect(&session, &TapSession::progress, this, [&](const QString &text) { said << text; });
+        connect(&session, &TapSession::warningRaised, this, [&](const QString &text) { said << text; });
+        connect(&session, &TapSession::failed, this, [&](const QString &text) { said << text; });
         session.start();
         QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
         const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
@@ -216,7 +220,7 @@ private Q_SLOTS:
         // The first heartbeat, written with the pod.
         QVERIFY2(qAbs(ageOnServer()) < 60, qPrintable(QString::number(ageOnServer())));
         speakForAgent(*client, sender, readyLine());
-        QVERIFY(ready.wait(10000));
+        QTRY_VERIFY2_WITH_TIMEOUT(ready.count() > 0, qPrintable(said.join(QLatin1Char('\n'))), 10000);
         // The periodic ones (every 300 ms here).
         const QString first = annotation(*client, sender, kAnnotationHeartbeat);
         QTRY_VERIFY_WITH_TIMEOUT(annotation(*client, sender, kAnnotationHeartbeat) != first, 8000);
@@ -266,7 +270,7 @@ private Q_SLOTS:
         session.start();
         QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
         speakForAgent(*client, agentPodName(target->pod, session.sessionId(), AgentRole::Sender), line);
-        QVERIFY(finished.wait(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 20000); // it may come while speaking
         QCOMPARE(ready.count(), 0);
         QCOMPARE(session.state(), TapSession::State::Failed);
         QCOMPARE(failed.count(), 1);
@@ -301,7 +305,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
         const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
         speakForAgent(*client, sender, readyLine());
-        QVERIFY(ready.wait(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 10000); // it may come while speaking
         speakForAgent(*client, sender, "{\"event\":\"stats\",\"ingress\":{\"packets\":2,\"bytes\":200}}");
         QTRY_COMPARE_WITH_TIMEOUT(session.stats().packets, 2, 10000);
 
@@ -320,7 +324,7 @@ private Q_SLOTS:
         speakForAgent(*client, sender,
             "{\"event\":\"stopped\",\"reason\":\"signal\",\"ingress\":{\"packets\":9,\"bytes\":900},"
             "\"egress\":{\"packets\":3,\"bytes\":300}}");
-        QVERIFY(finished.wait(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 20000); // it may come while speaking
         QCOMPARE(session.state(), TapSession::State::Stopped);
         QCOMPARE(session.stats().packets, 12);
         QCOMPARE(session.stats().bytes, 1200);
