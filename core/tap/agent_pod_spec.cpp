@@ -235,10 +235,11 @@ QString agentContractProblem(int contract, const QString &version, const QString
     if (contract == kAgentContract) {
         return {};
     }
-    const QString agent = version.isEmpty() ? QStringLiteral("an agent that reports no version") : version;
+    const QString agent = version.isEmpty() ? QStringLiteral("an agent that reports no version")
+                                            : QStringLiteral("podtap-agent %1").arg(version);
     const QString level = contract > 0 ? QStringLiteral("contract %1").arg(contract)
                                        : QStringLiteral("no contract level (it predates them)");
-    return QStringLiteral("The agent image %1 runs podtap-agent %2, which speaks %3; this console (podtap %4) "
+    return QStringLiteral("The agent image %1 runs %2, which speaks %3; this console (podtap %4) "
                           "speaks contract %5. Use the agent image of this console's version: --image %6 (or leave "
                           "--image out), and make sure the node can pull it.")
         .arg(image, agent, level, QLatin1String(kVersion))
