@@ -10,7 +10,9 @@
 #include "tap/session_sweep.h"
 
 #include <QDateTime>
-#include <QUrlQuery>
+#include <QEventLoop>
+
+#include <algorithm>
 
 namespace podtap::cli {
 namespace {
@@ -20,35 +22,59 @@ QString age(const QDateTime &then, const QDateTime &now)
     return then.isValid() ? humanDuration(then.msecsTo(now)) : QStringLiteral("<none>");
 }
 
-std::optional<QList<AgentPodInfo>> listAgentPods(
-    kube::KubeClient &client, const QString &agentNamespace, int heartbeatTimeout)
+// The CLI waits on the same SessionSweeper the console uses, so both apply one set of rules.
+void waitFor(SessionSweeper &sweeper)
 {
-    QUrlQuery query;
-    query.addQueryItem(QStringLiteral("labelSelector"), podtapPodSelector());
-    kube::KubeReply *reply =
-        waitFor(client.get(kube::KubeClient::corePath(QStringLiteral("pods"), agentNamespace), query));
-    reply->deleteLater();
-    if (!reply->ok()) {
-        err() << "podtapctl: listing podtap pods in namespace " << agentNamespace
-              << " failed: " << reply->error().toString() << "\n";
-        err().flush();
-        return std::nullopt;
+    if (sweeper.isBusy()) {
+        QEventLoop loop;
+        QObject::connect(&sweeper, &SessionSweeper::found, &loop, &QEventLoop::quit);
+        QObject::connect(&sweeper, &SessionSweeper::failed, &loop, &QEventLoop::quit);
+        QObject::connect(&sweeper, &SessionSweeper::removed, &loop, &QEventLoop::quit);
+        loop.exec();
     }
-    return agentPodsFromList(reply->json(), QDateTime::currentDateTimeUtc(), heartbeatTimeout);
 }
 
-bool deletePod(kube::KubeClient &client, const AgentPodInfo &pod, int grace)
+/// Lists podtap's pods through @p sweeper; prints the error and returns false when that failed.
+bool listAgentPods(SessionSweeper &sweeper, const QString &agentNamespace, int heartbeatTimeout)
 {
-    kube::KubeReply *reply =
-        waitFor(client.remove(kube::KubeClient::corePath(QStringLiteral("pods"), pod.namespaceName, pod.name), grace));
-    reply->deleteLater();
-    if (!reply->ok() && !reply->error().isNotFound()) {
-        err() << "podtapctl: deleting pod " << pod.namespaceName << "/" << pod.name
-              << " failed: " << reply->error().toString() << "\n";
+    QString error;
+    const auto connection =
+        QObject::connect(&sweeper, &SessionSweeper::failed, &sweeper, [&error](const QString &text) { error = text; });
+    sweeper.find(agentNamespace, heartbeatTimeout);
+    waitFor(sweeper);
+    QObject::disconnect(connection);
+    if (!error.isEmpty()) {
+        err() << "podtapctl: " << error << "\n";
         err().flush();
         return false;
     }
     return true;
+}
+
+/// Deletes @p pods; prints each failure (pod, reason, fix) and returns the ones that are gone or going.
+QList<AgentPodInfo> deletePods(SessionSweeper &sweeper, const QList<AgentPodInfo> &pods, int grace, int *failures)
+{
+    QList<AgentPodInfo> done;
+    QStringList errors;
+    const auto connection = QObject::connect(&sweeper, &SessionSweeper::removed, &sweeper,
+        [&](const QList<AgentPodInfo> &removed, const QStringList &failed) {
+            done = removed;
+            errors = failed;
+        });
+    sweeper.remove(pods, grace);
+    waitFor(sweeper);
+    QObject::disconnect(connection);
+    for (const QString &error : std::as_const(errors)) {
+        err() << "podtapctl: " << error << "\n";
+    }
+    err().flush();
+    *failures += int(errors.size());
+    return done;
+}
+
+bool contains(const QList<AgentPodInfo> &pods, const AgentPodInfo &pod)
+{
+    return std::any_of(pods.begin(), pods.end(), [&](const AgentPodInfo &p) { return p.name == pod.name; });
 }
 
 } // namespace
@@ -70,17 +96,18 @@ int runListCommand(const QStringList &args)
     if (!connection) {
         return 1;
     }
-    const auto pods =
-        listAgentPods(*connection->client, parser.value(flags.agentNamespace), parser.value(heartbeatOpt).toInt());
-    if (!pods) {
+    SessionSweeper sweeper(connection->client.get());
+    if (!listAgentPods(sweeper, parser.value(flags.agentNamespace), parser.value(heartbeatOpt).toInt())) {
         return 1;
     }
+    const QList<AgentPodInfo> *pods = &sweeper.pods();
     if (pods->isEmpty()) {
         err() << "No podtap sessions in namespace " << parser.value(flags.agentNamespace) << ".\n";
         err().flush();
         return 0;
     }
-    const QDateTime now = QDateTime::currentDateTimeUtc();
+    // Heartbeat ages on the API server's clock, as the sweep measures them.
+    const QDateTime now = sweeper.serverTime();
     const QString format = QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n");
     out() << format.arg(QStringLiteral("SESSION"), -12)
                  .arg(QStringLiteral("COMPONENT"), -10)
@@ -96,7 +123,9 @@ int runListCommand(const QStringList &args)
                      .arg(pod.node, -16)
                      .arg(pod.phase, -10)
                      .arg(age(pod.heartbeat, now), -10)
-                     .arg(pod.dead ? QStringLiteral("dead: ") + pod.deadReason : QStringLiteral("alive"));
+                     .arg(pod.deleting  ? QStringLiteral("being deleted")
+                             : pod.dead ? QStringLiteral("dead: ") + pod.deadReason
+                                        : QStringLiteral("alive"));
     }
     out().flush();
     return 0;
@@ -122,21 +151,23 @@ int runStopCommand(const QStringList &args)
     if (!connection) {
         return 1;
     }
-    const auto pods =
-        listAgentPods(*connection->client, parser.value(flags.agentNamespace), kDefaultHeartbeatTimeoutSeconds);
-    if (!pods) {
+    SessionSweeper sweeper(connection->client.get());
+    if (!listAgentPods(sweeper, parser.value(flags.agentNamespace), kDefaultHeartbeatTimeoutSeconds)) {
         return 1;
     }
     int failures = 0;
     QStringList found;
-    for (const AgentPodInfo &pod : *pods) {
+    QList<AgentPodInfo> chosen;
+    for (const AgentPodInfo &pod : sweeper.pods()) {
         if (parser.isSet(allOpt) || sessions.contains(pod.sessionId)) {
             found << pod.sessionId;
-            if (deletePod(*connection->client, pod, 10)) {
-                out() << "pod/" << pod.name << " deleted (session " << pod.sessionId << ")\n";
-            } else {
-                ++failures;
-            }
+            chosen << pod;
+        }
+    }
+    const QList<AgentPodInfo> deleted = deletePods(sweeper, chosen, 10, &failures);
+    for (const AgentPodInfo &pod : std::as_const(chosen)) {
+        if (contains(deleted, pod)) {
+            out() << "pod/" << pod.name << " deleted (session " << pod.sessionId << ")\n";
         }
     }
     for (const QString &session : sessions) {
@@ -177,28 +208,35 @@ int runSweepCommand(const QStringList &args)
     if (!connection) {
         return 1;
     }
-    const auto pods = listAgentPods(*connection->client, parser.value(flags.agentNamespace), timeout);
-    if (!pods) {
+    SessionSweeper sweeper(connection->client.get());
+    if (!listAgentPods(sweeper, parser.value(flags.agentNamespace), timeout)) {
         return 1;
     }
+    const QList<AgentPodInfo> leftovers = sweeper.leftovers();
     int swept = 0;
     int failures = 0;
-    for (const AgentPodInfo &pod : *pods) {
-        if (!pod.dead) {
-            continue;
-        }
-        if (parser.isSet(dryRunOpt)) {
+    if (parser.isSet(dryRunOpt)) {
+        for (const AgentPodInfo &pod : leftovers) {
             out() << "would delete pod/" << pod.name << ": " << pod.deadReason << "\n";
             ++swept;
-        } else if (deletePod(*connection->client, pod, 0)) {
-            out() << "pod/" << pod.name << " deleted: " << pod.deadReason << "\n";
-            ++swept;
-        } else {
-            ++failures;
+        }
+    } else {
+        const QList<AgentPodInfo> deleted = deletePods(sweeper, leftovers, 0, &failures);
+        for (const AgentPodInfo &pod : leftovers) {
+            if (contains(deleted, pod)) {
+                out() << "pod/" << pod.name << " deleted: " << pod.deadReason << "\n";
+                ++swept;
+            }
         }
     }
+    const auto deleting = std::count_if(
+        sweeper.pods().begin(), sweeper.pods().end(), [](const AgentPodInfo &pod) { return pod.deleting; });
     err() << "podtapctl sweep: " << swept << " leftover pod(s) " << (parser.isSet(dryRunOpt) ? "found" : "removed")
-          << ", " << (pods->size() - swept - failures) << " alive\n";
+          << ", " << (sweeper.pods().size() - leftovers.size() - deleting) << " alive";
+    if (deleting > 0) {
+        err() << ", " << deleting << " already being deleted";
+    }
+    err() << "\n";
     out().flush();
     err().flush();
     return failures == 0 ? 0 : 1;

@@ -9,7 +9,6 @@
 #include "kube/cluster_session.h"
 #include "kube/kube_client.h"
 #include "kube/list_watch.h"
-#include "leftover_sweep.h"
 #include "models/pod_filter_proxy_model.h"
 #include "models/pod_sort_proxy_model.h"
 #include "models/session_table_model.h"
@@ -18,6 +17,7 @@
 #include "session_handle.h"
 #include "sessions_panel.h"
 #include "tap/agent_pod_spec.h"
+#include "tap/session_sweep.h"
 #include "tap_session_handle.h"
 #include "widgets/namespace_delegate.h"
 #include "widgets/plain_text.h"
@@ -797,28 +797,30 @@ void MainWindow::findLeftovers()
     if (!client())
         return;
     delete m_sweep.data();
-    m_sweep = new LeftoverSweep(client(), this);
-    connect(m_sweep, &LeftoverSweep::found, this, [this](const QList<AgentPodInfo> &pods) {
+    m_sweep = new SessionSweeper(client(), this);
+    connect(m_sweep, &SessionSweeper::found, this, [this](const QList<AgentPodInfo> &pods) {
         QStringList names;
         for (const AgentPodInfo &pod : pods)
             names << pod.name;
         offerSweep(names);
     });
-    connect(m_sweep, &LeftoverSweep::failed, this,
+    connect(m_sweep, &SessionSweeper::failed, this,
         [this](const QString &error) { statusBar()->showMessage(error, 15000); });
-    connect(m_sweep, &LeftoverSweep::removed, this, [this](int removed, const QStringList &errors) {
-        if (errors.isEmpty()) {
-            statusBar()->showMessage(removed == 1 ? tr("Removed 1 leftover podtap pod.")
-                                                  : tr("Removed %1 leftover podtap pods.").arg(removed),
-                15000);
-            return;
-        }
-        statusBar()->showMessage(tr("Removed %1 leftover podtap pod(s); %2 could not be removed: %3. Check your "
-                                    "permission to delete pods there, or delete them with kubectl.")
-                                     .arg(removed)
-                                     .arg(errors.size())
-                                     .arg(errors.join(QStringLiteral("; "))));
-    });
+    connect(m_sweep, &SessionSweeper::removed, this,
+        [this](const QList<AgentPodInfo> &removedPods, const QStringList &errors) {
+            const int removed = int(removedPods.size());
+            if (errors.isEmpty()) {
+                statusBar()->showMessage(removed == 1 ? tr("Removed 1 leftover podtap pod.")
+                                                      : tr("Removed %1 leftover podtap pods.").arg(removed),
+                    15000);
+                return;
+            }
+            // Each error names its pod, the reason and the fix.
+            statusBar()->showMessage(tr("Removed %1 leftover podtap pod(s); %2 could not be removed: %3")
+                                         .arg(removed)
+                                         .arg(errors.size())
+                                         .arg(errors.join(QStringLiteral("; "))));
+        });
     m_sweep->find(ConsoleSettings::agentNamespace(), TapPlan::kDefaultHeartbeatTimeoutSeconds, liveSessionIds());
 }
 
@@ -832,7 +834,7 @@ void MainWindow::removeLeftovers(const QStringList &names)
             pods << pod;
     }
     statusBar()->showMessage(tr("Removing %n leftover podtap pod(s)…", nullptr, int(pods.size())));
-    m_sweep->remove(pods, liveSessionIds());
+    m_sweep->remove(pods, 0, liveSessionIds());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

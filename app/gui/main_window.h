@@ -28,6 +28,10 @@ namespace podtap::kube {
 class KubeClient;
 } // namespace podtap::kube
 
+namespace podtap {
+class SessionSweeper;
+} // namespace podtap
+
 namespace podtap::cluster {
 class NamespaceListModel;
 class NodeListModel;
@@ -36,7 +40,6 @@ class PodTableModel;
 
 namespace podtap::gui {
 
-class LeftoverSweep;
 class PodDetailsPanel;
 class PodFilterProxyModel;
 class SessionHandle;
@@ -144,7 +147,7 @@ private:
     QFrame *m_sweepBanner = nullptr;
     QLabel *m_sweepText = nullptr;
     QPushButton *m_sweepButton = nullptr;
-    QPointer<LeftoverSweep> m_sweep;
+    QPointer<SessionSweeper> m_sweep;
     QLineEdit *m_namespaceFilter = nullptr;
     QToolButton *m_allNamespaces = nullptr;
     QListView *m_namespaceView = nullptr;

@@ -738,6 +738,7 @@ void KubeClient::sendRequest(KubeReply *reply, const KubeRequest &request, bool 
         [this, reply, netReply, request, retried, operation, maxBytes, generation] {
             netReply->deleteLater();
             const int status = netReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            m_serverClock.observe(netReply->rawHeader("Date")); // heartbeats are aged on the server's clock
             if (netReply->property(kTooLargeProperty).toBool()) {
                 ApiError error;
                 error.kind = ApiError::Kind::Status;

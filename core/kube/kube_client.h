@@ -4,6 +4,7 @@
 #include "api_error.h"
 #include "line_framer.h"
 #include "rest_config.h"
+#include "server_clock.h"
 
 #include <QJsonObject>
 #include <QList>
@@ -197,6 +198,11 @@ public:
     /// Builds `/api/v1[/namespaces/NS]/RESOURCE[/NAME]` (core group only).
     static QString corePath(const QString &resource, const QString &namespaceName = {}, const QString &name = {});
 
+    /// The API server's current time, from the `Date` header of its last reply (this machine's
+    /// clock until one arrived). Heartbeats are written and aged on it, never on the local clock.
+    QDateTime serverNow() const { return m_serverClock.now(); }
+    const ServerClock &serverClock() const { return m_serverClock; }
+
     /// Network managers currently used for streams (tests use it to see streams spread out).
     int streamManagerCount() const { return int(m_streamManagers.size()); }
 
@@ -243,6 +249,7 @@ private:
     qint64 m_maxStreamLineBytes = 64 * 1024 * 1024;
     QNetworkAccessManager *m_manager = nullptr;
     QList<StreamManager> m_streamManagers;
+    ServerClock m_serverClock;
 };
 
 } // namespace podtap::kube

@@ -14,6 +14,8 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/api_error.cpp
     ${CMAKE_CURRENT_LIST_DIR}/line_framer.h
     ${CMAKE_CURRENT_LIST_DIR}/line_framer.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/server_clock.h
+    ${CMAKE_CURRENT_LIST_DIR}/server_clock.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kube_client.h
     ${CMAKE_CURRENT_LIST_DIR}/kube_client.cpp
     ${CMAKE_CURRENT_LIST_DIR}/list_watch.h

@@ -28,7 +28,7 @@ QByteArray agentNamespaceYaml(const QString &name)
 {
     const QString comment =
         QStringLiteral("The namespace podtap's node agents run in.\n"
-                       "The agent pods need hostNetwork, hostPID, hostPath volumes (/proc, /var/run/netns) and the\n"
+                       "The agent pods need hostNetwork, hostPath volumes (/proc, /var/run/netns) and the\n"
                        "NET_ADMIN, SYS_ADMIN and SYS_PTRACE capabilities. The Pod Security 'baseline' and\n"
                        "'restricted' levels refuse every one of those, so this namespace enforces 'privileged'.\n"
                        "warn and audit are set to the same level, so that every tap does not log a warning.\n"

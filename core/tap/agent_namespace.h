@@ -11,7 +11,7 @@ namespace podtap {
 
 /// @brief The agent namespace as a v1 Namespace object, with the Pod Security labels the agent needs.
 ///
-/// `enforce=privileged`: the baseline and restricted levels refuse hostNetwork, hostPID, hostPath
+/// `enforce=privileged`: the baseline and restricted levels refuse hostNetwork, hostPath
 /// volumes and the NET_ADMIN/SYS_ADMIN/SYS_PTRACE capabilities, all of which the agent needs.
 /// `warn`/`audit` are set to the same level so that every tap does not log a warning.
 QJsonObject agentNamespaceObject(const QString &name = QString::fromLatin1(kDefaultAgentNamespace));

@@ -2,6 +2,8 @@
 #include "tap/agent_pod_spec.h"
 
 #include "common/text_escape.h"
+#include "podtap/version.h"
+#include "tap/agent_event.h"
 #include "tap/session_id.h"
 
 #include <QJsonArray>
@@ -165,9 +167,8 @@ QJsonObject pod(const TapPlan &plan, AgentRole role, const QString &nodeName, co
         {QStringLiteral("containers"), QJsonArray {container}},
         {QStringLiteral("volumes"), volumes},
     };
-    if (sender) {
-        spec.insert(QStringLiteral("hostPID"), true);
-    }
+    // No hostPID: the agent reaches the target's network namespace through the host's /proc
+    // (hostPath above) with CAP_SYS_PTRACE, which works from the pod's own PID namespace.
     return QJsonObject {
         {QStringLiteral("apiVersion"), QStringLiteral("v1")},
         {QStringLiteral("kind"), QStringLiteral("Pod")},
@@ -228,9 +229,31 @@ TapPlan TapPlan::fromRequest(const TapRequest &request, const QString &sessionId
     return plan;
 }
 
+QString TapPlan::defaultImage()
+{
+    return QStringLiteral("%1:%2").arg(QLatin1String(kImageRepository), QLatin1String(kVersion));
+}
+
+QString agentContractProblem(int contract, const QString &version, const QString &image)
+{
+    if (contract == kAgentContract) {
+        return {};
+    }
+    const QString agent = version.isEmpty() ? QStringLiteral("an agent that reports no version")
+                                            : QStringLiteral("podtap-agent %1").arg(version);
+    const QString level = contract > 0 ? QStringLiteral("contract %1").arg(contract)
+                                       : QStringLiteral("no contract level (it predates them)");
+    return QStringLiteral("The agent image %1 runs %2, which speaks %3; this console (podtap %4) "
+                          "speaks contract %5. Use the agent image of this console's version: --image %6 (or leave "
+                          "--image out), and make sure the node can pull it.")
+        .arg(image, agent, level, QLatin1String(kVersion))
+        .arg(kAgentContract)
+        .arg(TapPlan::defaultImage());
+}
+
 QString TapPlan::effectiveImage() const
 {
-    return agentImage.isEmpty() ? QString::fromLatin1(kDefaultImage) : agentImage;
+    return agentImage.isEmpty() ? defaultImage() : agentImage;
 }
 
 QString TapPlan::effectiveReceiverInterfaceName() const

@@ -26,7 +26,9 @@ QString agentRoleName(AgentRole role); ///< "sender" or "receiver"
 /// and what podtap chose (session ID, VNI, destination IP). The pod builders read only this.
 struct TapPlan
 {
-    static constexpr auto kDefaultImage = "ghcr.io/podtap/podtap-agent:latest";
+    /// The agent image's repository; the default tag is this console's own version (defaultImage()),
+    /// never a mutable tag, so a node never runs a stale agent that speaks another contract.
+    static constexpr auto kImageRepository = "ghcr.io/podtap/podtap-agent";
     static constexpr auto kDefaultAgentNamespace = ::podtap::kDefaultAgentNamespace;
     static constexpr int kDefaultHeartbeatTimeoutSeconds = ::podtap::kDefaultHeartbeatTimeoutSeconds;
 
@@ -55,7 +57,7 @@ struct TapPlan
 
     // The agent pods.
     QString agentNamespace = QString::fromLatin1(kDefaultAgentNamespace);
-    QString agentImage; ///< empty: kDefaultImage
+    QString agentImage; ///< empty: defaultImage()
     std::chrono::seconds maxDuration = TapRequest::kDefaultMaxDuration;
     /// 0: no console keeps the tap alive (`podtapctl manifest`): the agent gets no heartbeat file,
     /// the pod carries `podtap.io/heartbeat: none`, and the tap ends with `kubectl delete` or at
@@ -68,6 +70,8 @@ struct TapPlan
     /// Copies the request's target, direction, VNI, port, duration and agent settings.
     static TapPlan fromRequest(const TapRequest &request, const QString &sessionId);
 
+    /// kImageRepository tagged with this build's version (podtap/version.h), e.g. "...:0.1.0".
+    static QString defaultImage();
     QString effectiveImage() const;
     QString effectiveReceiverInterfaceName() const; ///< receiverInterfaceName, or ptap<vni>
     QString targetReference() const; ///< "<ns>/<pod>/<iface>", the podtap.io/target annotation
@@ -79,6 +83,10 @@ inline constexpr auto kAgentProcRoot = "/host/proc";
 inline constexpr auto kAgentNetnsDir = "/host/var/run/netns";
 inline constexpr auto kAgentPodInfoDir = "/etc/podtap";
 inline constexpr auto kAgentHeartbeatFile = "/etc/podtap/annotations";
+
+/// Empty when @p contract (from `ready`) is the one this console speaks (kAgentContract, agent_event.h); otherwise the
+/// error for a person, naming the agent's @p image and @p version and the fix.
+QString agentContractProblem(int contract, const QString &version, const QString &image);
 
 /// Label and annotation keys podtap puts on its pods.
 inline constexpr auto kLabelName = "app.kubernetes.io/name";

@@ -30,7 +30,15 @@ LocalReceiver::LocalReceiver(LocalReceiverOptions options, QObject *parent)
                           .arg(QString::fromUtf8(m_stderrTail).trimmed()));
         stop(1000);
     });
-    connect(&m_killTimer, &QTimer::timeout, this, [this] { m_process.kill(); });
+    connect(&m_killTimer, &QTimer::timeout, this, [this] {
+        if (!m_signalled) {
+            m_signalled = true;
+            m_process.terminate();
+            m_killTimer.start(m_graceMs);
+            return;
+        }
+        m_process.kill();
+    });
     connect(&m_process, &QProcess::readyReadStandardOutput, this, &LocalReceiver::onStdout);
     connect(&m_process, &QProcess::readyReadStandardError, this, [this] {
         m_stderrTail += m_process.readAllStandardError();
@@ -52,6 +60,11 @@ LocalReceiver::LocalReceiver(LocalReceiverOptions options, QObject *parent)
 LocalReceiver::~LocalReceiver()
 {
     if (m_process.state() != QProcess::NotRunning) {
+        // The end of its stdin stops it even when it runs as root through pkexec.
+        m_process.closeWriteChannel();
+        if (m_process.waitForFinished(3000)) {
+            return;
+        }
         m_process.terminate();
         if (!m_process.waitForFinished(3000)) {
             m_process.kill();
@@ -77,7 +90,7 @@ QStringList LocalReceiver::commandLine() const
 {
     QStringList command;
     if (m_options.forcePkexec || !hasNetAdmin()) {
-        command << QStringLiteral("pkexec");
+        command << m_options.pkexecProgram;
     }
     command << m_options.agentExecutable << QStringLiteral("receive") << QStringLiteral("--vni")
             << QString::number(m_options.vni) << QStringLiteral("--port") << QString::number(m_options.port)
@@ -103,7 +116,8 @@ void LocalReceiver::start()
     m_process.setProgram(command.first());
     m_process.setArguments(command.mid(1));
     m_readyTimer.start(m_options.readyTimeoutMs);
-    m_process.start(QIODevice::ReadOnly);
+    // stdin stays open: closing it (or a `stop` line) is how a receiver running as root is stopped.
+    m_process.start(QIODevice::ReadWrite);
 }
 
 void LocalReceiver::stop(int graceMs)
@@ -112,8 +126,14 @@ void LocalReceiver::stop(int graceMs)
     if (m_process.state() == QProcess::NotRunning) {
         return;
     }
+    if (m_stopping) {
+        return;
+    }
     m_stopping = true;
-    m_process.terminate();
+    m_graceMs = graceMs;
+    // A receiver started through pkexec runs as root and cannot be signalled from here.
+    m_process.write("stop\n");
+    m_process.closeWriteChannel();
     m_killTimer.start(graceMs);
 }
 

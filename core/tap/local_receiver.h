@@ -24,6 +24,8 @@ struct LocalReceiverOptions
     /// Run through pkexec even when this process could create the interface itself. Off by default:
     /// pkexec is used only when this process lacks CAP_NET_ADMIN.
     bool forcePkexec = false;
+    /// What runs the agent as root when needed; tests put a stand-in here.
+    QString pkexecProgram = QStringLiteral("pkexec");
     int readyTimeoutMs = 30000;
 };
 
@@ -31,6 +33,8 @@ struct LocalReceiverOptions
 ///
 /// The agent owns the interface and its nftables source filter, and removes both when it exits;
 /// --exit-with-parent makes it exit when this process dies, so nothing outlives the console.
+/// Started through pkexec it runs as root, where this (unprivileged) process cannot signal it: it is
+/// stopped through its stdin instead (a `stop` line, then the end of stdin).
 class LocalReceiver final : public QObject
 {
     Q_OBJECT
@@ -41,7 +45,9 @@ public:
     ~LocalReceiver() override;
 
     void start();
-    /// SIGTERM, then SIGKILL after @p graceMs. finished() follows.
+    /// Writes `stop` and closes the receiver's stdin (which works across the pkexec boundary); after
+    /// @p graceMs SIGTERM, after another @p graceMs SIGKILL (both only reach an unelevated receiver).
+    /// finished() follows.
     void stop(int graceMs = 5000);
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
     /// The command line it runs (for the UI's "copy command" and for error messages).
@@ -69,6 +75,8 @@ private:
     QByteArray m_stderrTail;
     bool m_ready = false;
     bool m_stopping = false;
+    bool m_signalled = false; ///< stop() has moved on from stdin to SIGTERM
+    int m_graceMs = 5000;
 };
 
 /// podtap-agent: $PODTAP_AGENT, then next to this executable, ../libexec/podtap/, the build tree,

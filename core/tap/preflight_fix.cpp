@@ -97,7 +97,7 @@ PreflightFix explainRefusal(const ApiRefusal &refusal, const QString &agentNames
         static const QRegularExpression levelRe(QStringLiteral("violates PodSecurity \"([^\"]+)\""));
         const QString level = levelRe.match(message).captured(1);
         fix.summary = QStringLiteral("Pod Security admission refused the agent pod in namespace %1%2: the agent needs "
-                                     "hostNetwork, hostPID, hostPath volumes and network capabilities, which only "
+                                     "hostNetwork, hostPath volumes and network capabilities, which only "
                                      "the 'privileged' level allows.")
                           .arg(agentNamespace, level.isEmpty() ? QString() : QStringLiteral(" (level %1)").arg(level));
         fix.fixCommand = QStringLiteral("kubectl label ns %1 pod-security.kubernetes.io/enforce=privileged --overwrite")

@@ -59,6 +59,8 @@ constexpr StuckReason kStuckReasons[] = {
     {"RunContainerError", "The runtime could not start the agent container; see kubectl describe pod."},
 };
 
+constexpr int kStoppedWaitMs = 5000;
+
 } // namespace
 
 TapSession::TapSession(kube::KubeClient *client, TapRequest request, TapSessionOptions options, QObject *parent)
@@ -71,6 +73,14 @@ TapSession::TapSession(kube::KubeClient *client, TapRequest request, TapSessionO
     connect(&m_heartbeatTimer, &QTimer::timeout, this, &TapSession::sendHeartbeat);
     m_stepTimer.setSingleShot(true);
     m_durationTimer.setSingleShot(true);
+    // How long teardown reads on for the agent's `stopped` line: the pod's grace gives the agent time
+    // to write it, but a node that is gone never will.
+    m_stoppedWait.setSingleShot(true);
+    m_stoppedWait.setInterval(kStoppedWaitMs);
+    connect(&m_stoppedWait, &QTimer::timeout, this, [this] {
+        m_stoppedWaitOver = true;
+        finishTeardown();
+    });
     connect(&m_durationTimer, &QTimer::timeout, this,
         [this] { stop(tr("the maximum duration of %1 s was reached").arg(m_request.maxDuration.count())); });
 }
@@ -467,7 +477,7 @@ void TapSession::createPods()
     setState(State::CreatingPods,
         tr("Creating the agent pod %1 on node %2")
             .arg(agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender), m_plan.targetNode));
-    m_plan.heartbeat = QDateTime::currentDateTimeUtc();
+    m_plan.heartbeat = m_client->serverNow(); // on the clock sweeps age it by
     const auto createSender = [this] { createPod(senderPod(m_plan), [this] { waitForPods(); }); };
     if (!m_plan.destinationNode.isEmpty()) {
         createPod(receiverPod(m_plan), createSender);
@@ -596,6 +606,13 @@ void TapSession::followAgentLog()
         if (m_logStream) {
             m_logStream->deleteLater();
         }
+        if (m_state == State::Stopping) {
+            // Teardown was reading on for the agent's `stopped` line; the log ended without it.
+            if (m_deletesDone) {
+                QTimer::singleShot(0, this, &TapSession::finishTeardown);
+            }
+            return;
+        }
         if (m_state != State::WaitingForAgent && m_state != State::Running) {
             return;
         }
@@ -622,6 +639,15 @@ void TapSession::onAgentLine(const QByteArray &line)
     switch (event->type) {
     case AgentEvent::Type::Ready:
         if (m_state == State::WaitingForAgent) {
+            // An agent of another contract level (a stale image on the node) must not run this tap.
+            const QString problem = agentContractProblem(event->contract, event->version, m_plan.effectiveImage());
+            if (!problem.isEmpty()) {
+                fail(tr("Refused the agent in %1: %2")
+                         .arg(agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender), problem),
+                    tr("Run the tap with the agent image of this console's version: --image %1")
+                        .arg(TapPlan::defaultImage()));
+                return;
+            }
             m_stepTimer.stop();
             m_agentReady = true;
             m_logReopens = 0;
@@ -657,6 +683,17 @@ void TapSession::onAgentLine(const QByteArray &line)
         }
         break;
     case AgentEvent::Type::Stopped:
+        m_agentStopped = true;
+        // Its final counters: the last word on what was mirrored (a periodic `stats` may be older).
+        if (event->raw.contains(QLatin1String("ingress")) || event->raw.contains(QLatin1String("egress")) ||
+            event->raw.contains(QLatin1String("packets"))) {
+            m_stats = event->stats;
+            Q_EMIT statsChanged(m_stats);
+        }
+        if (m_state == State::Stopping && m_deletesDone) {
+            finishTeardown();
+            break;
+        }
         if (m_state == State::Running || m_state == State::WaitingForAgent) {
             const QString reason = event->reason == QLatin1String("target-gone") ? tr("target gone") : event->reason;
             stop(tr("the agent stopped: %1").arg(reason));
@@ -756,8 +793,8 @@ void TapSession::sendHeartbeat()
 {
     const QJsonObject patch {{QStringLiteral("metadata"),
         QJsonObject {{QStringLiteral("annotations"),
-            QJsonObject {
-                {QLatin1String(kAnnotationHeartbeat), heartbeatTimestamp(QDateTime::currentDateTimeUtc())}}}}}};
+            QJsonObject {// The API server's clock, which sweeps age heartbeats by; the agent only times its changes.
+                {QLatin1String(kAnnotationHeartbeat), heartbeatTimestamp(m_client->serverNow())}}}}}};
     for (const QString &pod : std::as_const(m_createdPods)) {
         request(m_client->patch(podsPath(m_plan.agentNamespace, pod), patch), [this, pod](KubeReply *reply) {
             if (!reply->ok() && m_state == State::Running) {
@@ -817,7 +854,9 @@ void TapSession::teardown()
         m_podWatch->stop();
         m_podWatch->deleteLater();
     }
-    if (m_logStream) {
+    // A running agent answers the pod's deletion (SIGTERM) with a `stopped` line carrying its final
+    // counters: keep reading its log until then (finishTeardown() waits a little for it).
+    if (m_logStream && !(m_agentReady && !m_agentStopped)) {
         m_logStream->disconnect(this);
         m_logStream->close();
     }
@@ -869,7 +908,20 @@ void TapSession::finishTeardown()
     if (m_state != State::Stopping) {
         return;
     }
+    m_deletesDone = true;
     m_stepTimer.stop();
+    if (m_logStream && !m_logStream->isClosed() && m_agentReady && !m_agentStopped && !m_stoppedWaitOver) {
+        if (!m_stoppedWait.isActive()) {
+            Q_EMIT progress(tr("Waiting for the agent's final counters"));
+            m_stoppedWait.start();
+        }
+        return;
+    }
+    m_stoppedWait.stop();
+    if (m_logStream) {
+        m_logStream->disconnect(this);
+        m_logStream->close();
+    }
     // The capture stops after the agent is gone, so every mirrored packet had its chance to arrive.
     if (m_capture && m_capture->isRunning()) {
         m_capture->stop();

@@ -185,6 +185,7 @@ private:
     QTimer m_heartbeatTimer;
     QTimer m_stepTimer;
     QTimer m_durationTimer;
+    QTimer m_stoppedWait; ///< teardown reading on for the agent's `stopped` line
     QElapsedTimer m_elapsed;
     AgentStats m_stats;
     qint64 m_captured = 0;
@@ -192,6 +193,9 @@ private:
     QStringList m_preflightDenied;
     int m_logReopens = 0;
     bool m_agentReady = false;
+    bool m_agentStopped = false; ///< the agent's `stopped` line (with its final counters) arrived
+    bool m_deletesDone = false; ///< teardown deleted the pods (or gave up) and is finishing
+    bool m_stoppedWaitOver = false;
     bool m_tearingDown = false;
     bool m_failedBeforeTeardown = false;
     QString m_failureSummary;

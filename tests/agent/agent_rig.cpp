@@ -95,6 +95,19 @@ QStringList AgentRig::inNs(const QString &ns, const QStringList &command)
     return QStringList {QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), ns} + command;
 }
 
+bool AgentRig::linkExists(const QString &ns, const QString &device)
+{
+    return run({QStringLiteral("ip"), QStringLiteral("-n"), ns, QStringLiteral("link"), QStringLiteral("show"), device})
+        .ok();
+}
+
+QJsonObject AgentRig::linkDetails(const QString &ns, const QString &device)
+{
+    const ProcessResult result = run({QStringLiteral("ip"), QStringLiteral("-d"), QStringLiteral("-j"),
+        QStringLiteral("-n"), ns, QStringLiteral("link"), QStringLiteral("show"), device});
+    return QJsonDocument::fromJson(result.out).array().at(0).toObject();
+}
+
 QString AgentRig::nodeUnderlayIp() const
 {
     return m_options.ipv6Underlay ? QStringLiteral("2001:db8:1::1") : QStringLiteral("198.51.100.1");

@@ -69,6 +69,10 @@ public:
     /// A receive counter of @p dev in @p ns (`ip -s -j link`): "packets" or "bytes".
     static qint64 rxCounter(const QString &ns, const QString &dev, const QString &field = QStringLiteral("packets"));
     static QStringList inNs(const QString &ns, const QStringList &command);
+    /// Whether @p device exists in netns @p ns.
+    static bool linkExists(const QString &ns, const QString &device);
+    /// `ip -d -j link show` of @p device in @p ns (empty when it does not exist).
+    static QJsonObject linkDetails(const QString &ns, const QString &device);
     static QString agentPath();
 
     /// Starts `podtap-agent <args>` in the node netns.

@@ -32,19 +32,6 @@ struct StopOnExit
     }
 };
 
-bool linkExists(const QString &ns, const QString &device)
-{
-    return run({QStringLiteral("ip"), QStringLiteral("-n"), ns, QStringLiteral("link"), QStringLiteral("show"), device})
-        .ok();
-}
-
-QJsonObject linkDetails(const QString &ns, const QString &device)
-{
-    const ProcessResult result = run({QStringLiteral("ip"), QStringLiteral("-d"), QStringLiteral("-j"),
-        QStringLiteral("-n"), ns, QStringLiteral("link"), QStringLiteral("show"), device});
-    return QJsonDocument::fromJson(result.out).array().at(0).toObject();
-}
-
 /// The plain UDP datagrams from @p source to @p port (an ICMP error quoting one lists two addresses).
 int countUdp(const QList<QStringList> &rows, const QString &source, const QString &port)
 {
@@ -97,8 +84,8 @@ class TestAgentEgressVni final : public QObject
         for (const QString &hook : {QStringLiteral("ingress"), QStringLiteral("egress")}) {
             QVERIFY2(!m_rig->podFilters(hook).contains(QStringLiteral("cookie")), qPrintable(m_rig->podFilters(hook)));
         }
-        QVERIFY2(!linkExists(m_rig->podNs(), kDevice), "the ingress VXLAN device must be gone");
-        QVERIFY2(!linkExists(m_rig->podNs(), kEgressDevice), "the egress VXLAN device must be gone");
+        QVERIFY2(!AgentRig::linkExists(m_rig->podNs(), kDevice), "the ingress VXLAN device must be gone");
+        QVERIFY2(!AgentRig::linkExists(m_rig->podNs(), kEgressDevice), "the egress VXLAN device must be gone");
         const QByteArray qdiscs = mustRun({QStringLiteral("tc"), QStringLiteral("-n"), m_rig->podNs(),
             QStringLiteral("qdisc"), QStringLiteral("show"), QStringLiteral("dev"), QStringLiteral("eth0")});
         QVERIFY2(!qdiscs.contains("clsact"), qdiscs.constData());
@@ -139,7 +126,7 @@ private Q_SLOTS:
 
         // The second device carries the same hardening as the first.
         for (const auto &[device, vni] : {std::pair {kDevice, kVni}, std::pair {kEgressDevice, kEgressVni}}) {
-            const QJsonObject details = linkDetails(m_rig->podNs(), device);
+            const QJsonObject details = AgentRig::linkDetails(m_rig->podNs(), device);
             const QJsonObject data =
                 details.value(QStringLiteral("linkinfo")).toObject().value(QStringLiteral("info_data")).toObject();
             QCOMPARE(data.value(QStringLiteral("id")).toInt(), vni);
@@ -199,15 +186,15 @@ private Q_SLOTS:
         auto agent = startMirror(&ready, &seen);
         QVERIFY2(!ready.isEmpty(), agent->readAllStandardError().constData());
         QVERIFY(AgentRig::stop(*agent, SIGKILL));
-        QVERIFY(linkExists(m_rig->podNs(), kDevice));
-        QVERIFY(linkExists(m_rig->podNs(), kEgressDevice));
+        QVERIFY(AgentRig::linkExists(m_rig->podNs(), kDevice));
+        QVERIFY(AgentRig::linkExists(m_rig->podNs(), kEgressDevice));
 
         // A restarted agent of the same session removes both leftovers and installs afresh.
         seen.clear();
         auto restarted = startMirror(&ready, &seen);
         QVERIFY2(!ready.isEmpty(), restarted->readAllStandardError().constData());
         QVERIFY(AgentRig::stop(*restarted, SIGKILL));
-        QVERIFY(linkExists(m_rig->podNs(), kEgressDevice));
+        QVERIFY(AgentRig::linkExists(m_rig->podNs(), kEgressDevice));
 
         const ProcessResult cleanup = run(AgentRig::inNs(m_rig->nodeNs(),
             {AgentRig::agentPath(), QStringLiteral("cleanup"), QStringLiteral("--container-id"),
@@ -262,9 +249,10 @@ private Q_SLOTS:
 
         QVERIFY(AgentRig::stop(*first, SIGTERM));
         QCOMPARE(first->exitCode(), 0);
-        QVERIFY(!linkExists(m_rig->podNs(), kEgressDevice));
-        const QString alias =
-            linkDetails(m_rig->podNs(), QStringLiteral("ptap4702")).value(QStringLiteral("ifalias")).toString();
+        QVERIFY(!AgentRig::linkExists(m_rig->podNs(), kEgressDevice));
+        const QString alias = AgentRig::linkDetails(m_rig->podNs(), QStringLiteral("ptap4702"))
+                                  .value(QStringLiteral("ifalias"))
+                                  .toString();
         QVERIFY2(alias.contains(QStringLiteral("clsact=eth0")), qPrintable(alias));
         QVERIFY(AgentRig::stop(*second, SIGTERM));
         QCOMPARE(second->exitCode(), 0);
@@ -278,8 +266,8 @@ private Q_SLOTS:
         QCOMPARE(result.exitCode, 2);
         QVERIFY2(result.err.contains("equals --vni"), result.err.constData());
         // Nothing was created for it.
-        QVERIFY(!linkExists(m_rig->podNs(), kDevice));
-        QVERIFY(!linkExists(m_rig->podNs(), kEgressDevice));
+        QVERIFY(!AgentRig::linkExists(m_rig->podNs(), kDevice));
+        QVERIFY(!AgentRig::linkExists(m_rig->podNs(), kEgressDevice));
     }
 
     void cleanupTestCase()

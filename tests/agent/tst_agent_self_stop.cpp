@@ -61,12 +61,6 @@ bool pollUntil(Condition condition, int timeoutMs)
     return true;
 }
 
-bool linkExists(const QString &ns, const QString &device)
-{
-    return run({QStringLiteral("ip"), QStringLiteral("-n"), ns, QStringLiteral("link"), QStringLiteral("show"), device})
-        .ok();
-}
-
 bool nftTableExists(const QString &ns, const QString &table)
 {
     return run(
@@ -112,7 +106,8 @@ class TestAgentSelfStop final : public QObject
         for (const QString &hook : {QStringLiteral("ingress"), QStringLiteral("egress")}) {
             QVERIFY2(!m_rig->podFilters(hook).contains(QStringLiteral("cookie")), qPrintable(m_rig->podFilters(hook)));
         }
-        QVERIFY2(!linkExists(m_rig->podNs(), device), qPrintable(device + QStringLiteral(" is left in the pod")));
+        QVERIFY2(
+            !AgentRig::linkExists(m_rig->podNs(), device), qPrintable(device + QStringLiteral(" is left in the pod")));
         const QByteArray qdiscs = mustRun({QStringLiteral("tc"), QStringLiteral("-n"), m_rig->podNs(),
             QStringLiteral("qdisc"), QStringLiteral("show"), QStringLiteral("dev"), QStringLiteral("eth0")});
         QVERIFY2(!qdiscs.contains("clsact"), qdiscs.constData());
@@ -153,7 +148,7 @@ private Q_SLOTS:
         QVERIFY(pid.open(QIODevice::ReadOnly));
         agent.pid = pid.readAll().trimmed().toLongLong();
         QVERIFY(processRuns(agent.pid));
-        QVERIFY(linkExists(m_rig->receiverNs(), device));
+        QVERIFY(AgentRig::linkExists(m_rig->receiverNs(), device));
         QVERIFY(nftTableExists(m_rig->receiverNs(), table));
 
         ::kill(static_cast<pid_t>(parent.processId()), SIGKILL);
@@ -161,7 +156,7 @@ private Q_SLOTS:
         QVERIFY2(pollUntil([&] { return !processRuns(agent.pid); }, 10000), "the receiver outlived its parent");
         const QJsonObject stopped = eventInFile(out, QStringLiteral("stopped"));
         QCOMPARE(stopped.value(QStringLiteral("reason")).toString(), QStringLiteral("parent-gone"));
-        QVERIFY2(!linkExists(m_rig->receiverNs(), device), "the receiver removes its VXLAN device");
+        QVERIFY2(!AgentRig::linkExists(m_rig->receiverNs(), device), "the receiver removes its VXLAN device");
         QVERIFY2(!nftTableExists(m_rig->receiverNs(), table), "the receiver removes its nftables table");
     }
 
@@ -208,7 +203,7 @@ private Q_SLOTS:
         } stopReceiver {receiver};
         const QJsonObject ready = AgentRig::waitForEvent(receiver, QStringLiteral("ready"), 10000, nullptr);
         QVERIFY2(!ready.isEmpty(), receiver.readAllStandardError().constData());
-        QVERIFY(linkExists(m_rig->receiverNs(), device));
+        QVERIFY(AgentRig::linkExists(m_rig->receiverNs(), device));
         QVERIFY(nftTableExists(m_rig->receiverNs(), table));
 
         // The unprivileged side cannot stop it by a signal.
@@ -238,7 +233,7 @@ private Q_SLOTS:
         QVERIFY(receiver.waitForFinished(5000));
         QCOMPARE(receiver.exitStatus(), QProcess::NormalExit);
         QCOMPARE(receiver.exitCode(), 0);
-        QVERIFY2(!linkExists(m_rig->receiverNs(), device), "the receiver removes its VXLAN device");
+        QVERIFY2(!AgentRig::linkExists(m_rig->receiverNs(), device), "the receiver removes its VXLAN device");
         QVERIFY2(!nftTableExists(m_rig->receiverNs(), table), "the receiver removes its nftables table");
         console.closeWriteChannel();
         QVERIFY(console.waitForFinished(5000));
@@ -252,7 +247,7 @@ private Q_SLOTS:
         const QJsonObject ready = AgentRig::waitForEvent(*agent, QStringLiteral("ready"), 10000, nullptr);
         QVERIFY2(!ready.isEmpty(), agent->readAllStandardError().constData());
         QVERIFY(m_rig->podFilters(QStringLiteral("ingress")).contains(QStringLiteral("cookie")));
-        QVERIFY(linkExists(m_rig->podNs(), QStringLiteral("ptap4302")));
+        QVERIFY(AgentRig::linkExists(m_rig->podNs(), QStringLiteral("ptap4302")));
         const QJsonObject stopped = AgentRig::waitForEvent(*agent, QStringLiteral("stopped"), 10000, nullptr);
         QCOMPARE(stopped.value(QStringLiteral("reason")).toString(), QStringLiteral("deadline"));
         QVERIFY2(timer.elapsed() >= 2000, qPrintable(QString::number(timer.elapsed())));
@@ -303,7 +298,7 @@ private Q_SLOTS:
         }
         QVERIFY2(udp >= 3, qPrintable(QStringLiteral("mirrored UDP packets: %1").arg(udp)));
         QCOMPARE(receiver->exitCode(), 0);
-        QVERIFY(!linkExists(m_rig->receiverNs(), QStringLiteral("rxany")));
+        QVERIFY(!AgentRig::linkExists(m_rig->receiverNs(), QStringLiteral("rxany")));
         verifyPodClean(QStringLiteral("ptap4304"));
     }
 

@@ -88,19 +88,6 @@ while True:
         print(data.decode('ascii', 'replace').strip(), peer[0], flush=True)
 )PY";
 
-bool linkExists(const QString &ns, const QString &device)
-{
-    return run({QStringLiteral("ip"), QStringLiteral("-n"), ns, QStringLiteral("link"), QStringLiteral("show"), device})
-        .ok();
-}
-
-QJsonObject linkDetails(const QString &ns, const QString &device)
-{
-    const ProcessResult result = run({QStringLiteral("ip"), QStringLiteral("-d"), QStringLiteral("-j"),
-        QStringLiteral("-n"), ns, QStringLiteral("link"), QStringLiteral("show"), device});
-    return QJsonDocument::fromJson(result.out).array().at(0).toObject();
-}
-
 /// Reads lines from @p listener until one contains @p marker; every line read goes to @p lines.
 bool waitForLine(QProcess &listener, const QByteArray &marker, int timeoutMs, QList<QByteArray> *lines)
 {
@@ -166,7 +153,7 @@ class TestAgentSenderDevice final : public QObject
         for (const QString &hook : {QStringLiteral("ingress"), QStringLiteral("egress")}) {
             QVERIFY2(!m_rig->podFilters(hook).contains(QStringLiteral("cookie")), qPrintable(m_rig->podFilters(hook)));
         }
-        QVERIFY2(!linkExists(m_rig->podNs(), kDevice), "the VXLAN device must be gone");
+        QVERIFY2(!AgentRig::linkExists(m_rig->podNs(), kDevice), "the VXLAN device must be gone");
         const QByteArray qdiscs = mustRun({QStringLiteral("tc"), QStringLiteral("-n"), m_rig->podNs(),
             QStringLiteral("qdisc"), QStringLiteral("show"), QStringLiteral("dev"), QStringLiteral("eth0")});
         QVERIFY2(!qdiscs.contains("clsact"), qdiscs.constData());
@@ -194,7 +181,7 @@ private Q_SLOTS:
         auto agent = startSender(&seen);
         QVERIFY(agent);
         const StopOnExit guard {agent.get()};
-        const QJsonObject details = linkDetails(m_rig->podNs(), kDevice);
+        const QJsonObject details = AgentRig::linkDetails(m_rig->podNs(), kDevice);
         const QByteArray addresses = mustRun({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(),
             QStringLiteral("-j"), QStringLiteral("addr"), QStringLiteral("show"), QStringLiteral("dev"), kDevice});
         const QJsonArray addrInfo =
@@ -231,7 +218,7 @@ private Q_SLOTS:
         QVERIFY(AgentRig::bashIn(m_rig->nodeNs(), QStringLiteral("echo control-v6 > /dev/udp/2001:db8:2::2/7777")));
         QVERIFY2(waitForLine(listener, "control-v6", 5000, &lines), lines.join(" | ").constData());
 
-        const QString mac = linkDetails(m_rig->podNs(), kDevice).value(QStringLiteral("address")).toString();
+        const QString mac = AgentRig::linkDetails(m_rig->podNs(), kDevice).value(QStringLiteral("address")).toString();
         QVERIFY(!mac.isEmpty());
         const qint64 rxBefore = AgentRig::rxCounter(m_rig->podNs(), kDevice);
         // From a third netns on the underlay: the receiver's, which is not the tunnel's remote end here.
@@ -290,7 +277,7 @@ private Q_SLOTS:
         // Another podtap session's hand-over (the alias) is no change to the tunnel.
         mustRun({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(), QStringLiteral("link"),
             QStringLiteral("set"), kDevice, QStringLiteral("alias"),
-            linkDetails(m_rig->podNs(), kDevice).value(QStringLiteral("ifalias")).toString()});
+            AgentRig::linkDetails(m_rig->podNs(), kDevice).value(QStringLiteral("ifalias")).toString()});
         QVERIFY(!agent->waitForFinished(1500));
 
         mustRun(

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QScopeGuard>
 #include <QSet>
 #include <QTemporaryDir>
@@ -137,6 +138,14 @@ private Q_SLOTS:
             QStringLiteral("--capture"), QStringLiteral("tshark"), QStringLiteral("--write"), file,
             QStringLiteral("--count"), QStringLiteral("10")});
         QVERIFY2(tap.ok(), qPrintable(tap.describe({QStringLiteral("podtapctl tap")})));
+        // The summary counts what the agent mirrored until it stopped (its `stopped` line), not the
+        // last periodic stats: every captured packet was mirrored first.
+        const QRegularExpressionMatch summary =
+            QRegularExpression(QStringLiteral("mirrored (\\d+) packets, captured (\\d+)"))
+                .match(QString::fromUtf8(tap.err));
+        QVERIFY2(summary.hasMatch(), tap.err.constData());
+        QCOMPARE(summary.captured(2).toInt(), 10);
+        QVERIFY2(summary.captured(1).toInt() >= 10, tap.err.constData());
         // The console's own lines name the pod, through the hosts file podtap wrote.
         QVERIFY2(tap.out.contains(pod.ref().toUtf8()), tap.out.constData());
 

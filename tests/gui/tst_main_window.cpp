@@ -131,52 +131,6 @@ void onNextModal(std::function<void(QWidget *)> handle, bool *seen, int attempts
     });
 }
 
-/// Runs podtap-sim until destroyed.
-class Sim final
-{
-public:
-    ~Sim()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-
-    /// Starts the simulator; empty result: started, else why not.
-    QString start(const QString &kubeconfigOut)
-    {
-        const QString program = podtap::test::builtExecutable(QStringLiteral("tests/sim/podtap-sim"));
-        if (!QFileInfo(program).isExecutable())
-            return QStringLiteral("podtap-sim is not built (%1)").arg(program);
-        m_process.setProgram(program);
-        m_process.setArguments({QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-            QStringLiteral("--kubeconfig-out"), kubeconfigOut, QStringLiteral("--namespaces"), QStringLiteral("4"),
-            QStringLiteral("--pods"), QStringLiteral("60"), QStringLiteral("--nodes"), QStringLiteral("3")});
-        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_process.start();
-        if (!m_process.waitForStarted(10000))
-            return m_process.errorString();
-        QByteArray out;
-        QDeadlineTimer deadline(20000);
-        while (!out.contains("ready ") || !out.contains('\n')) {
-            if (deadline.hasExpired() || !m_process.waitForReadyRead(int(deadline.remainingTime())))
-                return QStringLiteral("podtap-sim did not say ready: %1").arg(QString::fromUtf8(out));
-            out += m_process.readAllStandardOutput();
-        }
-        return {};
-    }
-
-    void kill()
-    {
-        m_process.kill();
-        m_process.waitForFinished(5000);
-    }
-
-private:
-    QProcess m_process;
-};
-
 } // namespace
 
 /// @brief The console's main window: contexts (broken ones inline), and live pods from a cluster.
@@ -496,12 +450,11 @@ private Q_SLOTS:
 
     void showsLivePodsFiltersAndGoesStale()
     {
-        const QString kubeconfig = m_dir.filePath(QStringLiteral("sim-kubeconfig"));
-        Sim sim;
-        if (const QString why = sim.start(kubeconfig); !why.isEmpty())
-            QSKIP(qPrintable(why));
+        podtap::test::SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("4"), QStringLiteral("--pods"),
+            QStringLiteral("60"), QStringLiteral("--nodes"), QStringLiteral("3")});
+        PODTAP_REQUIRE_SIM(sim);
 
-        MainWindow window(optionsFor(kubeconfig));
+        MainWindow window(optionsFor(sim.kubeconfig()));
         window.resize(1440, 820);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -546,7 +499,7 @@ private Q_SLOTS:
         QVERIFY(shot.save(podtap::test::builtExecutable(QStringLiteral("console.png"))));
 
         // The server goes away: the rows stay and the table says it is stale.
-        sim.kill();
+        sim.process().stop();
         QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(window, "staleBanner")->isVisibleTo(&window), 15000);
         QCOMPARE(window.podModel()->rowCount(), 60);
         QVERIFY(child<QLabel>(window, "connectionState")->text().contains(QStringLiteral("lost")));

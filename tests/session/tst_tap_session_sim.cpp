@@ -5,6 +5,7 @@
 #include "kube/sim_fixture.h"
 
 #include "tap/agent_pod_spec.h"
+#include "tap/session_sweep.h"
 #include "tap/tap_session.h"
 
 #include <QJsonArray>
@@ -89,6 +90,27 @@ TapRequest requestFor(const Target &target, const QString &destinationNode)
     return request;
 }
 
+// The agent's `ready` line at the contract level this console speaks.
+QByteArray readyLine(int contract = kAgentContract)
+{
+    return QByteArrayLiteral("{\"event\":\"ready\",\"device\":\"ptap1\",\"version\":\"9.8.7\",\"contract\":") +
+        QByteArray::number(contract) + '}';
+}
+
+QString annotation(kube::KubeClient &client, const QString &pod, const char *key)
+{
+    kube::KubeReply *reply =
+        waitFor(client.get(kube::KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("podtap"), pod)));
+    reply->deleteLater();
+    return reply->json()
+        .value(QLatin1String("metadata"))
+        .toObject()
+        .value(QLatin1String("annotations"))
+        .toObject()
+        .value(QLatin1String(key))
+        .toString();
+}
+
 TapSessionOptions fastOptions()
 {
     TapSessionOptions options;
@@ -128,8 +150,8 @@ private Q_SLOTS:
         QCOMPARE(podtapPodCount(*client), 2); // the sender, and a receiver on the destination node
 
         const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
-        speakForAgent(*client, sender, "{\"event\":\"ready\",\"device\":\"ptap1\"}");
-        QVERIFY(ready.wait(10000));
+        speakForAgent(*client, sender, readyLine());
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 10000); // it may come while speaking
         QCOMPARE(session.state(), TapSession::State::Running);
 
         speakForAgent(*client, sender,
@@ -155,11 +177,160 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(heartbeat() > firstBeat, 8000);
 
         speakForAgent(*client, sender, "{\"event\":\"stopped\",\"reason\":\"target-gone\"}");
-        QVERIFY(finished.wait(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 20000); // it may come while speaking
         QCOMPARE(session.state(), TapSession::State::Stopped);
         QVERIFY2(session.stopReason().contains(QStringLiteral("target gone")), qPrintable(session.stopReason()));
         QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
         QVERIFY2(progress.join(QLatin1Char('\n')).contains(QStringLiteral("Checking permissions")),
+            qPrintable(progress.join(QLatin1Char('\n'))));
+    }
+
+    void heartbeatsAreWrittenOnTheServersClock_data()
+    {
+        QTest::addColumn<qint64>("skewSeconds");
+        QTest::newRow("server a day ahead") << qint64(86400);
+        QTest::newRow("server a day behind") << qint64(-86400);
+    }
+
+    void heartbeatsAreWrittenOnTheServersClock()
+    {
+        // The console's clock is a day off the cluster's: its heartbeats must still read as fresh to
+        // a sweep (which ages them on the server's clock), or another console reaps a live tap.
+        QFETCH(qint64, skewSeconds);
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2"), QStringLiteral("--clock-skew-seconds"),
+            QString::number(skewSeconds)});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY(target);
+        TapSession session(client.get(), requestFor(*target, otherNode), fastOptions());
+        QSignalSpy ready(&session, &TapSession::ready);
+        QStringList said;
+        connect(&session, &TapSession::progress, this, [&](const QString &text) { said << text; });
+        connect(&session, &TapSession::warningRaised, this, [&](const QString &text) { said << text; });
+        connect(&session, &TapSession::failed, this, [&](const QString &text) { said << text; });
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
+        const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
+        const auto ageOnServer = [&] {
+            const QDateTime beat =
+                QDateTime::fromString(annotation(*client, sender, kAnnotationHeartbeat), Qt::ISODate);
+            return beat.isValid() ? beat.secsTo(QDateTime::currentDateTimeUtc().addSecs(skewSeconds)) : -999999;
+        };
+        // The first heartbeat, written with the pod.
+        QVERIFY2(qAbs(ageOnServer()) < 60, qPrintable(QString::number(ageOnServer())));
+        speakForAgent(*client, sender, readyLine());
+        QTRY_VERIFY2_WITH_TIMEOUT(ready.count() > 0, qPrintable(said.join(QLatin1Char('\n'))), 10000);
+        // The periodic ones (every 300 ms here).
+        const QString first = annotation(*client, sender, kAnnotationHeartbeat);
+        QTRY_VERIFY_WITH_TIMEOUT(annotation(*client, sender, kAnnotationHeartbeat) != first, 8000);
+        QVERIFY2(qAbs(ageOnServer()) < 60, qPrintable(QString::number(ageOnServer())));
+
+        SessionSweeper sweeper(client.get());
+        QSignalSpy found(&sweeper, &SessionSweeper::found);
+        sweeper.find(QStringLiteral("podtap"), 180);
+        QVERIFY(found.wait(10000));
+        QCOMPARE(sweeper.pods().size(), 2);
+        QStringList reaped;
+        for (const AgentPodInfo &pod : sweeper.leftovers()) {
+            reaped << pod.name + QStringLiteral(": ") + pod.deadReason;
+        }
+        QVERIFY2(reaped.isEmpty(), qPrintable(reaped.join(QLatin1Char('\n'))));
+
+        QSignalSpy finished(&session, &TapSession::finished);
+        session.stop();
+        QVERIFY(finished.wait(20000));
+    }
+
+    void refusesAnAgentOfAnotherContract_data()
+    {
+        QTest::addColumn<QByteArray>("line");
+        QTest::newRow("older contract") << readyLine(1);
+        QTest::newRow("newer contract") << readyLine(kAgentContract + 1);
+        QTest::newRow("no contract (a stale :latest agent)")
+            << QByteArray("{\"event\":\"ready\",\"device\":\"ptap1\"}");
+    }
+
+    void refusesAnAgentOfAnotherContract()
+    {
+        QFETCH(QByteArray, line);
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY(target);
+        TapRequest request = requestFor(*target, otherNode);
+        request.agentImage = QStringLiteral("registry.example/podtap-agent:old");
+        TapSession session(client.get(), request, fastOptions());
+        QSignalSpy ready(&session, &TapSession::ready);
+        QSignalSpy failed(&session, &TapSession::failed);
+        QSignalSpy finished(&session, &TapSession::finished);
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
+        speakForAgent(*client, agentPodName(target->pod, session.sessionId(), AgentRole::Sender), line);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 20000); // it may come while speaking
+        QCOMPARE(ready.count(), 0);
+        QCOMPARE(session.state(), TapSession::State::Failed);
+        QCOMPARE(failed.count(), 1);
+        const QString summary = failed.first().at(0).toString();
+        const QString fix = failed.first().at(1).toString();
+        QVERIFY2(summary.contains(QStringLiteral("registry.example/podtap-agent:old")), qPrintable(summary));
+        QVERIFY2(summary.contains(QStringLiteral("contract %1").arg(kAgentContract)), qPrintable(summary));
+        QVERIFY2(fix.contains(QStringLiteral("--image ") + TapPlan::defaultImage()), qPrintable(fix));
+        QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
+    }
+
+    void theFinalCountersComeFromStopped()
+    {
+        // The agent answers its pod's deletion with `stopped` and its final counters; the session
+        // reads its log on until then, so the summary is not the last periodic `stats`.
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2"), QStringLiteral("--stop-delay"),
+            QStringLiteral("20000")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY(target);
+        TapSessionOptions options = fastOptions();
+        options.deleteGraceSeconds = 30; // the pod stays terminating (the sim's stop delay) like a real one
+        TapSession session(client.get(), requestFor(*target, otherNode), options);
+        QSignalSpy ready(&session, &TapSession::ready);
+        QSignalSpy finished(&session, &TapSession::finished);
+        QStringList progress;
+        connect(&session, &TapSession::progress, this, [&](const QString &text) { progress << text; });
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
+        const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
+        speakForAgent(*client, sender, readyLine());
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 10000); // it may come while speaking
+        speakForAgent(*client, sender, "{\"event\":\"stats\",\"ingress\":{\"packets\":2,\"bytes\":200}}");
+        QTRY_COMPARE_WITH_TIMEOUT(session.stats().packets, 2, 10000);
+
+        session.stop(QStringLiteral("10 packets were captured"));
+        // The agent sees its pod's deletion (a deletionTimestamp) and answers with `stopped`.
+        const auto terminating = [&] {
+            kube::KubeReply *reply = waitFor(
+                client->get(kube::KubeClient::corePath(QStringLiteral("pods"), QStringLiteral("podtap"), sender)));
+            reply->deleteLater();
+            return reply->json()
+                .value(QLatin1String("metadata"))
+                .toObject()
+                .contains(QLatin1String("deletionTimestamp"));
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(terminating(), 10000);
+        speakForAgent(*client, sender,
+            "{\"event\":\"stopped\",\"reason\":\"signal\",\"ingress\":{\"packets\":9,\"bytes\":900},"
+            "\"egress\":{\"packets\":3,\"bytes\":300}}");
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 20000); // it may come while speaking
+        QCOMPARE(session.state(), TapSession::State::Stopped);
+        QCOMPARE(session.stats().packets, 12);
+        QCOMPARE(session.stats().bytes, 1200);
+        QVERIFY2(progress.contains(QStringLiteral("Waiting for the agent's final counters")),
             qPrintable(progress.join(QLatin1Char('\n'))));
     }
 
@@ -213,7 +384,7 @@ private Q_SLOTS:
         QVERIFY(QJsonDocument(podJson).toJson().contains("--egress-vni"));
         QCOMPARE(podtapPodCount(*client), 1); // no receiver pod: this machine receives
 
-        speakForAgent(*client, sender, "{\"event\":\"ready\",\"device\":\"ptap1\"}");
+        speakForAgent(*client, sender, readyLine());
         QTRY_VERIFY2_WITH_TIMEOUT(ready.count() == 1,
             qPrintable(TapSession::stateName(session.state()) + QLatin1Char(' ') + session.failureSummary() +
                 QLatin1Char(' ') + warnings.join(QLatin1Char(' '))),

@@ -2,8 +2,11 @@
 #include "http_server.h"
 
 #include "cert_authority.h"
+#include "sim_store.h"
 
+#include <QDateTime>
 #include <QFile>
+#include <QLocale>
 #include <QSslServer>
 #include <QSslSocket>
 #include <QUrl>
@@ -240,6 +243,13 @@ void HttpConnection::writeHead(
     QByteArray head = "HTTP/1.1 " + QByteArray::number(status) + ' ' + httpReason(status) + "\r\n";
     head += "Content-Type: " + contentType + "\r\n";
     head += "Cache-Control: no-cache, private\r\n";
+    // As every Go net/http server does; clients read the server's time from it (podtap ages heartbeats by it).
+    head += "Date: " +
+        QLocale::c()
+            .toString(QDateTime::fromMSecsSinceEpoch(SimStore::nowMs(), Qt::UTC),
+                QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'"))
+            .toLatin1() +
+        "\r\n";
     if (length >= 0) {
         head += "Content-Length: " + QByteArray::number(length) + "\r\n";
     } else {

@@ -159,10 +159,23 @@ int main(int argc, char **argv)
     const QCommandLineOption trafficInterval(QStringLiteral("traffic-interval"),
         QStringLiteral("With --rig: milliseconds between the datagrams each pod sends."), QStringLiteral("MS"),
         QStringLiteral("200"));
+    const QCommandLineOption clockSkew(QStringLiteral("clock-skew-seconds"),
+        QStringLiteral("Run the server's clock this many seconds ahead (negative: behind) of this machine's: its Date "
+                       "header and every timestamp it writes."),
+        QStringLiteral("SECONDS"), QStringLiteral("0"));
     parser.addOptions({listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, expire, dropWatch,
         closeWatchAfter, watchError, watchStatus, failStatus, stallWatches, bookmarkInterval, startDelay, stopDelay,
-        forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval});
+        forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval, clockSkew});
     parser.process(app);
+    {
+        bool ok = false;
+        const qlonglong skew = parser.value(clockSkew).toLongLong(&ok);
+        if (!ok || skew < -10LL * 365 * 86400 || skew > 10LL * 365 * 86400) {
+            fail(QStringLiteral("--clock-skew-seconds %1: expected a whole number of seconds within ten years")
+                     .arg(parser.value(clockSkew)));
+        }
+        SimStore::setClockSkewMs(skew * 1000);
+    }
 
     const auto number = [&](const QCommandLineOption &option) {
         bool ok = false;

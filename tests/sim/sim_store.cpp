@@ -4,6 +4,8 @@
 #include <QDateTime>
 #include <QRandomGenerator>
 
+#include <atomic>
+
 namespace podtap::sim {
 
 const char *eventTypeName(WatchEvent::Type type)
@@ -168,9 +170,19 @@ QByteArray SimStore::newUid()
     return hex.mid(0, 8) + '-' + hex.mid(8, 4) + "-4" + hex.mid(13, 3) + "-a" + hex.mid(17, 3) + '-' + hex.mid(20, 12);
 }
 
+namespace {
+// Set once at start-up, before the server accepts anything; read from the rig's threads too.
+std::atomic<qint64> g_clockSkewMs {0};
+} // namespace
+
 qint64 SimStore::nowMs()
 {
-    return QDateTime::currentMSecsSinceEpoch();
+    return QDateTime::currentMSecsSinceEpoch() + g_clockSkewMs.load(std::memory_order_relaxed);
+}
+
+void SimStore::setClockSkewMs(qint64 skewMs)
+{
+    g_clockSkewMs.store(skewMs, std::memory_order_relaxed);
 }
 
 } // namespace podtap::sim

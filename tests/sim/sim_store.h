@@ -64,7 +64,10 @@ public:
     void dropLog(const QByteArray &ns, const QByteArray &name);
 
     static QByteArray newUid();
+    /// The sim's clock: the local clock plus the skew set by --clock-skew-seconds. Every timestamp the
+    /// sim writes (Date headers, creation/deletion/start times, log timestamps) comes from it.
     static qint64 nowMs();
+    static void setClockSkewMs(qint64 skewMs);
 
 Q_SIGNALS:
     void eventRecorded(const podtap::sim::WatchEvent &event);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "podtap/version.h"
 #include "tap/agent_pod_spec.h"
 #include "tap/manifest_yaml.h"
 #include "tap/session_id.h"
@@ -125,7 +126,8 @@ private Q_SLOTS:
         const QJsonObject spec = path(pod, QStringLiteral("spec"));
         QCOMPARE(spec.value(QLatin1String("nodeName")).toString(), QStringLiteral("worker-3"));
         QCOMPARE(spec.value(QLatin1String("hostNetwork")), QJsonValue(true));
-        QCOMPARE(spec.value(QLatin1String("hostPID")), QJsonValue(true));
+        // The target's netns is reached through the host's /proc with CAP_SYS_PTRACE: no host PID namespace.
+        QVERIFY(!spec.contains(QLatin1String("hostPID")));
         QCOMPARE(spec.value(QLatin1String("restartPolicy")).toString(), QStringLiteral("OnFailure"));
         QCOMPARE(spec.value(QLatin1String("activeDeadlineSeconds")).toInt(), 900);
         QCOMPARE(spec.value(QLatin1String("automountServiceAccountToken")), QJsonValue(false));
@@ -383,7 +385,9 @@ private Q_SLOTS:
         QCOMPARE(plan.vni, 77u);
         QCOMPARE(plan.agentNamespace, QStringLiteral("agents"));
         QCOMPARE(plan.effectiveReceiverInterfaceName(), QStringLiteral("ptap77"));
-        QCOMPARE(plan.effectiveImage(), QString::fromLatin1(TapPlan::kDefaultImage));
+        // Pinned to this console's own version, never a mutable tag.
+        QCOMPARE(plan.effectiveImage(), QStringLiteral("ghcr.io/podtap/podtap-agent:") + QLatin1String(kVersion));
+        QVERIFY(!plan.effectiveImage().endsWith(QLatin1String(":latest")));
     }
 
     void resolvesTargetFromPodStatus()
