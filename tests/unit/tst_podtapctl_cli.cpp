@@ -35,6 +35,18 @@ private Q_SLOTS:
         }
     }
 
+    // --to local is the userspace receiver; the kernel interface is its own spelling, and says it needs root.
+    void tapHelpNamesBothLocalReceivers()
+    {
+        const QStringList command {
+            builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("tap"), QStringLiteral("--help")};
+        const ProcessResult result = run(command);
+        QVERIFY2(result.ok(), qPrintable(result.describe(command)));
+        const QString help = QString::fromUtf8(result.out).simplified();
+        QVERIFY2(help.contains(QStringLiteral("needs no root")), qPrintable(help));
+        QVERIFY2(help.contains(QStringLiteral("local-interface: a kernel VXLAN interface")), qPrintable(help));
+    }
+
     void versionPrintsProjectVersion()
     {
         const QStringList command {builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("--version")};
