@@ -47,9 +47,13 @@ TapSessionHandle::TapSessionHandle(
         if (state != TapSession::State::Failed)
             reportState(handleState(state));
     });
-    connect(m_session, &TapSession::statsChanged, this, [this](const AgentStats &stats) {
-        reportStats({stats.packets, stats.bytes, stats.drops});
-    });
+    // Drops: frames the agent could not send, plus (userspace receiver) frames this machine lost on arrival.
+    const auto report = [this] {
+        const AgentStats stats = m_session->stats();
+        reportStats({stats.packets, stats.bytes, stats.drops + m_session->captureDrops()});
+    };
+    connect(m_session, &TapSession::statsChanged, this, report);
+    connect(m_session, &TapSession::capturedPacketsChanged, this, report);
     connect(m_session, &TapSession::ready, this, [this] {
         if (m_session->request().destination.kind == Destination::Kind::LocalInterface)
             setCaptureInterface(m_session->captureInterface(), m_session->hostsFile());
