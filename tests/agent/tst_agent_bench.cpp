@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent_rig.h"
-#include "common/benchmark_report.h"
-#include "common/privileged.h"
-#include "common/process.h"
+#include "support/benchmark_report.h"
+#include "support/privileged.h"
+#include "support/process.h"
 
 #include <QDir>
 #include <QElapsedTimer>

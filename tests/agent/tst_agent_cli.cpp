@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/process.h"
 #include "json_line.h"
+#include "support/process.h"
 
 #include <QDir>
 #include <QFile>

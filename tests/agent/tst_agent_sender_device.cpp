@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent_rig.h"
-#include "common/privileged.h"
-#include "common/process.h"
+#include "support/privileged.h"
+#include "support/process.h"
 
 #include <QDeadlineTimer>
 #include <QJsonArray>

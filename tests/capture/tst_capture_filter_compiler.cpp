@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "capture/capture_filter_compiler.h"
-#include "common/process.h"
+#include "support/process.h"
 
 #include <QStandardPaths>
 #include <QTest>

@@ -3,8 +3,8 @@
 #include "capture/capture_process.h"
 #include "capture/capture_tools.h"
 #include "capture/pod_hosts_file.h"
-#include "common/privileged.h"
-#include "common/process.h"
+#include "support/privileged.h"
+#include "support/process.h"
 
 #include <QFile>
 #include <QProcess>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "common/process.h"
-#include "common/sim_process.h"
+#include "support/process.h"
+#include "support/sim_process.h"
 
 #include <QJsonObject>
 #include <QList>

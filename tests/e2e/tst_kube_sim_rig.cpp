@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/privileged.h"
 #include "rig_fixture.h"
+#include "support/privileged.h"
 
 #include <QDeadlineTimer>
 #include <QFile>

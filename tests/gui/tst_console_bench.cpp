@@ -3,11 +3,11 @@
 // table is usable, per-keystroke filter latency, the process's RSS, and the longest stall of the
 // GUI thread while 2,000 watch events/s arrive. Results go to the "Console" section of BENCHMARKS.md.
 #include "cluster/pod_table_model.h"
-#include "common/benchmark_report.h"
 #include "kube/kube_client.h"
 #include "kube/sim_fixture.h"
 #include "main_window.h"
 #include "models/pod_filter_proxy_model.h"
+#include "support/benchmark_report.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cluster/pod_table_model.h"
-#include "common/privileged.h"
 #include "main_window.h"
 #include "models/pod_filter_proxy_model.h"
 #include "models/session_table_model.h"
 #include "rig_fixture.h"
 #include "sessions_panel.h"
+#include "support/privileged.h"
 #include "tap_dialog.h"
 #include "tap_session_handle.h"
 

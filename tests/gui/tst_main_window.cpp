@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cluster/pod_table_model.h"
-#include "common/process.h"
 #include "kube/sim_fixture.h"
 #include "main_window.h"
 #include "models/pod_filter_proxy_model.h"
 #include "models/session_table_model.h"
 #include "session_handle.h"
 #include "sessions_panel.h"
+#include "support/process.h"
 #include "tap/agent_namespace.h"
 #include "tap/agent_pod_spec.h"
 #include "tap/session_id.h"

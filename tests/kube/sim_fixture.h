@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "common/process.h"
-#include "common/sim_process.h"
 #include "kube/cluster_connection.h"
 #include "kube/kube_client.h"
+#include "support/process.h"
+#include "support/sim_process.h"
 
 #include <QSignalSpy>
 #include <QTest>

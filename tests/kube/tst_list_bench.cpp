@@ -3,8 +3,8 @@
 // podtap-sim with 100k pods in 50 namespaces, and watch events applied to PodTableModel per
 // second. Results go to the "Listing and watching" section of BENCHMARKS.md.
 #include "cluster/pod_table_model.h"
-#include "common/benchmark_report.h"
 #include "sim_fixture.h"
+#include "support/benchmark_report.h"
 
 #include <QElapsedTimer>
 #include <QFile>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // podtapctl with an exec credential plugin user: the plugin now runs off the event loop's thread,
 // and the command still waits for it, lists, and re-runs it once on a 401.
-#include "common/process.h"
 #include "exec_plugin_fixture.h"
+#include "support/process.h"
 
 #include <QJsonArray>
 #include <QTemporaryDir>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/privileged.h"
-#include "common/process.h"
+#include "support/privileged.h"
+#include "support/process.h"
 
 #include <QTest>
 

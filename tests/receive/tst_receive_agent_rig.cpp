@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/agent_rig.h"
-#include "common/privileged.h"
-#include "common/process.h"
 #include "receive_test_support.h"
+#include "support/privileged.h"
+#include "support/process.h"
 
 #include <QFileInfo>
 #include <QJsonDocument>

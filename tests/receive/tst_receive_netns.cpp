@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/privileged.h"
-#include "common/process.h"
 #include "receive_test_support.h"
+#include "support/privileged.h"
+#include "support/process.h"
 
 #include <QFile>
 #include <QFileInfo>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // kube-sim behaviour that kubectl alone does not exercise: selectors, 410 Expired, bookmarks,
 // dropped watches, log follow and validation errors, checked over raw HTTPS.
-#include "common/sim_process.h"
+#include "support/sim_process.h"
 
 #include <QDeadlineTimer>
 #include <QFile>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // kube-sim conformance with the real kubectl: if kubectl can list, watch, create, delete, read
 // logs and show refusals against podtap-sim, the sim is faithful enough for podtap's tests.
-#include "common/sim_process.h"
+#include "support/sim_process.h"
 
 #include <QDeadlineTimer>
 #include <QFile>

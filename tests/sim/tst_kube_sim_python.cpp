@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // kube-sim conformance with Debian's python3-kubernetes client (kube_sim_client.py).
-#include "common/sim_process.h"
+#include "support/sim_process.h"
 
 #include <QFile>
 #include <QTest>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/process.h"
-#include "common/sim_process.h"
+#include "support/process.h"
+#include "support/sim_process.h"
 #include "tap/manifest_yaml.h"
 #include "tap/preflight_fix.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A console without privileges stops the root receiver pkexec started for it, through its stdin.
-#include "common/privileged.h"
-#include "common/process.h"
+#include "support/privileged.h"
+#include "support/process.h"
 
 #include <QDir>
 #include <QFile>
@@ -56,8 +56,8 @@ private Q_SLOTS:
                 QFile::ReadGroup | QFile::ExeGroup));
         const QString standin = dir.filePath(QStringLiteral("pkexec-standin"));
         const QString console = dir.filePath(QStringLiteral("receiver-console"));
-        QVERIFY(QFile::copy(builtExecutable(QStringLiteral("tests/session/pkexec-standin")), standin));
-        QVERIFY(QFile::copy(builtExecutable(QStringLiteral("tests/session/receiver-console")), console));
+        QVERIFY(QFile::copy(builtExecutable(QStringLiteral("tests/tap/pkexec-standin")), standin));
+        QVERIFY(QFile::copy(builtExecutable(QStringLiteral("tests/tap/receiver-console")), console));
         QCOMPARE(::chmod(qPrintable(standin), 04755), 0);
         QCOMPARE(::chmod(qPrintable(console), 0755), 0);
         // PODTAP_AGENT: another agent build to check against (as LocalReceiver itself honours it).

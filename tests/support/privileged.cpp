@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/privileged.h"
+#include "support/privileged.h"
 
 #include <QStandardPaths>
 

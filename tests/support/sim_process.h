@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "common/process.h"
+#include "support/process.h"
 
 #include <QProcess>
 #include <QStringList>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/sim_process.h"
+#include "support/sim_process.h"
 
 #include <QDeadlineTimer>
 #include <QDir>

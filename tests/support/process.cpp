@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/process.h"
+#include "support/process.h"
 
 #include <QDir>
 #include <QProcess>
