@@ -9,13 +9,17 @@ groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(build)
 
 build_pkgs=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-base-dev-tools libgl-dev
-            libyaml-cpp-dev libnl-3-dev libnl-route-3-dev libpcap-dev libssl-dev)
+            libyaml-cpp-dev libnl-3-dev libnl-route-3-dev libpcap-dev libssl-dev
+            qt6-websockets-dev)
 # Real parts for the tests: namespaces and tc (iproute2), capture (tshark, tcpdump), traffic
 # (iperf3, ping), nftables for the receiver's source filter, Xvfb for the console, the Python
-# Kubernetes client for kube-sim conformance, buildah/umoci for the agent image.
+# Kubernetes client for kube-sim conformance, buildah/umoci for the agent image, and what the
+# packaging tests build and run the .deb, the AppImage (squashfs, FUSE) and the Flatpak with.
 test_pkgs=(iproute2 iputils-ping procps tshark tcpdump iperf3 nftables xvfb xauth
            python3 python3-kubernetes python3-yaml buildah umoci clang-14 libclang-rt-14-dev
-           debootstrap lintian desktop-file-utils appstream)
+           debootstrap lintian desktop-file-utils appstream
+           squashfs-tools squashfuse libsquashfuse-dev libfuse3-dev fuse3 patchelf
+           flatpak flatpak-builder bubblewrap ostree dbus-daemon dbus-user-session)
 demo_pkgs=(iproute2 iputils-ping procps tshark wireshark xvfb xauth nftables)
 
 wanted=()
