@@ -1452,6 +1452,7 @@ void ApiServer::podExec(HttpConnection *connection, const HttpRequest &request, 
     ++m_stats.execsRunning;
     auto *session = new ExecSession(connection, options, execCommand, this);
     connect(session, &ExecSession::commandFinished, this, [this] { --m_stats.execsRunning; });
+    connect(session, &ExecSession::outputPaused, this, [this] { ++m_stats.execOutputPauses; });
 }
 
 void ApiServer::accessReview(HttpConnection *connection, const HttpRequest &request)
@@ -1509,6 +1510,7 @@ void ApiServer::admin(HttpConnection *connection, const HttpRequest &request)
             .field("execsV5", qint64(m_stats.execsV5))
             .field("execsV4", qint64(m_stats.execsV4))
             .field("execsRunning", m_stats.execsRunning)
+            .field("execOutputPauses", qint64(m_stats.execOutputPauses))
             .endObject();
         connection->respond(200, jsonType, json.data());
         return;

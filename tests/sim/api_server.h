@@ -41,6 +41,7 @@ public:
         quint64 execsV5 = 0; // pods/exec sessions opened, by subprotocol
         quint64 execsV4 = 0;
         qint64 execsRunning = 0; // sessions whose command has not ended yet
+        quint64 execOutputPauses = 0; // times a command's output waited for a slow client
     };
 
     struct Options

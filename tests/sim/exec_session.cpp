@@ -200,6 +200,7 @@ void ExecSession::onOutput(int channel, const QByteArray &data)
     if (!m_outputPaused && m_connection && m_connection->pendingBytes() > highWaterBytes) {
         m_outputPaused = true;
         m_command->setOutputPaused(true);
+        Q_EMIT outputPaused();
     }
 }
 

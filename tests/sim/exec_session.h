@@ -57,6 +57,8 @@ public:
 Q_SIGNALS:
     /// The command ended (or was never started); emitted once.
     void commandFinished();
+    /// The client reads slower than the command writes: its output is paused.
+    void outputPaused();
 
 private:
     void readInput();
