@@ -153,6 +153,9 @@ void RigExecCommand::start()
     m_stdinNotifier->setEnabled(false);
     connect(m_stdinNotifier.get(), &QSocketNotifier::activated, this, &RigExecCommand::flushStdin);
     setOutputPaused(m_paused);
+    if (m_stdinClosing) {
+        closeStdinNow(); // closed before the pipe existed
+    }
 }
 
 void RigExecCommand::readOutput(int channel)
