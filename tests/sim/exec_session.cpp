@@ -10,7 +10,6 @@ namespace {
 
 constexpr int stdinChannel = 0;
 constexpr int errorChannel = 3;
-constexpr int resizeChannel = 4;
 constexpr quint8 closeSignal = 255; // v5: "255 N" half-closes stream N
 constexpr qint64 readChunkBytes = 64 * 1024;
 constexpr qint64 stdinHighWaterBytes = 1024 * 1024;
@@ -186,9 +185,8 @@ void ExecSession::handle(const ws::FrameParser::Message &message)
     if (channel == stdinChannel && !m_stdinClosed && m_command && !m_commandDone) {
         m_command->writeStdin(payload.mid(1));
     }
-    // resizeChannel: a TTY's size; the sim runs no TTY. Other channels are not readable: dropped,
+    // Channel 4 carries a TTY's size, and the sim runs no TTY. Every channel but stdin is dropped,
     // as the real server drops frames for channels it does not read.
-    Q_UNUSED(resizeChannel);
 }
 
 void ExecSession::onOutput(int channel, const QByteArray &data)
