@@ -2,8 +2,12 @@
 // ExecStream against podtap-sim's pods/exec over WebSocket: output channels, exit codes, stdin and
 // its end over v5 and v4, refusals and bad targets with errors a person can act on, token auth, and
 // a consumer that stops acknowledging: bounded, with every byte either delivered or counted.
+#include "exec_plugin_fixture.h"
+#include "kube/cluster_connection.h"
 #include "kube/exec_stream.h"
 #include "sim_fixture.h"
+
+#include <QHostInfo>
 
 #include <QJsonArray>
 #include <QTcpServer>
@@ -117,7 +121,8 @@ private Q_SLOTS:
         qRegisterMetaType<ExecResult>();
         m_sim = std::make_unique<SimFixture>(QStringList {QStringLiteral("--namespaces"), QStringLiteral("1"),
             QStringLiteral("--pods"), QStringLiteral("0"), QStringLiteral("--nodes"), QStringLiteral("2"),
-            QStringLiteral("--forbid"), QStringLiteral("create:pods/exec:") + kLockedNs});
+            QStringLiteral("--forbid"), QStringLiteral("create:pods/exec:") + kLockedNs, QStringLiteral("--forbid"),
+            QStringLiteral("create:pods/exec::bob")});
         PODTAP_REQUIRE_SIM(*m_sim);
         QString error;
         m_client = m_sim->client(&error);
@@ -328,6 +333,83 @@ private Q_SLOTS:
         QVERIFY(run.finished);
         QCOMPARE(run.result.apiError.httpStatus, 401);
         QVERIFY2(run.result.error.contains(QStringLiteral("credentials")), qPrintable(run.result.error));
+    }
+
+    void execPluginCredentialIsFetchedAgainAfter401()
+    {
+        SimFixture sim({QStringLiteral("--auth"), QStringLiteral("token"), QStringLiteral("--pods"),
+            QStringLiteral("0"), QStringLiteral("--nodes"), QStringLiteral("1")});
+        PODTAP_REQUIRE_SIM(sim);
+        QVERIFY(createRunningPod(sim.client().get(), QStringLiteral("default"), kPod));
+        QTemporaryDir dir;
+        // The first run hands out a token the server refuses (an expired one); later runs the right one.
+        const QString kubeconfig = podtap::test::execPluginKubeconfig(sim, dir,
+            "if [ -e \"$DIR/ran\" ]; then\n" + podtap::test::printCredential("$GOOD") + "else\ntouch \"$DIR/ran\"\n" +
+                podtap::test::printCredential("expired") + "fi\n");
+        QVERIFY(!kubeconfig.isEmpty());
+        ClusterConnection connection = connectToCluster(kubeconfig, QString());
+        QVERIFY2(connection.client, qPrintable(connection.error));
+        ExecStream exec(connection.client.get(), request({QStringLiteral("hostname")}));
+        const Run run = runExec(exec);
+        QVERIFY(run.finished);
+        QVERIFY2(run.result.error.isEmpty(), qPrintable(run.result.error));
+        QCOMPARE(run.out, kPod.toUtf8() + '\n');
+        QCOMPARE(podtap::test::lineCount(dir.filePath(QStringLiteral("runs.log"))), 2);
+    }
+
+    void impersonationHeadersReachTheUpgrade()
+    {
+        RestConfig config = m_client->config();
+        config.impersonateUser = QStringLiteral("bob");
+        KubeClient asBob(config);
+        ExecStream exec(&asBob, request({QStringLiteral("echo"), QStringLiteral("x")}));
+        const Run run = runExec(exec);
+        QVERIFY(run.finished);
+        // Only bob is forbidden: the refusal shows the header went with the upgrade.
+        QVERIFY2(run.result.apiError.isForbidden(), qPrintable(run.result.error));
+    }
+
+    void tlsServerNameIsVerifiedInsteadOfTheHost()
+    {
+        // A name of this machine that the sim's certificate does not carry (it has localhost and kube-sim).
+        QString alias;
+        for (const QString &name : {QStringLiteral("vm"), QStringLiteral("runsc")}) {
+            const QHostInfo info = QHostInfo::fromName(name);
+            if (info.error() == QHostInfo::NoError &&
+                info.addresses().contains(QHostAddress(QHostAddress::LocalHost))) {
+                alias = name;
+                break;
+            }
+        }
+        if (alias.isEmpty()) {
+            QSKIP("no other name of 127.0.0.1 in /etc/hosts to reach the sim by");
+        }
+        RestConfig config = m_client->config();
+        config.server.setHost(alias);
+        {
+            KubeClient client(config);
+            ExecStream exec(&client, request({QStringLiteral("echo"), QStringLiteral("named")}));
+            const Run run = runExec(exec);
+            QVERIFY(run.finished);
+            QCOMPARE(run.result.apiError.kind, ApiError::Kind::Tls);
+        }
+        config.tlsServerName = QStringLiteral("kube-sim");
+        {
+            KubeClient client(config);
+            ExecStream exec(&client, request({QStringLiteral("echo"), QStringLiteral("named")}));
+            const Run run = runExec(exec);
+            QVERIFY(run.finished);
+            QVERIFY2(run.result.error.isEmpty(), qPrintable(run.result.error));
+            QCOMPARE(run.out, QByteArray("named\n"));
+        }
+        config.tlsServerName = QStringLiteral("not-in-the-certificate");
+        {
+            KubeClient client(config);
+            ExecStream exec(&client, request({QStringLiteral("echo"), QStringLiteral("named")}));
+            const Run run = runExec(exec);
+            QVERIFY(run.finished);
+            QCOMPARE(run.result.apiError.kind, ApiError::Kind::Tls);
+        }
     }
 
     void aConsumerThatStopsAcknowledgingGetsDropsNotMemory()
