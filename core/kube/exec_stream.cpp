@@ -419,6 +419,13 @@ void ExecStream::onDisconnected()
     error.kind = ApiError::Kind::Network;
     const QString reason = m_socket ? m_socket->closeReason() : QString();
     const int code = m_socket ? int(m_socket->closeCode()) : 0;
+    if (code == QWebSocketProtocol::CloseCodeTooMuchData) {
+        error.message = QStringLiteral("the server sent a WebSocket message larger than the limit of %1 bytes, so "
+                                       "the connection was closed rather than buffer it")
+                            .arg(m_maxMessageBytes);
+        failWith(error, QStringLiteral("Raise the limit (ExecStream::setMaxMessageBytes) if the server is right to."));
+        return;
+    }
     error.message = QStringLiteral("the connection closed before the command's exit status arrived (WebSocket close "
                                    "code %1%2)")
                         .arg(code)

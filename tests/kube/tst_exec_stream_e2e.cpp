@@ -9,7 +9,7 @@
 
 #include <QHostInfo>
 
-#include <QJsonArray>
+#include <QJsonDocument>
 #include <QTcpServer>
 #include <QtTest>
 
@@ -24,13 +24,11 @@ const QString kPod = QStringLiteral("exec-target");
 
 QJsonObject podManifest(const QString &name)
 {
-    return QJsonObject {{QStringLiteral("apiVersion"), QStringLiteral("v1")},
-        {QStringLiteral("kind"), QStringLiteral("Pod")},
-        {QStringLiteral("metadata"), QJsonObject {{QStringLiteral("name"), name}}},
-        {QStringLiteral("spec"),
-            QJsonObject {{QStringLiteral("containers"),
-                QJsonArray {QJsonObject {{QStringLiteral("name"), QStringLiteral("app")},
-                    {QStringLiteral("image"), QStringLiteral("registry.example/app:1")}}}}}}};
+    QJsonObject pod = QJsonDocument::fromJson(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {},
+        "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]}})")
+                          .object();
+    pod[QStringLiteral("metadata")] = QJsonObject {{QStringLiteral("name"), name}};
+    return pod;
 }
 
 /// Creates @p name in @p ns and waits until it runs (the sim starts pods after --start-delay).
@@ -456,6 +454,18 @@ private Q_SLOTS:
         QCOMPARE(qint64(run.out.size()), seqBytes(kNumbers));
         QVERIFY(run.out.endsWith(QByteArray::number(kNumbers) + '\n'));
         QCOMPARE(exec.unacknowledgedBytes(), 0);
+    }
+
+    void aMessageOverTheLimitEndsTheExecInsteadOfGrowingMemory()
+    {
+        ExecStream exec(m_client.get(), request({QStringLiteral("seq"), QStringLiteral("100000")}));
+        exec.setMaxMessageBytes(4096); // the sim sends its output in 64 KiB messages
+        const Run run = runExec(exec);
+        QVERIFY(run.finished);
+        QCOMPARE(run.result.exitCode, -1);
+        QVERIFY2(run.result.error.contains(QStringLiteral("larger than the limit of 4096 bytes")),
+            qPrintable(run.result.error));
+        QVERIFY(run.out.size() < 4096);
     }
 
     void abortEndsItOnce()
