@@ -5,8 +5,10 @@
 #include "exec_plugin_fixture.h"
 #include "kube/cluster_connection.h"
 #include "kube/exec_stream.h"
+#include "receive/pcapng_stream_reader.h"
 #include "sim_fixture.h"
 
+#include <QBuffer>
 #include <QHostInfo>
 
 #include <QJsonDocument>
@@ -466,6 +468,83 @@ private Q_SLOTS:
         QVERIFY2(run.result.error.contains(QStringLiteral("larger than the limit of 4096 bytes")),
             qPrintable(run.result.error));
         QVERIFY(run.out.size() < 4096);
+    }
+
+    void aPcapngStreamThroughExecReadsBackAcrossDrops()
+    {
+        // An agent's pcapng, played by `cat`: written on stdin, read back from stdout block by block.
+        QBuffer buffer;
+        buffer.open(QIODevice::WriteOnly);
+        QList<QByteArray> frames;
+        {
+            podtap::receive::PcapngWriter writer(&buffer, {.maxPendingBytes = qint64(1) << 40});
+            writer.start();
+            writer.addInterface({QStringLiteral("shop/cart-0/eth0"), {}, 65535});
+            for (int i = 0; i < 400; ++i) {
+                QByteArray frame(60 + (i * 37) % 1400, char(i));
+                frame.replace(0, 4, QByteArray::number(100000 + i).right(4));
+                frames << frame;
+                writer.writePacket(0, 1700000000000000000LL + i, podtap::receive::PacketDirection::Inbound,
+                    frame.constData(), frame.size());
+            }
+            writer.close();
+        }
+        const QByteArray stream = buffer.data();
+
+        for (const bool stall : {false, true}) {
+            ExecStream exec(m_client.get(), request({QStringLiteral("cat")}));
+            exec.setMaxUnacknowledgedBytes(48 * 1024);
+            podtap::receive::PcapngStreamReader reader;
+            QList<podtap::receive::PcapngPacket> packets;
+            qint64 seen = 0;
+            bool stalled = stall;
+            connect(&exec, &ExecStream::stdoutData, &exec, [&](const QByteArray &d) {
+                seen += d.size();
+                for (const podtap::receive::PcapngBlock &block : reader.append(d)) {
+                    if (block.type == podtap::receive::PcapngBlock::Type::EnhancedPacket) {
+                        packets << block.packet;
+                    }
+                }
+                if (!stalled) {
+                    exec.acknowledge(d.size());
+                }
+                if (seen == stream.size()) {
+                    exec.closeStdin();
+                }
+            });
+            connect(&exec, &ExecStream::stdoutDropped, &exec, [&](qint64 bytes) {
+                seen += bytes;
+                reader.resynchronize(); // the byte stream has a gap here
+                if (stalled) {
+                    stalled = false; // the consumer catches up after its first loss
+                    exec.acknowledge(exec.unacknowledgedBytes());
+                }
+                if (seen == stream.size()) {
+                    exec.closeStdin();
+                }
+            });
+            const Run run = runExec(exec, [&stream](ExecStream &e) { QVERIFY(e.writeStdin(stream)); });
+            QVERIFY(run.finished);
+            QCOMPARE(run.result.exitCode, 0);
+            QVERIFY2(!reader.hasError(), qPrintable(reader.errorString()));
+            QCOMPARE(stall, exec.droppedBytes() > 0);
+            // Every packet read is one that was written, in order, with its timestamp; a stall loses some.
+            int next = 0;
+            for (const podtap::receive::PcapngPacket &p : std::as_const(packets)) {
+                while (next < frames.size() && frames.at(next) != p.data) {
+                    ++next;
+                }
+                QVERIFY2(next < frames.size(), "a packet that was never written, or out of order");
+                QCOMPARE(p.timestampNs, 1700000000000000000LL + next);
+                ++next;
+            }
+            QCOMPARE(packets.isEmpty() ? QByteArray() : packets.last().data, frames.last());
+            if (stall) {
+                QVERIFY(packets.size() < frames.size());
+            } else {
+                QCOMPARE(packets.size(), frames.size());
+            }
+        }
     }
 
     void abortEndsItOnce()
