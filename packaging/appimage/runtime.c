@@ -91,8 +91,8 @@ static void open_image(sqfs *fs, off_t offset)
 {
     if (sqfs_open_image(fs, self_path, (size_t)offset) != SQFS_OK) {
         // libsquashfuse has printed why (not a squashfs, unsupported compression, ...).
-        die("%s has no readable squashfs image at offset %lld; the file is damaged or is no AppImage",
-            self_path, (long long)offset);
+        die("%s has no readable squashfs image at offset %lld; the file is damaged or is no AppImage", self_path,
+            (long long)offset);
     }
 }
 
@@ -261,8 +261,7 @@ static int extract_and_run(off_t offset, const char *argv0, char **args)
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/appimage_extracted_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
-        die("cannot create a temporary directory %s: %s (set TMPDIR to a writable directory)", dir,
-            strerror(errno));
+        die("cannot create a temporary directory %s: %s (set TMPDIR to a writable directory)", dir, strerror(errno));
     }
     extract(offset, dir, NULL);
     set_environment(dir, argv0);
@@ -281,8 +280,7 @@ static int extract_and_run(off_t offset, const char *argv0, char **args)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGINT, SIG_IGN);
     int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) { }
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     if (WIFSIGNALED(status)) {
         return 128 + WTERMSIG(status);
@@ -333,8 +331,7 @@ static int mount_and_run(off_t offset, const char *argv0, char **args)
     char mountpoint[PATH_MAX];
     snprintf(mountpoint, sizeof mountpoint, "%s/.mount_%.6sXXXXXX", tmp && *tmp ? tmp : "/tmp", base);
     if (!mkdtemp(mountpoint)) {
-        die("cannot create the mount point %s: %s (set TMPDIR to a writable directory)", mountpoint,
-            strerror(errno));
+        die("cannot create the mount point %s: %s (set TMPDIR to a writable directory)", mountpoint, strerror(errno));
     }
     int ready[2];
     int keepalive[2];
@@ -375,8 +372,17 @@ static int mount_and_run(off_t offset, const char *argv0, char **args)
             .getxattr = sqfs_ll_op_getxattr,
             .forget = sqfs_ll_op_forget,
         };
-        char fsname[PATH_MAX + 32];
-        snprintf(fsname, sizeof fsname, "-ofsname=%s,subtype=appimage,ro,nodev,nosuid", self_path);
+        // fsname is this file (as mount(8) and findmnt show it); libfuse's option syntax needs ',' and '\\'
+        // in it escaped.
+        char fsname[2 * PATH_MAX + 64];
+        char *out = fsname + sprintf(fsname, "-ofsname=");
+        for (const char *in = self_path; *in; ++in) {
+            if (*in == ',' || *in == '\\') {
+                *out++ = '\\';
+            }
+            *out++ = *in;
+        }
+        strcpy(out, ",subtype=appimage,ro,nodev,nosuid");
         char *fuse_argv[] = {(char *)"appimage", fsname, NULL};
         struct fuse_args fuse_args = FUSE_ARGS_INIT(2, fuse_argv);
         struct fuse_session *se = fuse_session_new(&fuse_args, &ops, sizeof ops, ll);
@@ -403,8 +409,7 @@ static int mount_and_run(off_t offset, const char *argv0, char **args)
     close(keepalive[0]);
     char byte;
     ssize_t got;
-    while ((got = read(ready[0], &byte, 1)) < 0 && errno == EINTR) {
-    }
+    while ((got = read(ready[0], &byte, 1)) < 0 && errno == EINTR) { }
     if (got != 1) {
         waitpid(child, NULL, 0);
         rmdir(mountpoint);
