@@ -425,17 +425,18 @@ static int mount_and_run(off_t offset, const char *argv0, char **args)
     return 127;
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
-    printf("Usage: %s [--appimage-OPTION] [ARGUMENT...]\n"
-           "Without an --appimage- option it runs the application, with ARGUMENTs passed on.\n\n"
-           "  --appimage-extract [PATTERN]  extract the contents (or the paths matching the shell PATTERN)\n"
-           "                                into ./squashfs-root\n"
-           "  --appimage-extract-and-run    extract into a temporary directory, run, and remove it again\n"
-           "                                (for systems without FUSE; also APPIMAGE_EXTRACT_AND_RUN=1)\n"
-           "  --appimage-offset             print the offset of the squashfs image in this file\n"
-           "  --appimage-help               print this help\n\n"
-           "The application runs from a read-only FUSE mount, which needs /dev/fuse and fusermount3 (package fuse3).\n",
+    fprintf(out,
+        "Usage: %s [--appimage-OPTION] [ARGUMENT...]\n"
+        "Without an --appimage- option it runs the application, with ARGUMENTs passed on.\n\n"
+        "  --appimage-extract [PATTERN]  extract the contents (or the paths matching the shell PATTERN)\n"
+        "                                into ./squashfs-root\n"
+        "  --appimage-extract-and-run    extract into a temporary directory, run, and remove it again\n"
+        "                                (for systems without FUSE; also APPIMAGE_EXTRACT_AND_RUN=1)\n"
+        "  --appimage-offset             print the offset of the squashfs image in this file\n"
+        "  --appimage-help               print this help\n\n"
+        "The application runs from a read-only FUSE mount, which needs /dev/fuse and fusermount3 (package fuse3).\n",
         self_path);
 }
 
@@ -473,7 +474,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(option, "--appimage-help") == 0) {
-        usage();
+        usage(stdout);
         return 0;
     }
     if (strcmp(option, "--appimage-extract") == 0) {
@@ -491,6 +492,6 @@ int main(int argc, char **argv)
         return extract_and_run(offset, argv[0], args);
     }
     fprintf(stderr, "AppImage runtime: unknown option %s\n\n", option);
-    usage();
+    usage(stderr);
     return 1;
 }

@@ -108,6 +108,26 @@ echo "$version"
 left=$(find "$root/tmp" -maxdepth 1 -name 'appimage_extracted_*')
 [ -z "$left" ] || fail "--appimage-extract-and-run left $left"
 
+step "bad use: an unknown --appimage- option, and a host without FUSE, get the reason and the fix"
+set +e
+out=$(as_user /tmp/home/bin/podtap.AppImage --appimage-bogus 2>&1)
+status=$?
+set -e
+[ "$status" -eq 1 ] && grep -q 'unknown option --appimage-bogus' <<< "$out" && grep -q -- '--appimage-help' <<< "$out" ||
+    fail "--appimage-bogus exited $status with: $out"
+mv "$root/dev/fuse" "$root/dev/fuse.away"
+set +e
+out=$(as_user /tmp/home/bin/podtap.AppImage podtapctl --version 2>&1)
+status=$?
+set -e
+mv "$root/dev/fuse.away" "$root/dev/fuse"
+[ "$status" -ne 0 ] || fail "without /dev/fuse the AppImage still exited 0: $out"
+for words in 'cannot mount /tmp/home/bin/podtap.AppImage' 'fuse3' '--appimage-extract-and-run'; do
+    grep -q -- "$words" <<< "$out" || fail "without /dev/fuse the message lacks '$words': $out"
+done
+left=$(find "$root/tmp" -maxdepth 1 -name '.mount_*')
+[ -z "$left" ] || fail "a failed mount left $left"
+
 step "FUSE mount: podtapctl inside the AppImage lists the pods of kube-sim"
 [ -x "$build_dir/tests/sim/podtap-sim" ] || fail "kube-sim is not built: cmake --build $build_dir --target podtap-sim"
 "$build_dir/tests/sim/podtap-sim" --kubeconfig-out "$work/kc" --namespaces 2 --pods 7 --nodes 2 \
