@@ -113,8 +113,10 @@ set +e
 out=$(as_user /tmp/home/bin/podtap.AppImage --appimage-bogus 2>&1)
 status=$?
 set -e
-[ "$status" -eq 1 ] && grep -q 'unknown option --appimage-bogus' <<< "$out" && grep -q -- '--appimage-help' <<< "$out" ||
+if [ "$status" -ne 1 ] || ! grep -q 'unknown option --appimage-bogus' <<< "$out" ||
+    ! grep -q -- '--appimage-help' <<< "$out"; then
     fail "--appimage-bogus exited $status with: $out"
+fi
 mv "$root/dev/fuse" "$root/dev/fuse.away"
 set +e
 out=$(as_user /tmp/home/bin/podtap.AppImage podtapctl --version 2>&1)

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2154 # build_dir and work come from the test that sources this
 # Shared by the packaging tests (source it): a fresh Debian minbase root, as an operator's machine with
 # none of the build dependencies, made with debootstrap from this machine's own mirror and cached in the
 # build tree (packaging-cache/), so that later runs only unpack it.
