@@ -14,11 +14,13 @@ build_pkgs=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-base-dev-tools lib
 # Real parts for the tests: namespaces and tc (iproute2), capture (tshark, tcpdump), traffic
 # (iperf3, ping), nftables for the receiver's source filter, Xvfb for the console, the Python
 # Kubernetes client for kube-sim conformance, buildah/umoci for the agent image, and what the
-# packaging tests build and run the .deb, the AppImage (squashfs, FUSE) and the Flatpak with.
+# packaging tests build and run the .deb, the AppImage (squashfs, FUSE, the static decompressors its
+# runtime links, xwininfo to see its window) and the Flatpak with.
 test_pkgs=(iproute2 iputils-ping procps tshark tcpdump iperf3 nftables xvfb xauth
            python3 python3-kubernetes python3-yaml buildah umoci clang-14 libclang-rt-14-dev
            debootstrap lintian desktop-file-utils appstream
            squashfs-tools squashfuse libsquashfuse-dev libfuse3-dev fuse3 patchelf
+           libzstd-dev liblz4-dev liblzo2-dev x11-utils
            flatpak flatpak-builder bubblewrap ostree dbus-daemon dbus-user-session)
 demo_pkgs=(iproute2 iputils-ping procps tshark wireshark xvfb xauth nftables)
 

@@ -73,6 +73,12 @@ LocalReceiver::~LocalReceiver()
     }
 }
 
+bool LocalReceiver::runsFromAppImage()
+{
+    // What the AppImage runtime sets for AppRun and so for everything it starts.
+    return !qEnvironmentVariableIsEmpty("APPIMAGE") && !qEnvironmentVariableIsEmpty("APPDIR");
+}
+
 bool LocalReceiver::hasNetAdmin()
 {
     if (::geteuid() == 0) {
@@ -109,6 +115,18 @@ void LocalReceiver::start()
     if (m_options.agentExecutable.isEmpty()) {
         Q_EMIT failed(tr("podtap-agent was not found, so no local receiver can be created. Install podtap, or set "
                          "PODTAP_AGENT to the agent's path."));
+        Q_EMIT finished();
+        return;
+    }
+    if ((m_options.forcePkexec || !hasNetAdmin()) && runsFromAppImage()) {
+        // pkexec runs the agent as root, and root may not read the FUSE mount the AppImage runs from (FUSE
+        // lets only the mounting user in); polkit's policy names an installed agent anyway.
+        Q_EMIT failed(tr("Cannot create the receiving interface %1 on this machine: it needs root, which podtap "
+                         "gets through pkexec, and pkexec cannot run podtap-agent from the AppImage (its FUSE "
+                         "mount %2 is readable only by your user, and polkit's policy for the agent is not "
+                         "installed). Choose the destination \"This machine\", which receives in userspace "
+                         "without root, or install podtap's .deb package to receive through a kernel interface.")
+                          .arg(m_options.interfaceName, qEnvironmentVariable("APPDIR")));
         Q_EMIT finished();
         return;
     }
@@ -191,6 +209,16 @@ QString findAgentExecutable()
         return QFileInfo(fromEnv).isExecutable() ? fromEnv : QString();
     }
     const QDir appDir(QCoreApplication::applicationDirPath());
+    if (LocalReceiver::runsFromAppImage()) {
+        // Only the agent the AppImage ships: one from the host (PATH, /usr/libexec) may be another version.
+        for (const QString &candidate : {appDir.filePath(QStringLiteral("podtap-agent")),
+                 QDir(qEnvironmentVariable("APPDIR")).filePath(QStringLiteral("usr/bin/podtap-agent"))}) {
+            if (QFileInfo(candidate).isExecutable()) {
+                return QFileInfo(candidate).canonicalFilePath();
+            }
+        }
+        return {};
+    }
     const QStringList candidates {
         appDir.filePath(QStringLiteral("podtap-agent")),
         appDir.filePath(QStringLiteral("../libexec/podtap/podtap-agent")),

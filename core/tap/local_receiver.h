@@ -55,6 +55,9 @@ public:
 
     /// True when this process may create network interfaces itself (root or CAP_NET_ADMIN).
     static bool hasNetAdmin();
+    /// True when this process runs from an AppImage (APPIMAGE and APPDIR set by its runtime). There the
+    /// pkexec path is not taken: start() fails with the fix instead.
+    static bool runsFromAppImage();
 
 Q_SIGNALS:
     void ready(const QString &interfaceName);
@@ -80,7 +83,7 @@ private:
 };
 
 /// podtap-agent: $PODTAP_AGENT, then next to this executable, ../libexec/podtap/, the build tree,
-/// then PATH. Empty when not found.
+/// then PATH. Inside an AppImage only next to this executable and in $APPDIR/usr/bin. Empty when not found.
 QString findAgentExecutable();
 
 /// The address of this machine that routes toward @p remoteIp, found by connecting a UDP socket

@@ -353,8 +353,10 @@ void TapSession::startReceiver()
             return;
         }
         fail(message,
-            tr("The local receiver needs CAP_NET_ADMIN: run podtap as root, grant it the capability, or "
-               "install the polkit policy so pkexec can run podtap-agent."));
+            LocalReceiver::runsFromAppImage()
+                ? tr("Choose the destination \"This machine\" (no root needed), or install podtap's .deb package.")
+                : tr("The local receiver needs CAP_NET_ADMIN: run podtap as root, grant it the capability, or "
+                     "install the polkit policy so pkexec can run podtap-agent."));
     });
     connect(m_receiver, &LocalReceiver::ready, this, [this] {
         if (m_state == State::StartingReceiver) {

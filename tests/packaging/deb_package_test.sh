@@ -6,36 +6,21 @@
 # Needs root (debootstrap, chroot) and Debian's package mirror (read from this machine's apt sources).
 set -euo pipefail
 build_dir=${PODTAP_BUILD_DIR:?}
-skip=77
-if [ "$(id -u)" -ne 0 ]; then
-    if [ "${PODTAP_REQUIRE_PRIVILEGED:-0}" = 1 ]; then
-        echo "FAIL: the .deb install test needs root (debootstrap, chroot), and PODTAP_REQUIRE_PRIVILEGED=1 is set"
-        exit 1
-    fi
-    echo "SKIP: the .deb install test needs root (debootstrap, chroot)"
-    exit $skip
-fi
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/packaging/minbase_root.sh
+. "$here/minbase_root.sh"
+require_root "the .deb install test"
 
 work=$(mktemp -d /var/tmp/podtap-deb-test.XXXXXX)
 root=$work/root
 cleanup() {
-    mountpoint -q "$root/proc" 2>/dev/null && umount "$root/proc"
+    unmount_below "$root"
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 step() { echo "== $*"; }
 fail() { echo "FAIL: $*"; exit 1; }
-
-# The mirror and suite this machine installs from; debootstrap uses the same.
-mirror_of_this_machine() {
-    local uri
-    uri=$({ sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources
-            sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' /etc/apt/sources.list
-          } 2>/dev/null | tr ' ' '\n' | grep -E '/debian/?$' | head -1)
-    [ -n "$uri" ] || fail "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources"
-    echo "$uri"
-}
 
 step "building the package with CPack"
 cpack --config "$build_dir/CPackConfig.cmake" -G DEB -B "$work/out" > "$work/cpack.log" 2>&1 ||
@@ -47,19 +32,7 @@ step "lintian --fail-on error,warning"
 lintian --fail-on error,warning "$deb" ||
     fail "lintian found errors or warnings in $(basename "$deb")"
 
-# A minbase root is cached in the build tree, so a second run does not fetch it again.
-cache=$build_dir/packaging-cache/bookworm-minbase.tar
-if [ ! -f "$cache" ]; then
-    mirror=$(mirror_of_this_machine)
-    step "debootstrap --variant=minbase bookworm from $mirror"
-    debootstrap --variant=minbase bookworm "$root" "$mirror" > "$work/debootstrap.log" 2>&1 ||
-        { tail -20 "$work/debootstrap.log"; fail "debootstrap from $mirror failed"; }
-    mkdir -p "$(dirname "$cache")"
-    tar -C "$root" -cf "$cache.part" . && mv "$cache.part" "$cache"
-else
-    step "unpacking the cached minbase root"
-    mkdir -p "$root" && tar -C "$root" -xf "$cache"
-fi
+make_minbase_root "$root"
 [ ! -e "$root/usr/lib/x86_64-linux-gnu/libQt6Core.so.6" ] || fail "the fresh root already has Qt"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
