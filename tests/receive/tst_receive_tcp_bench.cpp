@@ -94,24 +94,25 @@ QString percentRange(const QList<double> &ratios)
 
 // Dated observations over several runs, kept with the generated table because single runs vary this much.
 const char kNotes[] =
-    "Earlier runs on 2026-12-04, with the load average between 10 and 20 (other engineers' builds and tests on the "
-    "same two cores): 6 rounds at load 10 gave the kernel anchor 105 % and the userspace receiver 66 % of an "
-    "untapped 6.51 Gbit/s; 9 rounds at load 20 gave 94 % and 78 % of 1.81 Gbit/s. The userspace receiver costs the "
-    "pod more than the kernel anchor in most rounds, but the two ranges overlap; the pod is not slowed by a "
-    "receiver that falls behind (the tunnel is UDP: nothing pushes back), only by the CPU the receiver takes "
-    "from the pod on the same two cores.\n\n"
+    "Two earlier runs the same day, under heavier load from other engineers' builds and tests: 6 rounds at load "
+    "average 10 gave the kernel anchor 105 % and the userspace receiver 66 % of an untapped 6.51 Gbit/s; 9 rounds "
+    "at load 20 gave 94 % and 78 % of 1.81 Gbit/s. So which receiver costs the pod more is not settled here: the "
+    "kernel anchor led in those two runs, the userspace receiver in the run above (in 6 of its 9 rounds), and the "
+    "ranges overlap widely. The pod is not slowed by a receiver that falls behind (the tunnel is UDP: nothing "
+    "pushes back), only by the CPU the receiver takes from the pod on the same two cores.\n\n"
     "**Neither receiver keeps up with this stream here** (no target is set for it; the 100k pps target above is "
-    "met): both write about a third of the mirrored bytes. The loss is the receivers' own and they count it: the "
-    "receiver netns' underlay receives about all the agent mirrors (96 % of its byte count, which counts every "
-    "segment's headers; no IP or device drops), then the probe's "
-    "socket overflows (its 8 MiB receive buffer holds about 128 of these datagrams; the kernel's UDP receive "
-    "errors equal the probe's SO_RXQ_OVFL count) and dumpcap's capture ring overflows. In a 1-s diagnostic run the "
-    "probe took 3,412 of 26,653 datagrams and dumpcap 6,417 of 11,587. The frames are large because the rig's "
-    "underlay is a veth pair: a mirrored segmentation-offload frame crosses it whole, so one VXLAN datagram carries "
-    "a TCP frame of up to 64 KB (about 45 segments) and the receivers see ~45 times fewer, larger packets than "
-    "over a real NIC, where the node sends one 1,464-byte frame per segment. A multi-Gbit/s capture that keeps "
-    "every frame needs more than these two shared cores, or a capture filter that leaves the bulk out (see "
-    "`--bpf` under podtap-agent).\n";
+    "met): in the run above dumpcap wrote 45 % and the probe 30 % of the mirrored bytes (both about 30 % at load "
+    "20). The loss is the receivers' own and they count it: the receiver netns' underlay receives about all the "
+    "agent mirrors (96 % of its byte count, which counts every segment's headers; no IP or device drops), then "
+    "the probe's socket overflows (its 8 MiB receive buffer holds about 128 of these datagrams; the kernel's UDP "
+    "receive errors match the probe's SO_RXQ_OVFL count in most runs, but in 3 of 9 runs above exceeded it, by up "
+    "to 14,000: SO_RXQ_OVFL comes with a datagram read, so drops after the last datagram queued are never "
+    "reported to the probe, and its loss count can be low) and dumpcap's capture ring overflows. The frames are "
+    "large because the rig's underlay is a veth pair: a mirrored segmentation-offload frame crosses it whole, so "
+    "one VXLAN datagram carries a TCP frame of up to 64 KB (about 45 segments) and the receivers see ~45 times "
+    "fewer, larger packets than over a real NIC, where the node sends one 1,464-byte frame per segment. A "
+    "multi-Gbit/s capture that keeps every frame needs more than these two shared cores (for the probe, at least "
+    "a larger socket buffer), or a capture filter that leaves the bulk out (see `--bpf` under podtap-agent).\n";
 
 } // namespace
 
@@ -348,7 +349,7 @@ private Q_SLOTS:
             row(Variant::Kernel, QStringLiteral("tapped → kernel VXLAN devices + `dumpcap -w`"), m_kernelRatios) +
             QLatin1Char('\n') +
             row(Variant::Userspace, QStringLiteral("tapped → userspace receiver (probe → pcapng)"), m_userspaceRatios) +
-            QStringLiteral("\n") + QString::fromUtf8(kNotes);
+            QStringLiteral("\n\n") + QString::fromUtf8(kNotes);
         std::fputs(qPrintable(body), stdout);
         QCOMPARE(writeBenchmarkSubsection(
                      QStringLiteral("Userspace receiver"), QStringLiteral("Pod TCP throughput while tapped"), body),
