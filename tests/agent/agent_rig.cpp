@@ -393,6 +393,24 @@ bool AgentRig::bashIn(const QString &ns, const QString &script)
     return run(inNs(ns, {QStringLiteral("bash"), QStringLiteral("-c"), script}), 15000).exitCode >= 0;
 }
 
+double AgentRig::iperfTcpGbit(int seconds) const
+{
+    QProcess server;
+    server.start(QStringLiteral("ip"),
+        {QStringLiteral("netns"), QStringLiteral("exec"), m_node, QStringLiteral("iperf3"), QStringLiteral("-s"),
+            QStringLiteral("-1"), QStringLiteral("-B"), nodePodSideIp()});
+    server.waitForStarted();
+    QThread::msleep(300); // iperf3 -s says it listens only on a terminal; give it time to bind
+    const QByteArray out = mustRun(inNs(m_pod,
+                                       {QStringLiteral("iperf3"), QStringLiteral("-c"), nodePodSideIp(),
+                                           QStringLiteral("-t"), QString::number(seconds), QStringLiteral("-J")}),
+        60000 + seconds * 1000);
+    server.waitForFinished(5000);
+    const QJsonObject end = QJsonDocument::fromJson(out).object().value(QStringLiteral("end")).toObject();
+    return end.value(QStringLiteral("sum_received")).toObject().value(QStringLiteral("bits_per_second")).toDouble() /
+        1e9;
+}
+
 qint64 AgentRig::rxCounter(const QString &ns, const QString &dev, const QString &field)
 {
     const QByteArray out = run({QStringLiteral("ip"), QStringLiteral("-n"), ns, QStringLiteral("-j"),

@@ -96,6 +96,9 @@ public:
     QString podFilters(const QString &hook) const;
     /// Runs a bash snippet in @p ns (for /dev/udp and /dev/tcp traffic).
     static bool bashIn(const QString &ns, const QString &script);
+    /// TCP throughput pod -> node (iperf3 for @p seconds, server in the node netns) in Gbit/s, as the server
+    /// received it; fails the current test (and returns 0) when iperf3 fails.
+    double iperfTcpGbit(int seconds) const;
 
 private:
     bool placeInCgroup(QString *error);

@@ -31,12 +31,6 @@ constexpr int kVni = 5150;
 constexpr int kIperfSeconds = 3;
 constexpr int kRepeats = 5; // each figure is the median of this many runs, interleaved
 
-double median(QList<double> values)
-{
-    std::sort(values.begin(), values.end());
-    return values.isEmpty() ? 0 : values.at(values.size() / 2);
-}
-
 const char kMtuNote[] =
     "**Pod MTU = underlay MTU (target ≥ 50 %, not met).** Each mirrored full-size frame is 1500 + 50 "
     "bytes of VXLAN, so the node fragments every one and the receiver reassembles it; here both "
@@ -57,13 +51,6 @@ const char kMtuNote[] =
     "underlay) leaves the pod about 20 %. No device feature (segmentation, checksum offloads, `df`) "
     "changed that; a zero outer UDP checksum (RFC 7348's SHOULD, now the agent's default over IPv4) "
     "gave about a tenth more.\n";
-
-QString loadAverage()
-{
-    QFile file(QStringLiteral("/proc/loadavg"));
-    return file.open(QIODevice::ReadOnly) ? QString::fromLatin1(file.readAll().split(' ').value(0))
-                                          : QStringLiteral("?");
-}
 
 } // namespace
 
@@ -88,27 +75,7 @@ class TestAgentBench final : public QObject
     }
 
     /// TCP throughput pod -> node in Gbit/s.
-    double iperfTcp(AgentRig &rig)
-    {
-        QProcess server;
-        server.start(QStringLiteral("ip"),
-            {QStringLiteral("netns"), QStringLiteral("exec"), rig.nodeNs(), QStringLiteral("iperf3"),
-                QStringLiteral("-s"), QStringLiteral("-1"), QStringLiteral("-B"), AgentRig::nodePodSideIp()});
-        server.waitForStarted();
-        QThread::msleep(300);
-        const QByteArray out =
-            mustRun(AgentRig::inNs(rig.podNs(),
-                        {QStringLiteral("iperf3"), QStringLiteral("-c"), AgentRig::nodePodSideIp(),
-                            QStringLiteral("-t"), QString::number(kIperfSeconds), QStringLiteral("-J")}),
-                60000);
-        server.waitForFinished(5000);
-        const QJsonObject end = QJsonDocument::fromJson(out).object().value(QStringLiteral("end")).toObject();
-        return end.value(QStringLiteral("sum_received"))
-                   .toObject()
-                   .value(QStringLiteral("bits_per_second"))
-                   .toDouble() /
-            1e9;
-    }
+    static double iperfTcp(const AgentRig &rig) { return rig.iperfTcpGbit(kIperfSeconds); }
 
 private Q_SLOTS:
     void initTestCase() { PODTAP_REQUIRE_PRIVILEGED(); }

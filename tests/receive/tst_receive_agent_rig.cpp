@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "agent/agent_rig.h"
+#include "receive_rig.h"
 #include "receive_test_support.h"
 #include "support/privileged.h"
 #include "support/process.h"
@@ -30,9 +30,7 @@ class TestReceiveAgentRig final : public QObject
 private:
     std::unique_ptr<AgentRig> m_rig;
     QTemporaryDir m_dir;
-    static constexpr int kPort = 47891;
-    static constexpr int kEgressVni = 4201;
-    static constexpr int kIngressVni = 4202;
+    static constexpr MirrorTarget kTarget {.ingressVni = 4202, .egressVni = 4201, .port = 47891};
 
     QStringList receiverLinks() const
     {
@@ -46,17 +44,6 @@ private:
             }
         }
         return names;
-    }
-
-    std::unique_ptr<QProcess> startMirror()
-    {
-        return m_rig->startAgent({QStringLiteral("mirror"), QStringLiteral("--container-id"),
-            QStringLiteral("containerd://") + m_rig->containerId(), QStringLiteral("--proc-root"), m_rig->procRoot(),
-            QStringLiteral("--vni"), QString::number(kIngressVni), QStringLiteral("--egress-vni"),
-            QString::number(kEgressVni), QStringLiteral("--remote"), m_rig->receiverUnderlayIp(),
-            QStringLiteral("--port"), QString::number(kPort), QStringLiteral("--direction"), QStringLiteral("both"),
-            QStringLiteral("--session"), QStringLiteral("rx-both"), QStringLiteral("--stats-interval"),
-            QStringLiteral("1")});
     }
 
     /// Waits for a stats event of @p agent counting at least @p packets mirrored on each hook.
@@ -111,27 +98,22 @@ private Q_SLOTS:
         QVERIFY2(m_rig->setUp(options, &error), qPrintable(error));
         const QStringList linksBefore = receiverLinks();
         const QString pcap = m_dir.filePath(QStringLiteral("agent-%1.pcapng").arg(ipv6Underlay ? 6 : 4));
-        const QString node = m_rig->nodeUnderlayIp();
-        QProcess probe;
-        probe.start(QStringLiteral("ip"),
-            {QStringLiteral("netns"), QStringLiteral("exec"), m_rig->receiverNs(), QStringLiteral("setpriv"),
-                QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
-                builtExecutable(QStringLiteral("tests/receive/podtap-receive-probe")), QStringLiteral("--port"),
-                QString::number(kPort), QStringLiteral("--write"), pcap, QStringLiteral("--route"),
-                QStringLiteral("%1,%2,shop/marker-pod/eth0,outbound").arg(node).arg(kEgressVni),
-                QStringLiteral("--route"),
-                QStringLiteral("%1,%2,shop/marker-pod/eth0,inbound").arg(node).arg(kIngressVni),
-                QStringLiteral("--name"), AgentRig::podIp() + QStringLiteral("=shop/marker-pod")});
-        const QJsonObject ready = AgentRig::waitForEvent(probe, QStringLiteral("ready"), 15000, nullptr);
-        QVERIFY2(!ready.isEmpty(), probe.readAllStandardError().constData());
-        QCOMPARE(ready.value(QStringLiteral("uid")).toInt(), 65534);
+        ProbeProcess probe;
+        QVERIFY2(probe.start(m_rig->receiverNs(), kTarget.port, pcap,
+                     probeRoutes(m_rig->nodeUnderlayIp(), kTarget, QStringLiteral("shop/marker-pod/eth0")) +
+                         QStringList {QStringLiteral("--name"), AgentRig::podIp() + QStringLiteral("=shop/marker-pod")},
+                     &error),
+            qPrintable(error));
+        QCOMPARE(probe.ready().value(QStringLiteral("uid")).toInt(), 65534);
 
         QList<QJsonObject> seen;
-        auto agent = startMirror();
+        auto agent = startBothWaysMirror(*m_rig, kTarget,
+            {QStringLiteral("--session"), QStringLiteral("rx-both"), QStringLiteral("--stats-interval"),
+                QStringLiteral("1")});
         const QJsonObject agentReady = AgentRig::waitForEvent(*agent, QStringLiteral("ready"), 10000, &seen);
         QVERIFY2(!agentReady.isEmpty(), agent->readAllStandardError().constData());
-        QCOMPARE(agentReady.value(QStringLiteral("vni")).toInt(), kIngressVni);
-        QCOMPARE(agentReady.value(QStringLiteral("egress_vni")).toInt(), kEgressVni);
+        QCOMPARE(agentReady.value(QStringLiteral("vni")).toInt(), kTarget.ingressVni);
+        QCOMPARE(agentReady.value(QStringLiteral("egress_vni")).toInt(), kTarget.egressVni);
 
         QVERIFY(AgentRig::bashIn(m_rig->podNs(),
             QStringLiteral("for i in 1 2 3; do printf podtap-marker-out > /dev/udp/192.0.2.1/5001; done")));
@@ -143,10 +125,8 @@ private Q_SLOTS:
         QVERIFY(AgentRig::stop(*agent, SIGTERM));
         QCOMPARE(agent->exitCode(), 0);
 
-        probe.terminate();
-        const QJsonObject stopped = AgentRig::waitForEvent(probe, QStringLiteral("stopped"), 15000, nullptr);
-        QVERIFY2(!stopped.isEmpty(), probe.readAllStandardError().constData());
-        QVERIFY(probe.waitForFinished(10000));
+        const QJsonObject stopped = probe.stop(&error);
+        QVERIFY2(!stopped.isEmpty(), qPrintable(error));
         QCOMPARE(stopped.value(QStringLiteral("wrongSource")).toInt(), 0);
         QCOMPARE(stopped.value(QStringLiteral("wrongVni")).toInt(), 0);
         QCOMPARE(stopped.value(QStringLiteral("malformed")).toInt(), 0);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "agent/agent_rig.h"
+#include "receive_rig.h"
 #include "receive_test_support.h"
 #include "support/benchmark_report.h"
 #include "support/privileged.h"
@@ -15,7 +15,6 @@
 #include <QTest>
 #include <QThread>
 
-#include <csignal>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,49 +23,9 @@ using namespace podtap::test::receive;
 
 namespace {
 
-constexpr int kPort = 47893;
-constexpr int kIngressVni = 4302;
-constexpr int kEgressVni = 4301;
+constexpr MirrorTarget kTarget {.ingressVni = 4302, .egressVni = 4301, .port = 47893};
 constexpr int kPpsPerDirection = 50000; // pod -> node and node -> pod at once: about 100k pps mirrored
 constexpr int kSeconds = 3;
-
-/// User + system CPU time of @p pid so far (all its threads), in seconds; -1 when unknown.
-double cpuSeconds(qint64 pid)
-{
-    QFile file(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!file.open(QIODevice::ReadOnly)) {
-        return -1;
-    }
-    const QByteArray stat = file.readAll();
-    // Fields after the command name in parentheses start at field 3 (state); utime is field 14, stime 15.
-    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields.size() < 13) {
-        return -1;
-    }
-    return double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / double(::sysconf(_SC_CLK_TCK));
-}
-
-QString processName(qint64 pid)
-{
-    QFile file(QStringLiteral("/proc/%1/comm").arg(pid));
-    return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll().trimmed()) : QString();
-}
-
-/// Packets in a capture file (capinfos -c -M); -1 when it cannot be read.
-qint64 packetsIn(const QString &file)
-{
-    const ProcessResult result = run({QStringLiteral("capinfos"), QStringLiteral("-c"), QStringLiteral("-M"), file});
-    static const QRegularExpression re(QStringLiteral("Number of packets:\\s*(\\d+)"));
-    const QRegularExpressionMatch match = re.match(QString::fromUtf8(result.out));
-    return result.ok() && match.hasMatch() ? match.captured(1).toLongLong() : -1;
-}
-
-QString loadAverage()
-{
-    QFile file(QStringLiteral("/proc/loadavg"));
-    return file.open(QIODevice::ReadOnly) ? QString::fromLatin1(file.readAll().split(' ').value(0))
-                                          : QStringLiteral("?");
-}
 
 // Dated observations over repeated runs, kept with the generated table because single runs vary.
 const char kRunsNote[] =
@@ -106,15 +65,6 @@ class TestReceiveBench final : public QObject
     QTemporaryDir m_dir;
     QStringList m_lines;
 
-    std::unique_ptr<QProcess> startMirror(int port)
-    {
-        return m_rig->startAgent({QStringLiteral("mirror"), QStringLiteral("--container-id"),
-            QStringLiteral("containerd://") + m_rig->containerId(), QStringLiteral("--proc-root"), m_rig->procRoot(),
-            QStringLiteral("--vni"), QString::number(kIngressVni), QStringLiteral("--egress-vni"),
-            QString::number(kEgressVni), QStringLiteral("--remote"), m_rig->receiverUnderlayIp(),
-            QStringLiteral("--port"), QString::number(port), QStringLiteral("--direction"), QStringLiteral("both")});
-    }
-
     /// Blasts UDP pod -> node and node -> pod at the same time; returns the packets both senders sent.
     qint64 blastBothWays()
     {
@@ -140,12 +90,9 @@ class TestReceiveBench final : public QObject
     }
 
     /// Stops the agent and returns the packets its final counters say it mirrored (-1 when it did not say).
-    static qint64 stopMirror(QProcess &agent)
+    static qint64 mirroredPackets(QProcess &agent)
     {
-        agent.terminate();
-        const QJsonObject stopped = AgentRig::waitForEvent(agent, QStringLiteral("stopped"), 15000, nullptr);
-        agent.waitForFinished(10000);
-        return stopped.isEmpty() ? -1 : stopped.value(QStringLiteral("packets")).toInteger(-1);
+        return stopMirror(agent).value(QStringLiteral("packets")).toInteger(-1);
     }
 
     void report(const QString &receiver, const Figures &f, const QString &extra)
@@ -188,36 +135,27 @@ private Q_SLOTS:
         m_rig = std::make_unique<AgentRig>(QStringLiteral("q%1").arg(::getpid()));
         QString error;
         QVERIFY2(m_rig->setUp(AgentRigOptions {}, &error), qPrintable(error));
-        const QString node = m_rig->nodeUnderlayIp();
 
         // (a) The userspace receiver as nobody, writing pcapng.
         const QString probeFile = m_dir.filePath(QStringLiteral("probe.pcapng"));
-        QProcess probe;
-        probe.start(QStringLiteral("ip"),
-            {QStringLiteral("netns"), QStringLiteral("exec"), m_rig->receiverNs(), QStringLiteral("setpriv"),
-                QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
-                builtExecutable(QStringLiteral("tests/receive/podtap-receive-probe")), QStringLiteral("--port"),
-                QString::number(kPort), QStringLiteral("--write"), probeFile, QStringLiteral("--route"),
-                QStringLiteral("%1,%2,bench/pod/eth0,outbound").arg(node).arg(kEgressVni), QStringLiteral("--route"),
-                QStringLiteral("%1,%2,bench/pod/eth0,inbound").arg(node).arg(kIngressVni)});
-        const QJsonObject ready = AgentRig::waitForEvent(probe, QStringLiteral("ready"), 15000, nullptr);
-        QVERIFY2(!ready.isEmpty(), probe.readAllStandardError().constData());
+        ProbeProcess probe;
+        QVERIFY2(probe.start(m_rig->receiverNs(), kTarget.port, probeFile,
+                     probeRoutes(m_rig->nodeUnderlayIp(), kTarget, QStringLiteral("bench/pod/eth0")), &error),
+            qPrintable(error));
         // `ip netns exec` and setpriv exec in place, so this pid is the receiver's own and its CPU is the probe's.
-        QCOMPARE(processName(probe.processId()), QStringLiteral("podtap-receive-"));
-        auto agent = startMirror(kPort);
+        QCOMPARE(processName(probe.pid()), QStringLiteral("podtap-receive-"));
+        auto agent = startBothWaysMirror(*m_rig, kTarget);
         QVERIFY2(!AgentRig::waitForEvent(*agent, QStringLiteral("ready"), 10000, nullptr).isEmpty(),
             agent->readAllStandardError().constData());
         Figures probeFigures;
-        const double probeCpuBefore = cpuSeconds(probe.processId());
+        const double probeCpuBefore = processCpuSeconds(probe.pid());
         probeFigures.sent = blastBothWays();
         QThread::msleep(1000); // let the receiver drain its socket
-        probeFigures.cpu = cpuSeconds(probe.processId()) - probeCpuBefore;
-        probeFigures.mirrored = stopMirror(*agent);
-        probe.terminate();
-        const QJsonObject stopped = AgentRig::waitForEvent(probe, QStringLiteral("stopped"), 15000, nullptr);
-        QVERIFY2(!stopped.isEmpty(), probe.readAllStandardError().constData());
-        QVERIFY(probe.waitForFinished(10000));
-        probeFigures.written = packetsIn(probeFile);
+        probeFigures.cpu = processCpuSeconds(probe.pid()) - probeCpuBefore;
+        probeFigures.mirrored = mirroredPackets(*agent);
+        const QJsonObject stopped = probe.stop(&error);
+        QVERIFY2(!stopped.isEmpty(), qPrintable(error));
+        probeFigures.written = captureFileCounts(probeFile).packets;
         QVERIFY2(probeFigures.sent > 0, "udp_blast did not report what it sent");
         QVERIFY2(probeFigures.mirrored > 0, "the agent's stopped event had no packet counter");
         QVERIFY2(probeFigures.written > 0, "the userspace receiver wrote no packets");
@@ -227,58 +165,33 @@ private Q_SLOTS:
                 .arg(stopped.value(QStringLiteral("datagrams")).toInteger()));
 
         // (b) Anchor: two kernel VXLAN interfaces (one per VNI) in the receiver netns, captured by dumpcap.
-        const QString receiverIp = m_rig->receiverUnderlayIp();
-        for (const auto &[name, vni] :
-            {std::pair {QStringLiteral("rxin"), kIngressVni}, std::pair {QStringLiteral("rxout"), kEgressVni}}) {
-            mustRun({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->receiverNs(), QStringLiteral("link"),
-                QStringLiteral("add"), name, QStringLiteral("type"), QStringLiteral("vxlan"), QStringLiteral("id"),
-                QString::number(vni), QStringLiteral("dstport"), QString::number(kPort), QStringLiteral("local"),
-                receiverIp, QStringLiteral("remote"), node, QStringLiteral("dev"), QStringLiteral("ul0")});
-            mustRun({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->receiverNs(), QStringLiteral("link"),
-                QStringLiteral("set"), name, QStringLiteral("up")});
-        }
+        KernelAnchor kernel(*m_rig);
+        QVERIFY2(kernel.addDevices(kTarget, &error), qPrintable(error));
         const QString dumpFile = m_dir.filePath(QStringLiteral("dumpcap.pcapng"));
-        QProcess dumpcap;
-        dumpcap.setProcessChannelMode(QProcess::MergedChannels);
-        dumpcap.start(QStringLiteral("ip"),
-            {QStringLiteral("netns"), QStringLiteral("exec"), m_rig->receiverNs(), QStringLiteral("dumpcap"),
-                QStringLiteral("-i"), QStringLiteral("rxin"), QStringLiteral("-i"), QStringLiteral("rxout"),
-                QStringLiteral("-w"), dumpFile});
-        QByteArray dumpcapOut;
-        for (int i = 0; i < 50 && !dumpcapOut.contains("Capturing on"); ++i) {
-            dumpcap.waitForReadyRead(200);
-            dumpcapOut += dumpcap.readAll();
-        }
-        QVERIFY2(dumpcapOut.contains("Capturing on"), dumpcapOut.constData());
-        QCOMPARE(processName(dumpcap.processId()), QStringLiteral("dumpcap"));
-        agent = startMirror(kPort);
+        QVERIFY2(kernel.startCapture(dumpFile, &error), qPrintable(error));
+        QCOMPARE(processName(kernel.pid()), QStringLiteral("dumpcap"));
+        agent = startBothWaysMirror(*m_rig, kTarget);
         QVERIFY2(!AgentRig::waitForEvent(*agent, QStringLiteral("ready"), 10000, nullptr).isEmpty(),
             agent->readAllStandardError().constData());
         Figures anchor;
-        const double dumpcapCpuBefore = cpuSeconds(dumpcap.processId());
+        const double dumpcapCpuBefore = processCpuSeconds(kernel.pid());
         anchor.sent = blastBothWays();
         QThread::msleep(1000);
-        anchor.cpu = cpuSeconds(dumpcap.processId()) - dumpcapCpuBefore;
-        anchor.mirrored = stopMirror(*agent);
-        QVERIFY(AgentRig::stop(dumpcap, SIGTERM));
-        dumpcapOut += dumpcap.readAll();
-        anchor.written = packetsIn(dumpFile);
-        const qint64 deviceRx = AgentRig::rxCounter(m_rig->receiverNs(), QStringLiteral("rxin")) +
-            AgentRig::rxCounter(m_rig->receiverNs(), QStringLiteral("rxout"));
+        anchor.cpu = processCpuSeconds(kernel.pid()) - dumpcapCpuBefore;
+        anchor.mirrored = mirroredPackets(*agent);
+        QVERIFY2(kernel.stopCapture(&error), qPrintable(error));
+        anchor.written = captureFileCounts(dumpFile).packets;
         QVERIFY2(anchor.sent > 0, "udp_blast did not report what it sent");
         QVERIFY2(anchor.mirrored > 0, "the agent's stopped event had no packet counter");
-        QVERIFY2(anchor.written > 0, dumpcapOut.constData());
-        static const QRegularExpression droppedRe(QStringLiteral("Packets received/dropped on interface '(\\w+)': "
-                                                                 "(\\d+)/(\\d+)"));
-        QStringList dumpcapDrops;
-        for (auto it = droppedRe.globalMatch(QString::fromUtf8(dumpcapOut)); it.hasNext();) {
-            const QRegularExpressionMatch m = it.next();
-            dumpcapDrops << QStringLiteral("%1 %2/%3").arg(m.captured(1), m.captured(2), m.captured(3));
+        QVERIFY2(anchor.written > 0, "dumpcap wrote no packets");
+        QStringList dumpcapCounts;
+        for (const KernelAnchor::Count &count : kernel.dumpcapCounts()) {
+            dumpcapCounts << QStringLiteral("%1 %2/%3").arg(count.device).arg(count.received).arg(count.dropped);
         }
         report(QStringLiteral("anchor: kernel VXLAN devices (one per VNI) + `dumpcap -w`"), anchor,
             QStringLiteral("packets the VXLAN devices received: %1; dumpcap received/dropped: %2")
-                .arg(deviceRx)
-                .arg(dumpcapDrops.join(QStringLiteral(", "))));
+                .arg(kernel.devicePackets())
+                .arg(dumpcapCounts.join(QStringLiteral(", "))));
     }
 
     void cleanupTestCase()

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "receive_rig.h"
 #include "receive_test_support.h"
 #include "support/privileged.h"
 #include "support/process.h"
@@ -6,7 +7,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QSignalSpy>
@@ -59,23 +59,6 @@ private:
     {
         mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), m_node, QStringLiteral("bash"),
             QStringLiteral("-c"), QStringLiteral("printf %1 > /dev/udp/%2/5000").arg(marker, destination)});
-    }
-
-    static QJsonObject readEvent(QProcess &process, const QString &event)
-    {
-        while (process.state() != QProcess::NotRunning || process.canReadLine()) {
-            if (!process.canReadLine() && !process.waitForReadyRead(30000)) {
-                if (process.state() == QProcess::NotRunning && process.canReadLine()) {
-                    continue;
-                }
-                return {};
-            }
-            const QJsonObject object = QJsonDocument::fromJson(process.readLine()).object();
-            if (object.value(QStringLiteral("event")).toString() == event) {
-                return object;
-            }
-        }
-        return {};
     }
 
 private Q_SLOTS:
@@ -148,19 +131,17 @@ private Q_SLOTS:
     {
         const QStringList linksBefore = workstationLinks();
         const QString pcap = m_dir.filePath(QStringLiteral("tunnel.pcapng"));
-        QProcess probe;
-        probe.setProcessChannelMode(QProcess::SeparateChannels);
-        probe.start(QStringLiteral("ip"),
-            {QStringLiteral("netns"), QStringLiteral("exec"), m_workstation, QStringLiteral("setpriv"),
-                QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
-                builtExecutable(QStringLiteral("tests/receive/podtap-receive-probe")), QStringLiteral("--port"),
-                QString::number(kPort), QStringLiteral("--write"), pcap, QStringLiteral("--route"),
-                QStringLiteral("198.51.100.1,100,shop/cart-0/eth0,outbound"), QStringLiteral("--route"),
-                QStringLiteral("198.51.100.1,101,shop/cart-0/eth0,inbound"), QStringLiteral("--name"),
-                QStringLiteral("203.0.113.2=shop/cart-0"), QStringLiteral("--name"),
-                QStringLiteral("203.0.113.66=shop/web-1"), QStringLiteral("--until-datagrams"), QStringLiteral("4")});
-        const QJsonObject ready = readEvent(probe, QStringLiteral("ready"));
-        QVERIFY2(!ready.isEmpty(), probe.readAllStandardError().constData());
+        ProbeProcess probe;
+        QString error;
+        QVERIFY2(probe.start(m_workstation, kPort, pcap,
+                     probeRoutes(QStringLiteral("198.51.100.1"), {.ingressVni = 101, .egressVni = 100, .port = kPort},
+                         QStringLiteral("shop/cart-0/eth0")) +
+                         QStringList {QStringLiteral("--name"), QStringLiteral("203.0.113.2=shop/cart-0"),
+                             QStringLiteral("--name"), QStringLiteral("203.0.113.66=shop/web-1"),
+                             QStringLiteral("--until-datagrams"), QStringLiteral("4")},
+                     &error),
+            qPrintable(error));
+        const QJsonObject ready = probe.ready();
         QCOMPARE(ready.value(QStringLiteral("uid")).toInt(), 65534);
         QCOMPARE(ready.value(QStringLiteral("batched")).toBool(), true);
 
@@ -170,10 +151,8 @@ private Q_SLOTS:
         sendFromNode(QStringLiteral("203.0.113.2"), QStringLiteral("podtap-marker-egress"));
         sendFromNode(QStringLiteral("203.0.113.66"), QStringLiteral("podtap-marker-ingress"));
 
-        const QJsonObject stopped = readEvent(probe, QStringLiteral("stopped"));
-        QVERIFY2(!stopped.isEmpty(), probe.readAllStandardError().constData());
-        QVERIFY(probe.waitForFinished(10000));
-        QCOMPARE(probe.exitCode(), 0);
+        const QJsonObject stopped = probe.waitStopped(&error);
+        QVERIFY2(!stopped.isEmpty(), qPrintable(error));
         QCOMPARE(stopped.value(QStringLiteral("wrongVni")).toInt(), 1);
         QCOMPARE(stopped.value(QStringLiteral("wrongSource")).toInt(), 1);
         QCOMPARE(stopped.value(QStringLiteral("malformed")).toInt(), 0);
