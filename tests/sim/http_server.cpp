@@ -179,7 +179,10 @@ bool HttpConnection::parseOne()
     const qsizetype q = target.indexOf('?');
     request.path = QByteArray::fromPercentEncoding(q < 0 ? target : target.left(q));
     if (q >= 0) {
-        request.query.setQuery(QString::fromUtf8(target.mid(q + 1)));
+        // Go's url.ParseQuery decodes '+' as a space (form encoding); clients send spaces that way.
+        QByteArray query = target.mid(q + 1);
+        query.replace('+', "%20");
+        request.query.setQuery(QString::fromUtf8(query));
     }
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray &line = lines[i];
