@@ -693,7 +693,35 @@ int seedExamples(SimStore &store, const QByteArray &ns, quint64 seed)
         add(pod, job.get());
     }
 
-    for (const auto &workload : {shop, shopRs, db, agent, job}) {
+    // Job `backfill`: finished; its one pod Succeeded, so nothing of it can be tapped.
+    auto done = std::make_shared<SimWorkload>(Kind::Job);
+    done->ns = ns;
+    done->name = "backfill";
+    done->uid = random.uid();
+    done->creationMs = now - 2 * 3600 * 1000LL;
+    done->containerName = "backfill";
+    done->image = "registry.example.com/shop/migrate:2.4.1";
+    done->matchLabels = {{"batch.kubernetes.io/controller-uid", done->uid}};
+    done->templateLabels = {{"batch.kubernetes.io/controller-uid", done->uid},
+        {"batch.kubernetes.io/job-name", "backfill"}, {"controller-uid", done->uid}, {"job-name", "backfill"}};
+    done->labels = done->templateLabels;
+    done->replicas = 1;
+    {
+        auto pod = makePod(ns, "backfill-" + random.suffix(5), "backfill-", done->templateLabels,
+            {"batch/v1", "Job", done->name, done->uid, true}, *done, random, done->creationMs + 1000);
+        schedule(*pod, nodeAt(1), true, &address, random);
+        pod->phase = "Succeeded";
+        pod->podIP.clear();
+        for (ContainerInfo &c : pod->containers) {
+            c.state = ContainerInfo::State::Terminated;
+            c.reason = "Completed";
+            c.ready = false;
+            c.finishedMs = c.startedMs + 60000;
+        }
+        add(pod, done.get());
+    }
+
+    for (const auto &workload : {shop, shopRs, db, agent, job, done}) {
         store.seed(workload);
     }
     return added;

@@ -74,7 +74,8 @@ QByteArray groupListEntries();
 void seedOwners(SimStore &store, quint64 seed);
 /// With --workloads: in @p ns, a Deployment `shop` whose selector uses matchExpressions (pods of
 /// three tiers, one of them outside it, one pod Pending), a StatefulSet `db` (three pods), a
-/// DaemonSet `node-agent` (one pod per node) and a Job `migrate`. Returns the pods added.
+/// DaemonSet `node-agent` (one pod per node), a running Job `migrate` and a finished Job
+/// `backfill`. Returns the pods added.
 int seedExamples(SimStore &store, const QByteArray &ns, quint64 seed);
 
 } // namespace workloads
