@@ -3,7 +3,6 @@
 // pods never sit in memory at once.
 #include "cli_support.h"
 #include "cluster/kubectl_format.h"
-#include "cluster/label_selector.h"
 #include "cluster/row_parser.h"
 #include "cluster/workload_target.h"
 #include "common/text_escape.h"
@@ -181,14 +180,6 @@ bool parseArgs(const QStringList &args, GetOptions *options, QString *error, boo
             *error = QStringLiteral("unexpected argument %1 (podtapctl get lists whole collections, or the pods of one "
                                     "target; filter with -l or --field-selector)")
                          .arg(quoteForMessage(arg));
-            return false;
-        }
-    }
-    if (!options->selector.isEmpty()) {
-        // Checked here, so a typo gets the position and the grammar rather than the server's terse refusal.
-        QString why;
-        if (!cluster::LabelSelector::parse(options->selector, &why)) {
-            *error = why;
             return false;
         }
     }

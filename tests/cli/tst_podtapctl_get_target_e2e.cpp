@@ -103,12 +103,17 @@ private Q_SLOTS:
         QVERIFY2(ours.err.contains("job \"nope\" was not found in namespace \"shop\""), ours.err.constData());
     }
 
+    void badTargetSelector()
+    {
+        const ProcessResult ours = podtapctl({QStringLiteral("app in (a")});
+        QCOMPARE(ours.exitCode, 2);
+        QVERIFY2(ours.err.contains("invalid label selector \"app in (a\": at character 10"), ours.err.constData());
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QByteArray>("expected");
-        QTest::newRow("bad -l") << QStringList {QStringLiteral("-l"), QStringLiteral("app in (a")}
-                                << QByteArray("invalid label selector \"app in (a\": at character 10");
         QTest::newRow("target with -A") << QStringList {QStringLiteral("deploy/shop"), QStringLiteral("-A")}
                                         << QByteArray("takes no -A, -l");
         QTest::newRow("bad kind") << QStringList {QStringLiteral("a/b/c")} << QByteArray("more than one '/'");
