@@ -4,6 +4,7 @@
 #include "cli_support.h"
 #include "cluster/kubectl_format.h"
 #include "cluster/row_parser.h"
+#include "cluster/workload_target.h"
 #include "common/text_escape.h"
 #include "kube/cluster_connection.h"
 #include "kube/kube_client.h"
@@ -39,20 +40,28 @@ struct GetOptions
     QString kubeconfig;
     QString context;
     int chunkSize = 500;
+    QString target; ///< `get pods TARGET`: the pods a tap of TARGET would cover
+    int maxPods = cluster::WorkloadResolver::defaultMaxPods;
 };
 
 void printHelp(QTextStream &out)
 {
     out << "Usage: podtapctl get namespaces|nodes|pods [-n NS | -A] [-l SELECTOR] [--field-selector SELECTOR]\n"
-           "                     [--watch] [--kubeconfig FILE] [--context NAME] [--chunk-size N]\n\n"
+           "                     [--watch] [--kubeconfig FILE] [--context NAME] [--chunk-size N]\n"
+           "       podtapctl get pods TARGET [-n NS] [--max-pods N]\n\n"
            "Lists objects with kubectl's default columns, printing each page as it arrives.\n"
+           "With a TARGET (POD, NS/POD, deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME, or a label\n"
+           "selector such as 'app=cart,tier!=db'), lists the pods a tap of it would cover: the Running ones\n"
+           "(TAP yes) and the others (TAP no), and fails as the tap would (not found, forbidden, nothing\n"
+           "running, more than --max-pods running pods, default 64).\n"
            "  -n, --namespace NS       namespace (default: the context's)\n"
            "  -A, --all-namespaces     pods of every namespace (adds the NAMESPACE column)\n"
            "  -l, --selector SELECTOR  label selector, e.g. app=web,tier!=db\n"
            "  -w, --watch              after listing, print every change\n"
            "      --kubeconfig FILE    kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)\n"
            "      --context NAME       kubeconfig context (default: the current one)\n"
-           "      --chunk-size N       objects per list request (default 500)\n";
+           "      --chunk-size N       objects per list request (default 500)\n"
+           "      --max-pods N         with a TARGET: the most running pods it may cover (default 64)\n";
 }
 
 std::optional<Resource> parseResource(const QString &name)
@@ -142,6 +151,17 @@ bool parseArgs(const QStringList &args, GetOptions *options, QString *error, boo
                 *error = QStringLiteral("--chunk-size %1: expected a number >= 0").arg(text);
                 return false;
             }
+        } else if (arg == QLatin1String("--max-pods")) {
+            QString text;
+            if (!value(&text)) {
+                return false;
+            }
+            bool ok = false;
+            options->maxPods = text.toInt(&ok);
+            if (!ok || options->maxPods < 1) {
+                *error = QStringLiteral("--max-pods %1: expected a number >= 1").arg(quoteForMessage(text));
+                return false;
+            }
         } else if (arg.startsWith(QLatin1Char('-'))) {
             *error = QStringLiteral("unknown flag %1").arg(arg);
             return false;
@@ -154,12 +174,22 @@ bool parseArgs(const QStringList &args, GetOptions *options, QString *error, boo
             }
             options->resource = *resource;
             haveResource = true;
+        } else if (options->resource == Resource::Pods && options->target.isEmpty()) {
+            options->target = arg;
         } else {
-            *error = QStringLiteral("unexpected argument \"%1\" (podtapctl get lists whole collections; filter with "
-                                    "-l or --field-selector)")
-                         .arg(arg);
+            *error = QStringLiteral("unexpected argument %1 (podtapctl get lists whole collections, or the pods of one "
+                                    "target; filter with -l or --field-selector)")
+                         .arg(quoteForMessage(arg));
             return false;
         }
+    }
+    if (!options->target.isEmpty() &&
+        (options->allNamespaces || options->watch || !options->selector.isEmpty() ||
+            !options->fieldSelector.isEmpty())) {
+        *error = QStringLiteral("a TARGET (%1) lists the pods of one target in one namespace, so it takes no -A, -l, "
+                                "--field-selector or --watch; give the selector as the target instead")
+                     .arg(quoteForMessage(options->target));
+        return false;
     }
     if (!haveResource) {
         *error = QStringLiteral("no resource type given; use namespaces, nodes or pods");
@@ -477,6 +507,55 @@ private:
     qsizetype m_printed = 0;
 };
 
+/// `podtapctl get pods TARGET`: resolves the target as a tap would and prints its pods.
+int previewTarget(kube::KubeClient *client, const GetOptions &options, const QString &namespaceName)
+{
+    QTextStream &err = cli::err();
+    QString error;
+    const std::optional<cluster::WorkloadTarget> target =
+        cluster::WorkloadTarget::parse(options.target, namespaceName, &error);
+    if (!target) {
+        err << "podtapctl get: " << error << ". Run 'podtapctl get --help' for usage.\n";
+        return 2;
+    }
+    cluster::WorkloadResolver resolver(client);
+    resolver.setMaxPods(options.maxPods);
+    QEventLoop loop;
+    cluster::WorkloadResolution result;
+    QObject::connect(
+        &resolver, &cluster::WorkloadResolver::finished, &loop, [&](const cluster::WorkloadResolution &resolution) {
+            result = resolution;
+            loop.quit();
+        });
+    resolver.resolve(*target);
+    loop.exec();
+    if (!result.ok()) {
+        err << "podtapctl get: " << result.error << "\n";
+        return 1;
+    }
+    const auto orNone = [](const QString &text) { return text.isEmpty() ? QStringLiteral("<none>") : text; };
+    QList<QStringList> rows;
+    for (const cluster::ResolvedPod &pod : std::as_const(result.running)) {
+        rows << QStringList {pod.name, pod.status, orNone(pod.node), orNone(pod.podIp), QStringLiteral("yes")};
+    }
+    for (const cluster::ResolvedPod &pod : std::as_const(result.notRunning)) {
+        rows << QStringList {pod.name, pod.status, orNone(pod.node), orNone(pod.podIp), QStringLiteral("no")};
+    }
+    ColumnWriter writer({QStringLiteral("NAME"), QStringLiteral("STATUS"), QStringLiteral("NODE"), QStringLiteral("IP"),
+        QStringLiteral("TAP")});
+    writer.measure(rows);
+    QTextStream &out = cli::out();
+    out << writer.header() << '\n';
+    for (const QStringList &row : std::as_const(rows)) {
+        out << writer.format(row) << '\n';
+    }
+    out.flush();
+    err << result.target << ": " << result.running.size() << " running pod(s) to tap, " << result.notRunning.size()
+        << " not running"
+        << (result.selector.isEmpty() ? QString() : QStringLiteral(" (selector %1)").arg(result.selector)) << "\n";
+    return 0;
+}
+
 } // namespace
 
 int runGetCommand(const QStringList &args)
@@ -511,6 +590,9 @@ int runGetCommand(const QStringList &args)
     const bool namespaced = options.resource == Resource::Pods;
     const QString namespaceName = options.namespaceName.isEmpty() ? connection.namespaceName : options.namespaceName;
     const bool all = namespaced && options.allNamespaces;
+    if (!options.target.isEmpty()) {
+        return previewTarget(client, options, namespaceName);
+    }
     QString path;
     switch (options.resource) {
     case Resource::Namespaces:

@@ -24,4 +24,8 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/namespace_list_model.cpp
     ${CMAKE_CURRENT_LIST_DIR}/node_list_model.h
     ${CMAKE_CURRENT_LIST_DIR}/node_list_model.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/label_selector.h
+    ${CMAKE_CURRENT_LIST_DIR}/label_selector.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/workload_target.h
+    ${CMAKE_CURRENT_LIST_DIR}/workload_target.cpp
 )

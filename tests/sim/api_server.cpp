@@ -11,6 +11,7 @@
 #include "object_writer.h"
 #include "sim_kubelet.h"
 #include "sim_store.h"
+#include "sim_workloads.h"
 #include "watch_stream.h"
 #include "websocket.h"
 
@@ -331,15 +332,6 @@ void sendStatus(HttpConnection *connection, int code, const QByteArray &reason, 
     connection->respond(code, jsonType, json.data());
 }
 
-struct ApiServer::Target
-{
-    Kind kind = Kind::Pod;
-    QByteArray ns; // the namespace in the path (namespaced resources)
-    QByteArray name; // empty for a collection
-    QByteArray subresource;
-    bool watchPath = false;
-};
-
 ApiServer::ApiServer(SimStore *store, SimKubelet *kubelet, Options options, QObject *parent)
     : QObject(parent)
     , m_store(store)
@@ -453,7 +445,8 @@ void ApiServer::route(HttpConnection *connection, const HttpRequest &request)
     }
     if (get && path == "/apis") {
         connection->respond(200, jsonType,
-            R"({"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"authorization.k8s.io","versions":[{"groupVersion":"authorization.k8s.io/v1","version":"v1"}],"preferredVersion":{"groupVersion":"authorization.k8s.io/v1","version":"v1"}}]})");
+            R"({"kind":"APIGroupList","apiVersion":"v1","groups":[)" + workloads::groupListEntries() +
+                R"(,{"name":"authorization.k8s.io","versions":[{"groupVersion":"authorization.k8s.io/v1","version":"v1"}],"preferredVersion":{"groupVersion":"authorization.k8s.io/v1","version":"v1"}}]})");
         return;
     }
     if (get && path == "/apis/authorization.k8s.io") {
@@ -489,6 +482,9 @@ void ApiServer::route(HttpConnection *connection, const HttpRequest &request)
     }
     if (path.startsWith("/sim/")) {
         admin(connection, request);
+        return;
+    }
+    if (routeWorkloads(connection, request)) {
         return;
     }
     if (path.startsWith("/api/v1/")) {
@@ -550,9 +546,11 @@ bool ApiServer::checkAccess(HttpConnection *connection, const HttpRequest &reque
         return true;
     }
     const QByteArray base = resource.split('/').first();
-    QByteArray message = name.isEmpty() ? base : base + " \"" + name + '"';
+    const QByteArray group = workloads::apiGroupOfResource(base);
+    const QByteArray qualified = group.isEmpty() ? base : base + '.' + group; // "deployments.apps"
+    QByteArray message = name.isEmpty() ? qualified : qualified + " \"" + name + '"';
     message += " is forbidden: User \"" + request.user + "\" cannot " + verb + " resource \"" + resource +
-        "\" in API group \"\"";
+        "\" in API group \"" + group + '"';
     message += ns.isEmpty() ? QByteArray(" at the cluster scope") : " in the namespace \"" + ns + '"';
     sendStatus(connection, 403, "Forbidden", message, name, base);
     return false;
@@ -614,13 +612,13 @@ void ApiServer::serveResource(HttpConnection *connection, const HttpRequest &req
                 watch(connection, request, target);
                 return;
             }
-            if (checkAccess(connection, request, "get", resource, target.kind == Kind::Pod ? target.ns : QByteArray(),
+            if (checkAccess(connection, request, "get", resource, isNamespaced(target.kind) ? target.ns : QByteArray(),
                     target.name)) {
                 get(connection, request, target);
             }
             return;
         }
-        const QByteArray ns = target.kind == Kind::Pod ? target.ns : QByteArray();
+        const QByteArray ns = isNamespaced(target.kind) ? target.ns : QByteArray();
         if (method == "DELETE" && target.kind != Kind::Node) {
             if (!checkAccess(connection, request, "delete", resource, ns, target.name)) {
                 return;
@@ -668,11 +666,13 @@ void ApiServer::sendTableOrObject(HttpConnection *connection, const HttpRequest 
 void ApiServer::get(HttpConnection *connection, const HttpRequest &request, const Target &target)
 {
     const ObjectPtr object =
-        m_store->find(target.kind, target.kind == Kind::Pod ? target.ns : QByteArray(), target.name);
+        m_store->find(target.kind, isNamespaced(target.kind) ? target.ns : QByteArray(), target.name);
     if (!object) {
+        const QByteArray group = apiGroupOf(target.kind);
+        const QByteArray resource = resourceName(target.kind);
         sendStatus(connection, 404, "NotFound",
-            resourceName(target.kind) + QByteArray(" \"") + target.name + "\" not found", target.name,
-            resourceName(target.kind));
+            (group.isEmpty() ? resource : resource + '.' + group) + " \"" + target.name + "\" not found", target.name,
+            resource);
         return;
     }
     sendTableOrObject(connection, request, *object);
@@ -720,7 +720,7 @@ void ApiServer::list(HttpConnection *connection, const HttpRequest &request, con
     if (table) {
         head.field("kind", "Table").field("apiVersion", "meta.k8s.io/v1");
     } else {
-        head.field("kind", kindName(target.kind) + QByteArray("List")).field("apiVersion", "v1");
+        head.field("kind", kindName(target.kind) + QByteArray("List")).field("apiVersion", apiVersionOf(target.kind));
     }
     head.key("metadata").beginObject().field("resourceVersion", QByteArray::number(listVersion));
 
@@ -799,7 +799,7 @@ void ApiServer::watch(HttpConnection *connection, const HttpRequest &request, co
     }
     WatchStream::Options options;
     options.kind = target.kind;
-    options.ns = target.kind == Kind::Pod ? target.ns : QByteArray();
+    options.ns = isNamespaced(target.kind) ? target.ns : QByteArray();
     QByteArray fieldSelector = request.param("fieldSelector");
     if (!target.name.isEmpty()) {
         fieldSelector = "metadata.name=" + target.name + (fieldSelector.isEmpty() ? "" : "," + fieldSelector);
@@ -1154,7 +1154,7 @@ void ApiServer::deleteNamespace(HttpConnection *connection, const HttpRequest &r
 
 void ApiServer::patch(HttpConnection *connection, const HttpRequest &request, const Target &target)
 {
-    const QByteArray ns = target.kind == Kind::Pod ? target.ns : QByteArray();
+    const QByteArray ns = isNamespaced(target.kind) ? target.ns : QByteArray();
     const ObjectPtr current = m_store->find(target.kind, ns, target.name);
     if (!current) {
         sendStatus(connection, 404, "NotFound",

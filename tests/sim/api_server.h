@@ -66,10 +66,19 @@ Q_SIGNALS:
     void endWatchesRequested();
 
 private:
-    struct Target;
+    struct Target
+    {
+        Kind kind = Kind::Pod;
+        QByteArray ns; // the namespace in the path (namespaced resources)
+        QByteArray name; // empty for a collection
+        QByteArray subresource;
+        bool watchPath = false;
+    };
 
     void route(HttpConnection *connection, const HttpRequest &request);
     bool routeCore(HttpConnection *connection, const HttpRequest &request, const QByteArrayList &segments);
+    /// apps/v1 and batch/v1 (api_workloads.cpp): discovery, and list, get and watch of workloads.
+    bool routeWorkloads(HttpConnection *connection, const HttpRequest &request);
     void serveResource(HttpConnection *connection, const HttpRequest &request, const Target &target);
     void list(HttpConnection *connection, const HttpRequest &request, const Target &target);
     void watch(HttpConnection *connection, const HttpRequest &request, const Target &target);

@@ -7,6 +7,7 @@
 #include "seeder.h"
 #include "sim_kubelet.h"
 #include "sim_store.h"
+#include "sim_workloads.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -114,6 +115,10 @@ int main(int argc, char **argv)
         QStringLiteral("nodes"), QStringLiteral("Nodes to seed."), QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Seed for the generated cluster."),
         QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption workloadExamples(QStringLiteral("workloads"),
+        QStringLiteral("Also seed example workloads in NAMESPACE: Deployment shop (a matchExpressions selector), "
+                       "StatefulSet db, DaemonSet node-agent (a pod per node), Job migrate, with their pods."),
+        QStringLiteral("NAMESPACE"));
     const QCommandLineOption expire(QStringLiteral("expire-after-events"),
         QStringLiteral("Watches and continue tokens older than N events get 410 Expired."), QStringLiteral("N"),
         QStringLiteral("0"));
@@ -163,9 +168,9 @@ int main(int argc, char **argv)
         QStringLiteral("Run the server's clock this many seconds ahead (negative: behind) of this machine's: its Date "
                        "header and every timestamp it writes."),
         QStringLiteral("SECONDS"), QStringLiteral("0"));
-    parser.addOptions({listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, expire, dropWatch,
-        closeWatchAfter, watchError, watchStatus, failStatus, stallWatches, bookmarkInterval, startDelay, stopDelay,
-        forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval, clockSkew});
+    parser.addOptions({listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, workloadExamples,
+        expire, dropWatch, closeWatchAfter, watchError, watchStatus, failStatus, stallWatches, bookmarkInterval,
+        startDelay, stopDelay, forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval, clockSkew});
     parser.process(app);
     {
         bool ok = false;
@@ -239,6 +244,20 @@ int main(int argc, char **argv)
     QElapsedTimer seedTimer;
     seedTimer.start();
     Seeder::seed(store, {int(number(namespaces)), int(number(pods)), int(number(nodes))}, quint64(number(seed)));
+    if (parser.isSet(workloadExamples)) {
+        const QByteArray ns = parser.value(workloadExamples).toUtf8();
+        if (!store.find(Kind::Namespace, {}, ns)) {
+            auto created = std::make_shared<SimNamespace>();
+            created->name = ns;
+            created->uid = SimStore::newUid();
+            created->creationMs = SimStore::nowMs();
+            created->labels = {{"kubernetes.io/metadata.name", ns}};
+            store.seed(created);
+        }
+        workloads::seedExamples(store, ns, quint64(number(seed)));
+    }
+    // The Deployments, ReplicaSets and Jobs the seeded pods name as owners.
+    workloads::seedOwners(store, quint64(number(seed)));
     std::fprintf(stderr, "podtap-sim: seeded %d namespaces, %d nodes, %d pods in %lld ms\n",
         int(store.objects(Kind::Namespace).size()), int(store.objects(Kind::Node).size()),
         int(store.objects(Kind::Pod).size()), seedTimer.elapsed());

@@ -113,9 +113,11 @@ bool ObjectSelector::parse(
             "spec.schedulerName", "spec.serviceAccountName", "status.nominatedNodeName"};
         static const QByteArrayList nodeFields = {"spec.unschedulable"};
         static const QByteArrayList namespaceFields = {"status.phase"};
+        static const QByteArrayList none;
         const QByteArrayList &specific = kind == Kind::Pod ? podFields
             : kind == Kind::Node                           ? nodeFields
-                                                           : namespaceFields;
+            : kind == Kind::Namespace                      ? namespaceFields
+                                                           : none;
         if (!common.contains(req.field) && !specific.contains(req.field)) {
             *error = "field label not supported: " + req.field;
             return false;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "object_writer.h"
 
+#include "sim_workloads.h"
+
 #include <cstdio>
 
 namespace podtap::sim {
@@ -140,21 +142,9 @@ void ObjectWriter::writeMetadata(JsonWriter &json, const SimObject &object)
     writePairs(json, "labels", object.labels);
     writePairs(json, "annotations", object.annotations);
     if (object.kind == Kind::Pod) {
-        const SimPod &pod = asPod(object);
-        if (!pod.owners.empty()) {
-            json.key("ownerReferences").beginArray();
-            for (const OwnerReference &owner : pod.owners) {
-                json.beginObject()
-                    .field("apiVersion", owner.apiVersion)
-                    .field("kind", owner.kind)
-                    .field("name", owner.name)
-                    .field("uid", owner.uid)
-                    .field("controller", owner.controller)
-                    .field("blockOwnerDeletion", true)
-                    .endObject();
-            }
-            json.endArray();
-        }
+        workloads::writeOwners(json, asPod(object).owners);
+    } else if (isWorkload(object.kind)) {
+        workloads::writeOwners(json, asWorkload(object).owners);
     }
     if (object.kind == Kind::Namespace) {
         json.key("finalizers").beginArray().endArray();
@@ -173,7 +163,7 @@ void ObjectWriter::writeObject(JsonWriter &json, const SimObject &object, bool t
 {
     json.beginObject();
     if (typeMeta) {
-        json.field("kind", kindName(object.kind)).field("apiVersion", "v1");
+        json.field("kind", kindName(object.kind)).field("apiVersion", apiVersionOf(object.kind));
     }
     writeMetadata(json, object);
     switch (object.kind) {
@@ -187,6 +177,13 @@ void ObjectWriter::writeObject(JsonWriter &json, const SimObject &object, bool t
     case Kind::Pod:
         writePodSpec(json, asPod(object));
         writePodStatus(json, asPod(object));
+        break;
+    case Kind::Deployment:
+    case Kind::ReplicaSet:
+    case Kind::StatefulSet:
+    case Kind::DaemonSet:
+    case Kind::Job:
+        workloads::writeSpecAndStatus(json, asWorkload(object));
         break;
     }
     json.endObject();
@@ -412,6 +409,10 @@ void ObjectWriter::writePodStatus(JsonWriter &json, const SimPod &pod)
 
 void ObjectWriter::writeTableColumns(JsonWriter &json, Kind kind)
 {
+    if (isWorkload(kind)) {
+        workloads::writeTableColumns(json, kind);
+        return;
+    }
     static const Column podColumns[] = {
         {"Name", "string", "name", "Name must be unique within a namespace.", 0},
         {"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0},
@@ -510,6 +511,13 @@ void ObjectWriter::writeTableRow(JsonWriter &json, const SimObject &object, Tabl
     }
     case Kind::Namespace:
         json.string(object.name).string(object.deletionMs ? "Terminating" : "Active").string(age);
+        break;
+    case Kind::Deployment:
+    case Kind::ReplicaSet:
+    case Kind::StatefulSet:
+    case Kind::DaemonSet:
+    case Kind::Job:
+        workloads::writeTableCells(json, asWorkload(object), age);
         break;
     }
     json.endArray();

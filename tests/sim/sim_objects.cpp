@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sim_objects.h"
 
+#include "sim_workloads.h"
+
 namespace podtap::sim {
 
 QByteArray SimObject::label(const QByteArray &k, bool *found) const
@@ -67,6 +69,12 @@ std::shared_ptr<SimObject> cloneObject(const SimObject &object)
         return std::make_shared<SimNode>(static_cast<const SimNode &>(object));
     case Kind::Pod:
         return std::make_shared<SimPod>(static_cast<const SimPod &>(object));
+    case Kind::Deployment:
+    case Kind::ReplicaSet:
+    case Kind::StatefulSet:
+    case Kind::DaemonSet:
+    case Kind::Job:
+        return std::make_shared<SimWorkload>(static_cast<const SimWorkload &>(object));
     }
     return {};
 }
@@ -80,6 +88,16 @@ const char *kindName(Kind kind)
         return "Node";
     case Kind::Pod:
         return "Pod";
+    case Kind::Deployment:
+        return "Deployment";
+    case Kind::ReplicaSet:
+        return "ReplicaSet";
+    case Kind::StatefulSet:
+        return "StatefulSet";
+    case Kind::DaemonSet:
+        return "DaemonSet";
+    case Kind::Job:
+        return "Job";
     }
     return "";
 }
@@ -93,8 +111,47 @@ const char *resourceName(Kind kind)
         return "nodes";
     case Kind::Pod:
         return "pods";
+    case Kind::Deployment:
+        return "deployments";
+    case Kind::ReplicaSet:
+        return "replicasets";
+    case Kind::StatefulSet:
+        return "statefulsets";
+    case Kind::DaemonSet:
+        return "daemonsets";
+    case Kind::Job:
+        return "jobs";
     }
     return "";
+}
+
+const char *apiGroupOf(Kind kind)
+{
+    switch (kind) {
+    case Kind::Namespace:
+    case Kind::Node:
+    case Kind::Pod:
+        return "";
+    case Kind::Deployment:
+    case Kind::ReplicaSet:
+    case Kind::StatefulSet:
+    case Kind::DaemonSet:
+        return "apps";
+    case Kind::Job:
+        return "batch";
+    }
+    return "";
+}
+
+const char *apiVersionOf(Kind kind)
+{
+    const QByteArray group = apiGroupOf(kind);
+    return group.isEmpty() ? "v1" : group == "apps" ? "apps/v1" : "batch/v1";
+}
+
+bool isNamespaced(Kind kind)
+{
+    return kind != Kind::Namespace && kind != Kind::Node;
 }
 
 } // namespace podtap::sim

@@ -10,7 +10,9 @@
 
 namespace podtap::sim {
 
-enum class Kind { Namespace, Node, Pod };
+/// The stored kinds: core/v1, then the workloads of apps/v1 and batch/v1 (see sim_workloads.h).
+enum class Kind { Namespace, Node, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job };
+inline constexpr int kindCount = 8;
 
 using StringPairs = std::vector<std::pair<QByteArray, QByteArray>>;
 
@@ -137,5 +139,9 @@ std::shared_ptr<SimObject> cloneObject(const SimObject &object);
 
 const char *kindName(Kind kind); // "Pod"
 const char *resourceName(Kind kind); // "pods"
+const char *apiVersionOf(Kind kind); // "v1", "apps/v1", "batch/v1"
+const char *apiGroupOf(Kind kind); // "", "apps", "batch"
+/// Everything but namespaces and nodes lives in a namespace.
+bool isNamespaced(Kind kind);
 
 } // namespace podtap::sim

@@ -76,7 +76,7 @@ Q_SIGNALS:
 private:
     void record(WatchEvent event);
 
-    ObjectMap m_objects[3];
+    ObjectMap m_objects[kindCount];
     quint64 m_resourceVersion = 0;
     quint64 m_historyStart = 0; // resourceVersion before the first event in m_history
     std::deque<WatchEvent> m_history;

@@ -161,7 +161,7 @@ void WatchStream::sendBookmark()
     JsonWriter json(256);
     json.beginObject().field("type", "BOOKMARK").key("object").beginObject();
     json.field("kind", m_options.table ? "Table" : kindName(m_options.kind))
-        .field("apiVersion", m_options.table ? "meta.k8s.io/v1" : "v1");
+        .field("apiVersion", m_options.table ? "meta.k8s.io/v1" : apiVersionOf(m_options.kind));
     json.key("metadata")
         .beginObject()
         .field("resourceVersion", QByteArray::number(std::max(m_lastVersion, m_store->resourceVersion())))
