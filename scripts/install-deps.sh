@@ -19,7 +19,7 @@ test_pkgs=(iproute2 iputils-ping procps tshark tcpdump iperf3 nftables xvfb xaut
            python3 python3-kubernetes python3-yaml buildah umoci clang-14 libclang-rt-14-dev
            debootstrap lintian desktop-file-utils appstream
            squashfs-tools squashfuse libsquashfuse-dev libfuse3-dev fuse3 patchelf
-           flatpak flatpak-builder bubblewrap ostree dbus-daemon dbus-user-session)
+           flatpak flatpak-builder bubblewrap ostree dbus-daemon dbus-user-session x11-utils)
 demo_pkgs=(iproute2 iputils-ping procps tshark wireshark xvfb xauth nftables)
 
 wanted=()
