@@ -94,7 +94,12 @@ MainWindow::MainWindow(const MainWindowOptions &options, QWidget *parent)
 {
     setObjectName(QStringLiteral("podtapMainWindow"));
     setWindowTitle(QStringLiteral("podtap"));
-    setWindowIcon(QIcon(QStringLiteral(":/podtap/icons/podtap.svg")));
+    // PNG sizes rendered from the SVG: they show without Qt's SVG icon engine, which a minimal install lacks.
+    QIcon icon;
+    for (const int size : {48, 64, 128, 256}) {
+        icon.addFile(QStringLiteral(":/podtap/icons/podtap-%1.png").arg(size), QSize(size, size));
+    }
+    setWindowIcon(icon);
     m_namespaces->setPodModel(m_pods);
 
     buildUi();

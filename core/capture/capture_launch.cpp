@@ -3,6 +3,7 @@
 
 #include "capture/capture_process.h"
 #include "capture/pod_hosts_file.h"
+#include "common/host_command.h"
 
 #include <QProcess>
 
@@ -32,8 +33,11 @@ CaptureCommand launchCapture(
     if (!command.ok()) {
         return command;
     }
+    // Inside a Flatpak the tools are the host's: they start through flatpak-spawn. The command returned stays the
+    // plain one, which is what an operator types.
+    const HostCommand host = hostCommand(command.program, command.arguments);
     if (options.tool == CaptureTool::Wireshark) {
-        if (!QProcess::startDetached(command.program, command.arguments)) {
+        if (!QProcess::startDetached(host.program, host.arguments)) {
             command.error = QStringLiteral("could not start %1; run it yourself.").arg(command.toString());
         }
         return command;
@@ -42,7 +46,10 @@ CaptureCommand launchCapture(
         command.error = QStringLiteral("tshark needs a process to run in.");
         return command;
     }
-    process->start(command);
+    CaptureCommand started = command;
+    started.program = host.program;
+    started.arguments = host.arguments;
+    process->start(started);
     return command;
 }
 

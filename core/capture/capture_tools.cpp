@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "capture/capture_tools.h"
 
+#include "common/host_command.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -92,6 +94,17 @@ QString findExecutable(const QString &name, const QStringList &pathDirs, const Q
 
 CaptureTools findCaptureTools()
 {
+    if (currentSandbox() == HostSandbox::Flatpak) {
+        // A Flatpak sandbox has no Wireshark: the host's runs through flatpak-spawn (capture_launch, LocalCapture).
+        const QStringList extra = usualCaptureToolDirs();
+        return CaptureTools {
+            findOnHost(
+                {QStringLiteral("wireshark"), QStringLiteral("Wireshark"), QStringLiteral("org.wireshark.Wireshark")},
+                extra),
+            findOnHost({QStringLiteral("tshark")}, extra),
+            findOnHost({QStringLiteral("dumpcap")}, extra),
+        };
+    }
     const QStringList pathDirs = qEnvironmentVariable("PATH").split(QLatin1Char(':'), Qt::SkipEmptyParts);
     const QStringList extra = usualCaptureToolDirs();
     CaptureTools tools;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kube/exec_credential.h"
 
+#include "common/host_command.h"
 #include "common/text_escape.h"
 
 #include <QDir>
@@ -122,7 +123,11 @@ ExecCredentialResult ExecCredentialProvider::run() const
                            .arg(who, hintSuffix(m_exec));
         return result;
     }
-    const QString program = findCommand(m_exec.command, m_options.environment, m_options.loginShellTimeoutMs);
+    // Inside a Flatpak the plugin lives on the host, where the sandbox cannot look: the host finds it.
+    const HostSandbox sandbox = currentSandbox();
+    const QString program = sandbox == HostSandbox::Flatpak
+        ? m_exec.command
+        : findCommand(m_exec.command, m_options.environment, m_options.loginShellTimeoutMs);
     if (program.isEmpty()) {
         result.error = m_exec.command.contains(QLatin1Char('/'))
             ? QStringLiteral("%1: the file does not exist or is not executable.%2").arg(who, hintSuffix(m_exec))
@@ -136,15 +141,23 @@ ExecCredentialResult ExecCredentialProvider::run() const
         env.insert(name, value);
     }
     env.insert(QStringLiteral("KUBERNETES_EXEC_INFO"), QString::fromUtf8(execInfoJson()));
+    // On the host only the variables the kubeconfig sets (and the exec info) cross over: the rest name the sandbox.
+    QList<QPair<QString, QString>> hostEnv;
+    for (const auto &[name, value] : m_exec.env) {
+        hostEnv.append({name, value});
+    }
+    hostEnv.append({QStringLiteral("KUBERNETES_EXEC_INFO"), env.value(QStringLiteral("KUBERNETES_EXEC_INFO"))});
+    const HostCommand command = hostCommand(program, m_exec.args, hostEnv, sandbox);
 
     QProcess process;
     process.setProcessEnvironment(env);
-    process.setProgram(program);
-    process.setArguments(m_exec.args);
+    process.setProgram(command.program);
+    process.setArguments(command.arguments);
     process.setStandardInputFile(QProcess::nullDevice());
     process.start();
     if (!process.waitForStarted(m_options.timeoutMs)) {
-        result.error = QStringLiteral("%1: cannot start %2: %3").arg(who, program, process.errorString());
+        result.error = QStringLiteral("%1: cannot start %2: %3.%4")
+                           .arg(who, program, process.errorString(), hostCommandHint(sandbox));
         return result;
     }
     if (!process.waitForFinished(m_options.timeoutMs)) {
@@ -160,9 +173,11 @@ ExecCredentialResult ExecCredentialProvider::run() const
     const QString err = redact(QString::fromUtf8(process.readAllStandardError()).trimmed());
     const QString errPart = err.isEmpty() ? QString() : QStringLiteral(": %1").arg(err.left(2000));
     if (process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0) {
-        result.error = process.exitStatus() != QProcess::NormalExit
-            ? QStringLiteral("%1 crashed%2").arg(who, errPart)
-            : QStringLiteral("%1 exited with code %2%3").arg(who).arg(process.exitCode()).arg(errPart);
+        result.error = process.exitStatus() != QProcess::NormalExit ? QStringLiteral("%1 crashed%2").arg(who, errPart)
+                                                                    : QStringLiteral("%1 exited with code %2%3%4")
+                                                                          .arg(who)
+                                                                          .arg(process.exitCode())
+                                                                          .arg(errPart, hostCommandHint(sandbox));
         return result;
     }
     // The plugin's output is a credential: no part of it ever goes into an error.

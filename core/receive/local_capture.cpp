@@ -3,6 +3,8 @@
 
 #include "receive/tunnel_port_registry.h"
 
+#include "common/host_command.h"
+
 #include <QFile>
 #include <QProcess>
 #include <QTimer>
@@ -254,7 +256,9 @@ int LocalCapture::addViewer(const QStringList &command, QString *error)
     auto *process = new QProcess(this);
     // Output stays readable through viewerProcess(); errors go with it, so a tshark pane shows them.
     process->setProcessChannelMode(QProcess::MergedChannels);
-    process->start(command.first(), command.mid(1), QIODevice::ReadWrite);
+    // Inside a Flatpak the viewer is the host's, started through flatpak-spawn (stdin still carries the capture).
+    const HostCommand host = hostCommand(command.first(), command.mid(1));
+    process->start(host.program, host.arguments, QIODevice::ReadWrite);
     if (!process->waitForStarted(10000)) {
         *error = QStringLiteral("Cannot start the viewer %1: %2. Check that it is installed and runs from a "
                                 "terminal.")

@@ -20,4 +20,15 @@ check "polkit policy is well-formed XML" python3 -c 'import sys, xml.dom.minidom
 for element in '<screenshot ' '<release ' '<content_rating type="oars-1.1"' '<launchable type="desktop-id">'; do
     check "metainfo has $element" grep -qF "$element" "$source_dir/resources/io.podtap.Podtap.metainfo.xml"
 done
+# Icons come as SVG and as PNG in the hicolor sizes; each PNG is really the size its name says.
+for size in 48 64 128 256; do
+    check "icon podtap-$size.png is a ${size}x$size PNG" python3 -c '
+import struct, sys
+data = open(sys.argv[1], "rb").read(24)
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+width, height = struct.unpack(">II", data[16:24])
+assert (width, height) == (int(sys.argv[2]), int(sys.argv[2])), f"{width}x{height}"
+' "$source_dir/resources/icons/podtap-$size.png" "$size"
+done
+check "desktop entry and icons share the app id" grep -qx 'Icon=io.podtap.Podtap' "$source_dir/resources/io.podtap.Podtap.desktop"
 [ "$failed" -eq 0 ]
