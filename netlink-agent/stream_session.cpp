@@ -179,10 +179,7 @@ void StreamSession::open()
     m_blockSize = kBlockSize;
     m_blockCount = kBlockCount;
     m_ringBytes = static_cast<std::size_t>(kBlockSize) * kBlockCount;
-    void *map = ::mmap(nullptr, m_ringBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd, 0);
-    if (map == MAP_FAILED) {
-        map = ::mmap(nullptr, m_ringBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    }
+    void *map = ::mmap(nullptr, m_ringBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
         throw kernelError("map the capture ring for " + where);
     }
@@ -327,16 +324,26 @@ bool StreamSession::writeOut()
     return true;
 }
 
-void StreamSession::flushOut(int timeoutMs)
+void StreamSession::finish(int timeoutMs)
 {
-    const std::int64_t until = bootMs() + timeoutMs;
-    while (!m_stdoutClosed && m_outHead < m_outTail && writeOut() && m_outHead < m_outTail) {
-        const std::int64_t left = until - bootMs();
-        if (left <= 0) {
+    const std::int64_t start = bootMs();
+    const std::int64_t retired = start + 3 * kBlockRetireMs;
+    const std::int64_t until = start + timeoutMs;
+    for (;;) {
+        const bool full = drainRing();
+        if (!writeOut()) {
             return;
         }
-        pollfd pfd = {STDOUT_FILENO, POLLOUT, 0};
-        ::poll(&pfd, 1, static_cast<int>(left));
+        const bool pending = m_outHead < m_outTail;
+        const std::int64_t now = bootMs();
+        if (now >= until || (!pending && now >= retired)) {
+            return;
+        }
+        pollfd pfds[2] = {
+            {full || now >= retired ? -1 : m_socket.get(), POLLIN, 0},
+            {pending ? STDOUT_FILENO : -1, POLLOUT, 0},
+        };
+        ::poll(pfds, 2, static_cast<int>(std::min(until, pending ? until : retired) - now));
     }
 }
 
@@ -411,7 +418,9 @@ int StreamSession::run()
             {signals.get(), POLLIN, 0},
             {watchStdin ? STDIN_FILENO : -1, POLLIN, 0},
             {full ? -1 : m_socket.get(), POLLIN, 0},
-            {pending ? STDOUT_FILENO : -1, POLLOUT, 0},
+            // Always polled: a pipe whose reader is gone reports POLLERR (a socket POLLHUP) also when nothing
+            // waits to be written, so an idle stream notices too.
+            {STDOUT_FILENO, static_cast<short>(pending ? POLLOUT : 0), 0},
         };
         const int ready = ::poll(pfds, 4, static_cast<int>(std::max<std::int64_t>(0, wakeAt - now)));
         if (ready > 0 && (pfds[0].revents & POLLIN)) {
@@ -484,9 +493,10 @@ int StreamSession::run()
             reason = rules.check();
         }
     }
-    // What is buffered is whole blocks: hand them over unless the reader is gone, waiting a little at most.
+    // Frames the kernel already took sit in a ring block that is handed over only when it retires: wait for
+    // that, then hand the whole blocks buffered to the reader, unless it is gone, waiting a little at most.
     if (!m_stdoutClosed) {
-        flushOut(1000);
+        finish(1000);
     }
     readKernelStats();
     JsonLine stopped;

@@ -50,8 +50,9 @@ private:
     bool appendFrame(const tpacket3_hdr *frame);
     /// Writes what stdout takes now. Returns false when stdout is closed (reader gone) or failed.
     bool writeOut();
-    /// Writes what is buffered, waiting at most @p timeoutMs for a slow reader.
-    void flushOut(int timeoutMs);
+    /// At a stop: takes the frames of the ring block still open (it is handed over when it retires), and writes
+    /// what is buffered, waiting at most @p timeoutMs in all for a slow reader.
+    void finish(int timeoutMs);
     void readKernelStats();
     void addCounters(JsonLine &line) const;
 
