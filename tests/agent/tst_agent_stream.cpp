@@ -353,6 +353,74 @@ private Q_SLOTS:
         }
     }
 
+    void vlanTagIsPutBack()
+    {
+        // veth offloads the 802.1Q tag: the kernel keeps it beside the frame, and the ring reports it in
+        // tp_vlan_tci. The pcapng must show the frame as on the wire, tag included.
+        const QList<QStringList> setUp = {
+            {QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(), QStringLiteral("link"), QStringLiteral("add"),
+                QStringLiteral("link"), QStringLiteral("eth0"), QStringLiteral("name"), QStringLiteral("eth0.100"),
+                QStringLiteral("type"), QStringLiteral("vlan"), QStringLiteral("id"), QStringLiteral("100")},
+            {QStringLiteral("ip"), QStringLiteral("-n"), m_rig->nodeNs(), QStringLiteral("link"), QStringLiteral("add"),
+                QStringLiteral("link"), QStringLiteral("vpod"), QStringLiteral("name"), QStringLiteral("vpod.100"),
+                QStringLiteral("type"), QStringLiteral("vlan"), QStringLiteral("id"), QStringLiteral("100")},
+            {QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(), QStringLiteral("addr"), QStringLiteral("add"),
+                QStringLiteral("203.0.113.2/24"), QStringLiteral("dev"), QStringLiteral("eth0.100")},
+            {QStringLiteral("ip"), QStringLiteral("-n"), m_rig->nodeNs(), QStringLiteral("addr"), QStringLiteral("add"),
+                QStringLiteral("203.0.113.1/24"), QStringLiteral("dev"), QStringLiteral("vpod.100")},
+            {QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(), QStringLiteral("link"), QStringLiteral("set"),
+                QStringLiteral("eth0.100"), QStringLiteral("up")},
+            {QStringLiteral("ip"), QStringLiteral("-n"), m_rig->nodeNs(), QStringLiteral("link"), QStringLiteral("set"),
+                QStringLiteral("vpod.100"), QStringLiteral("up")},
+        };
+        const auto removeVlans = [this] {
+            run({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->podNs(), QStringLiteral("link"),
+                QStringLiteral("del"), QStringLiteral("eth0.100")});
+            run({QStringLiteral("ip"), QStringLiteral("-n"), m_rig->nodeNs(), QStringLiteral("link"),
+                QStringLiteral("del"), QStringLiteral("vpod.100")});
+        };
+        const ProcessResult probe = run(setUp.first());
+        if (probe.exitCode != 0 && probe.err.contains("Unknown device type")) {
+            QSKIP("this kernel has no 802.1Q VLAN devices (the 8021q module is not loaded), so no tagged frame can be "
+                  "made here");
+        }
+        QVERIFY2(probe.ok(), qPrintable(probe.describe(setUp.first())));
+        for (const QStringList &step : setUp.mid(1)) {
+            mustRun(step);
+        }
+        const QString file = m_dir.filePath(QStringLiteral("vlan.pcapng"));
+        auto agent = startStream(*m_rig, {}, file);
+        QVERIFY(!AgentRig::waitForEvent(*agent, QStringLiteral("ready"), 10000, nullptr).isEmpty());
+        run(AgentRig::inNs(m_rig->podNs(),
+            {QStringLiteral("ping"), QStringLiteral("-c"), QStringLiteral("2"), QStringLiteral("-i"),
+                QStringLiteral("0.2"), QStringLiteral("203.0.113.1")}));
+        ::kill(static_cast<pid_t>(agent->processId()), SIGTERM);
+        QJsonObject stopped;
+        expectStop(*agent, QStringLiteral("signal"), &stopped);
+        removeVlans();
+        QVERIFY2(stopped.value(QStringLiteral("vlan_tags_restored")).toInteger() >= 4,
+            qPrintable(QString::number(stopped.value(QStringLiteral("vlan_tags_restored")).toInteger())));
+        int requests = 0;
+        int replies = 0;
+        for (const QStringList &row : readPcapng(file,
+                 {QStringLiteral("vlan.id"), QStringLiteral("icmp.type"), QStringLiteral("ip.dst"),
+                     QStringLiteral("frame.packet_flags_direction")})) {
+            if (row[2] != QStringLiteral("203.0.113.1") && row[2] != QStringLiteral("203.0.113.2")) {
+                continue;
+            }
+            QCOMPARE(row[0], QStringLiteral("100"));
+            if (row[1] == QStringLiteral("8")) {
+                ++requests;
+                QCOMPARE(row[3], QString::fromLatin1(kOutbound));
+            } else if (row[1] == QStringLiteral("0")) {
+                ++replies;
+                QCOMPARE(row[3], QString::fromLatin1(kInbound));
+            }
+        }
+        QCOMPARE(requests, 2);
+        QCOMPARE(replies, 2);
+    }
+
     void fullMtuFramesAllArrive()
     {
         // A pod whose MTU equals the underlay's: a mirror's VXLAN encapsulation would not fit, a stream adds
