@@ -65,8 +65,8 @@ int main(int argc, char **argv)
     sockaddr_in target = {};
     target.sin_family = AF_INET;
     if (::inet_pton(AF_INET, to.c_str(), &target.sin_addr) != 1 || port < 1 || port > 65535 || pps < 1 ||
-        seconds <= 0 || size < 1 || size > 1400) {
-        usage("--to must be IPv4, --port 1-65535, --pps and --seconds positive, --size 1-1400");
+        seconds <= 0 || size < 1 || size > 65507) {
+        usage("--to must be IPv4, --port 1-65535, --pps and --seconds positive, --size 1-65507");
     }
     target.sin_port = htons(std::uint16_t(port));
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
