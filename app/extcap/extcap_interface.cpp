@@ -36,14 +36,14 @@ constexpr ArgumentSpec kArguments[] = {
     {"destination",
         "{display=Packets reach Wireshark through}{type=selector}{tooltip=How the mirrored packets travel from the "
         "node to this machine}{group=Path}"},
-    {"max-duration",
+    {"duration",
         "{display=Maximum duration}{type=string}{default=1h}{validation=^([0-9]+[smhd]?)+$}{tooltip=The agent "
         "removes the mirror by itself after this long, even if Wireshark keeps running (e.g. 30m, 1h, 2h)}"
         "{group=Path}"},
     {"kubeconfig",
         "{display=Kubeconfig file}{type=fileselect}{mustexist=true}{tooltip=Default: $KUBECONFIG, then "
         "~/.kube/config}{group=Cluster}"},
-    {"agent-namespace",
+    {"agentnamespace",
         "{display=Agent namespace}{type=string}{default=podtap}{tooltip=Where podtap creates its agent pods}"
         "{group=Cluster}"},
 };
@@ -144,9 +144,9 @@ std::optional<ExtcapArguments> parseArguments(const QStringList &arguments, QStr
     result.podInterface = parser.value(QStringLiteral("interface"));
     result.direction = parser.value(QStringLiteral("direction"));
     result.destination = parser.value(QStringLiteral("destination"));
-    result.maxDuration = parser.value(QStringLiteral("max-duration"));
+    result.maxDuration = parser.value(QStringLiteral("duration"));
     result.kubeconfig = parser.value(QStringLiteral("kubeconfig"));
-    result.agentNamespace = parser.value(QStringLiteral("agent-namespace"));
+    result.agentNamespace = parser.value(QStringLiteral("agentnamespace"));
 
     const bool needsInterface = result.mode == ExtcapArguments::Mode::Dlts ||
         result.mode == ExtcapArguments::Mode::Config || result.mode == ExtcapArguments::Mode::Capture;

@@ -36,9 +36,9 @@ using namespace podtap::extcap;
 
 namespace {
 
-// The API server answers a dialog's question within this long, or the dialog shows no values: Wireshark waits for
-// the answer with its window frozen.
-constexpr int kListTimeoutMs = 8000;
+// The API server answers a dialog's question within this long, or the dialog shows no values: Wireshark asks at
+// every start and waits for the answer.
+constexpr int kListTimeoutMs = 4000;
 
 void printLines(const QStringList &lines)
 {
@@ -164,12 +164,18 @@ int printConfig(const ExtcapArguments &arguments)
         for (const ArgumentValue &value : values) {
             lines << valueLine(argumentNumber(call), value);
         }
+        if (!error.isEmpty() && values.isEmpty()) {
+            // An entry with no value: the dialog shows why its list is empty, and choosing it taps nothing.
+            lines << valueLine(argumentNumber(call), ArgumentValue {{}, QStringLiteral("(%1)").arg(error), false});
+        }
     }
     printLines(lines);
-    // The dialog still opens (it has its own fields to fill); the reason the lists are empty is for --debug
-    // and for a person running the command.
-    for (const QString &problem : problems) {
-        std::fprintf(stderr, "podtap: %s\n", oneLine(problem).toUtf8().constData());
+    // Wireshark and tshark ask for the config at every start, and whatever lands on stderr then reaches the
+    // operator's terminal for every capture, podtap's or not; the dialog shows the reason in its empty lists.
+    if (arguments.debug) {
+        for (const QString &problem : problems) {
+            std::fprintf(stderr, "podtap: %s\n", oneLine(problem).toUtf8().constData());
+        }
     }
     return 0;
 }
@@ -312,11 +318,9 @@ int capture(const ExtcapArguments &arguments)
         session.stop(reason);
     };
     QObject::connect(&signals, &cli::UnixSignals::received, &session, [&](int signalNumber) {
-        if (++interrupts > 1) {
-            // Wireshark asked twice: it will kill this process next. The agent removes the mirror by itself
-            // once its heartbeat lapses.
-            fail(QStringLiteral("stopped twice while removing the agent pod; run 'podtapctl sweep' for leftovers"));
-            QCoreApplication::exit(130);
+        // Ctrl-C reaches the whole process group, and then Wireshark's own SIGTERM follows: later signals must not
+        // cut short the removal of the agent pod the first one started.
+        if (interrupts++ > 0) {
             return;
         }
         stopOrExit(signalNumber == SIGINT ? QStringLiteral("interrupted") : QStringLiteral("stopped by Wireshark"));
