@@ -254,6 +254,10 @@ int capture(const ExtcapArguments &arguments)
                         .arg(arguments.destination),
             2);
     }
+    // Refused here, before the pipe and the cluster: the session would refuse it only after opening both.
+    if (const CompiledFilter filter = compileCaptureFilter(arguments.captureFilter); !filter.ok()) {
+        return fail(filter.error, 2);
+    }
     kube::ClusterConnection connection = kube::connectToCluster(arguments.kubeconfig, arguments.context);
     if (!connection.client) {
         return fail(connection.error);
