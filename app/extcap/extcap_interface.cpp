@@ -27,7 +27,7 @@ constexpr ArgumentSpec kArguments[] = {
         "{display=Namespace}{type=selector}{reload=true}{tooltip=The pod's namespace, listed from the API server "
         "(default: the context's namespace)}{group=Pod}"},
     {"pod",
-        "{display=Pod}{type=selector}{reload=true}{tooltip=The pod to tap, listed from the API server; press reload "
+        "{display=Pod}{type=selector}{reload=true}{required=true}{tooltip=The pod to tap, listed from the API server; press reload "
         "after choosing the namespace}{group=Pod}"},
     {"interface",
         "{display=Pod interface}{type=string}{default=eth0}{validation=^[A-Za-z0-9_.:@-]{1,15}$}{tooltip=The "
