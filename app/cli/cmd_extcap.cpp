@@ -49,6 +49,9 @@ int runExtcapCommand(const QStringList &args)
         for (const QString &line : result.changed + result.unchanged) {
             out() << "installed: " << line << "\n";
         }
+        if (!parser.isSet(dirOpt)) {
+            out() << "Wireshark 4.0 and 4.1 read " << folders.at(0) << ", 4.2 and later " << folders.at(1) << ".\n";
+        }
         if (result.ok()) {
             out() << "Restart Wireshark (or press F5 in its interface list): \"Kubernetes pod (podtap)\" is listed "
                      "as interface podtap.\n";
