@@ -483,6 +483,31 @@ private Q_SLOTS:
         QVERIFY(QFileInfo(wireshark40).isFile() && !QFileInfo(wireshark40).isSymLink());
     }
 
+    void installFindsTheExtcapInTheInstalledLayout()
+    {
+        // As the package lays them out: podtapctl in bin/, the extcap in libexec/podtap/.
+        QTemporaryDir prefix;
+        QVERIFY(QDir().mkpath(prefix.filePath(QStringLiteral("bin"))));
+        QVERIFY(QDir().mkpath(prefix.filePath(QStringLiteral("libexec/podtap"))));
+        const QString installedCtl = prefix.filePath(QStringLiteral("bin/podtapctl"));
+        const QString installedExtcap = prefix.filePath(QStringLiteral("libexec/podtap/podtap-extcap"));
+        QVERIFY(QFile::copy(podtapctl(), installedCtl));
+        QVERIFY(QFile::copy(extcap(), installedExtcap));
+        QProcessEnvironment environment = m_sim.environment();
+        environment.insert(QStringLiteral("HOME"), prefix.filePath(QStringLiteral("home")));
+        environment.remove(QStringLiteral("XDG_CONFIG_HOME"));
+        environment.remove(QStringLiteral("PODTAP_EXTCAP"));
+        const QString folder = prefix.filePath(QStringLiteral("extcap-folder"));
+        const ProcessResult install =
+            run({installedCtl, QStringLiteral("extcap"), QStringLiteral("install"), QStringLiteral("--dir"), folder},
+                30000, {}, environment);
+        QVERIFY2(install.ok(), qPrintable(install.describe({QStringLiteral("installed podtapctl extcap install")})));
+        QCOMPARE(QFileInfo(folder + QStringLiteral("/podtap-extcap")).symLinkTarget(),
+            QFileInfo(installedExtcap).canonicalFilePath());
+        // --dir: that folder only.
+        QVERIFY(!QFileInfo::exists(prefix.filePath(QStringLiteral("home/.config/wireshark/extcap"))));
+    }
+
     void cleanupTestCase() { QVERIFY(m_sim.stop()); }
 };
 
