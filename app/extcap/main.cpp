@@ -247,10 +247,10 @@ int capture(const ExtcapArguments &arguments)
     std::signal(SIGPIPE, SIG_IGN);
 
     const std::optional<Destination> destination = parseDestination(arguments.destination);
-    if (!destination || !destination->endsHere()) {
-        return fail(QStringLiteral("destination \"%1\" does not end on this machine, so Wireshark could not read the "
-                                   "packets: choose \"local\" (this machine, userspace receiver) or "
-                                   "\"local-interface\" in the podtap interface options")
+    if (!destination || destination->kind != Destination::Kind::ThisMachine) {
+        return fail(QStringLiteral("destination \"%1\" cannot feed Wireshark: podtap-extcap captures through this "
+                                   "machine's userspace receiver only; choose \"local\" in the podtap interface "
+                                   "options (or use podtapctl tap --to %1)")
                         .arg(arguments.destination),
             2);
     }
@@ -297,12 +297,10 @@ int capture(const ExtcapArguments &arguments)
     }
 
     TapSessionOptions options;
+    // The userspace receiver writes the pcapng into Wireshark's fifo itself: no capture tool.
     options.capture.outputFile = arguments.fifo;
-    // The kernel interface is read by tshark writing into the fifo; the userspace receiver writes it itself.
-    options.capture.tool =
-        destination->kind == Destination::Kind::LocalInterface ? CaptureTool::Tshark : CaptureTool::None;
-    const QStringList captureProblems =
-        options.capture.problems(true, destination->kind == Destination::Kind::ThisMachine);
+    options.capture.tool = CaptureTool::None;
+    const QStringList captureProblems = options.capture.problems(true, true);
     if (!captureProblems.isEmpty()) {
         return fail(captureProblems.join(QLatin1Char(' ')));
     }

@@ -172,7 +172,7 @@ private Q_SLOTS:
         QCOMPARE(namespaces, expected);
         QCOMPARE(valuesOf(out, 4),
             QStringList({QStringLiteral("both"), QStringLiteral("ingress"), QStringLiteral("egress")}));
-        QVERIFY(valuesOf(out, 5).contains(QStringLiteral("local")));
+        QCOMPARE(valuesOf(out, 5), QStringList {QStringLiteral("local")});
     }
 
     void reloadAnswersOnlyValueLines()
@@ -330,6 +330,17 @@ private Q_SLOTS:
             QStringLiteral("default/x"), QStringLiteral("--extcap-capture-filter"), QStringLiteral("port eighty")});
         verifyOneLineError(badFilter, QStringLiteral("bad filter"));
         QVERIFY2(badFilter.err.contains("eighty"), badFilter.err.constData());
+
+        // A destination that does not end in podtap's own stream on this machine.
+        for (const QString &destination :
+            {QStringLiteral("local-interface"), QStringLiteral("node:node-001"), QStringLiteral("ip:192.0.2.9")}) {
+            const ProcessResult elsewhere = runExtcap({QStringLiteral("--capture"),
+                QStringLiteral("--extcap-interface"), QStringLiteral("podtap"), QStringLiteral("--fifo"), fifo,
+                QStringLiteral("--pod"), QStringLiteral("default/x"), QStringLiteral("--destination"), destination});
+            verifyOneLineError(elsewhere, destination);
+            QCOMPARE(elsewhere.exitCode, 2);
+            QVERIFY2(elsewhere.err.contains(destination.toUtf8()), elsewhere.err.constData());
+        }
 
         // No cluster at all.
         QTemporaryDir home;

@@ -133,24 +133,6 @@ private Q_SLOTS:
         verifyNoAgentPod();
     }
 
-    void kernelInterfacePathAlsoFeedsWireshark()
-    {
-        // The other path to this machine: a kernel VXLAN interface, read by the session's tshark into the fifo.
-        const RigFixture::Pod pod = m_rig.podOn({}, 1);
-        const QString file = m_scratch.filePath(QStringLiteral("kernel.pcapng"));
-        const ProcessResult capture = tshark({QStringLiteral("-i"), QStringLiteral("podtap"), QStringLiteral("-o"),
-            QStringLiteral("extcap.podtap.pod:") + pod.ref(), QStringLiteral("-o"),
-            QStringLiteral("extcap.podtap.destination:local-interface"), QStringLiteral("-f"),
-            QStringLiteral("udp port 9999"), QStringLiteral("-c"), QStringLiteral("4"), QStringLiteral("-w"), file});
-        QVERIFY2(capture.ok(), qPrintable(capture.describe({QStringLiteral("tshark -i podtap (local-interface)")})));
-        const QList<QStringList> packets = packetFields(file, {QStringLiteral("ip.src"), QStringLiteral("ip.dst")});
-        QCOMPARE(packets.size(), 4);
-        for (const QStringList &packet : packets) {
-            QVERIFY2(packet.contains(pod.ip), qPrintable(packet.join(QLatin1Char(' '))));
-        }
-        verifyNoAgentPod();
-    }
-
     void badFilterIsOneLineInTshark()
     {
         const RigFixture::Pod pod = m_rig.podOn();
