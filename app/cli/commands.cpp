@@ -12,6 +12,7 @@ int runListCommand(const QStringList &args);
 int runStopCommand(const QStringList &args);
 int runSweepCommand(const QStringList &args);
 int runGetCommand(const QStringList &args);
+int runExtcapCommand(const QStringList &args);
 
 std::span<const Command> commands()
 {
@@ -22,6 +23,8 @@ std::span<const Command> commands()
         Command {"sweep", "remove podtap pods whose session is dead", &runSweepCommand},
         Command {"manifest", "print agent pods for kubectl create -f - (kokotap's flags)", &runManifestCommand},
         Command {"get", "list namespaces, nodes or pods as kubectl's tables (-A, -l, --watch)", &runGetCommand},
+        Command {"extcap", "install or uninstall the Wireshark extcap (pods in Wireshark's interface list)",
+            &runExtcapCommand},
         Command {"config", "show the merged kubeconfig (config view, as kubectl prints it)", &runConfigCommand},
     };
     return table;

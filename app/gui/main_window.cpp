@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "main_window.h"
 
+#include "capture/extcap_install.h"
 #include "cluster/namespace_list_model.h"
 #include "cluster/node_list_model.h"
 #include "cluster/pod_table_model.h"
@@ -29,6 +30,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDesktopServices>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFrame>
@@ -42,6 +44,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QProcessEnvironment>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSettings>
@@ -417,6 +420,29 @@ void MainWindow::buildActions()
             findLeftovers();
         });
     m_sweepAction->setStatusTip(tr("Look again for agent pods of sessions that are gone, and offer to remove them"));
+    add(tools, tr("Add Pods to &Wireshark's Interfaces"), QKeySequence(), "actionInstallExtcap",
+        [this] {
+            // What `podtapctl extcap install` does: link podtap-extcap into Wireshark's personal extcap folders.
+            const QString extcap = findExtcapExecutable(QCoreApplication::applicationDirPath());
+            const ExtcapInstallResult result = extcap.isEmpty()
+                ? ExtcapInstallResult {{}, {},
+                      {tr("podtap-extcap was not found next to podtap or in ../libexec/podtap: "
+                          "reinstall podtap, or set PODTAP_EXTCAP to its path.")}}
+                : installExtcapLinks(
+                      extcap, personalExtcapFolders(QDir::homePath(), QProcessEnvironment::systemEnvironment()));
+            auto *box = new QMessageBox(result.ok() ? QMessageBox::Information : QMessageBox::Warning,
+                tr("Wireshark extcap"),
+                result.ok() ? tr("Wireshark now lists \"Kubernetes pod (podtap)\" among its interfaces (restart it, or "
+                                 "press F5 in its interface list). Installed:\n%1")
+                                  .arg(result.summary())
+                            : tr("The podtap extcap could not be installed everywhere:\n%1").arg(result.summary()),
+                QMessageBox::Ok, this);
+            box->setObjectName(QStringLiteral("extcapInstallMessage"));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        })
+        ->setStatusTip(
+            tr("Link podtap-extcap into Wireshark's personal extcap folders, as podtapctl extcap install does"));
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("menuHelp"));

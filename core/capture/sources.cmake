@@ -13,4 +13,6 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/pod_hosts_file.cpp
     ${CMAKE_CURRENT_LIST_DIR}/capture_process.h
     ${CMAKE_CURRENT_LIST_DIR}/capture_process.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/extcap_install.h
+    ${CMAKE_CURRENT_LIST_DIR}/extcap_install.cpp
 )
