@@ -208,34 +208,25 @@ void TapSession::resolve()
 void TapSession::preflight()
 {
     setState(State::Preflight, tr("Checking permissions in namespace %1").arg(m_plan.agentNamespace));
-    struct Check
-    {
-        const char *verb;
-        const char *resource;
-        const char *subresource;
-    };
-    static constexpr Check checks[] = {
-        {"create", "pods", ""},
-        {"delete", "pods", ""},
-        {"get", "pods", ""},
-        {"patch", "pods", ""},
-        {"get", "pods", "log"},
-    };
-    m_preflightPending = int(std::size(checks));
+    const QList<PermissionCheck> checks = tapPermissionChecks(m_request.destination);
+    m_preflightPending = int(checks.size());
     m_preflightDenied.clear();
-    for (const Check &check : checks) {
-        const QString verb = QLatin1String(check.verb);
-        const QString resource = QLatin1String(check.resource);
-        const QString sub = QLatin1String(check.subresource);
-        request(m_client->selfSubjectAccessReview(verb, resource, m_plan.agentNamespace, sub),
-            [this, verb, resource, sub](KubeReply *reply) {
+    m_streamAllowed = m_request.destination.mayStream();
+    for (const PermissionCheck &check : checks) {
+        request(m_client->selfSubjectAccessReview(check.verb, check.resource, m_plan.agentNamespace, check.subresource),
+            [this, check](KubeReply *reply) {
                 if (m_state != State::Preflight) {
                     return;
                 }
                 const QJsonObject status = reply->json().value(QLatin1String("status")).toObject();
-                if (!reply->ok() || !status.value(QLatin1String("allowed")).toBool()) {
-                    m_preflightDenied << verb + QLatin1Char(' ') + resource +
-                            (sub.isEmpty() ? QString() : QLatin1Char('/') + sub);
+                const bool allowed = reply->ok() && status.value(QLatin1String("allowed")).toBool();
+                if (!allowed && check.required) {
+                    m_preflightDenied << check.toString();
+                } else if (!allowed && check.resourcePath() == QLatin1String("pods/exec")) {
+                    // Only the fallback is lost: the tunnel may still work. Say so now, not when it is needed.
+                    m_streamAllowed = false;
+                    m_streamRefusal =
+                        explainMissingPermission(check.verb, check.resourcePath(), QString(), m_plan.agentNamespace);
                 }
                 if (--m_preflightPending > 0) {
                     return;
@@ -249,6 +240,11 @@ void TapSession::preflight()
                              .arg(m_preflightDenied.join(QStringLiteral(", ")), m_plan.agentNamespace),
                         fix.toText());
                     return;
+                }
+                if (m_request.destination.kind == Destination::Kind::ThisMachine && !m_streamAllowed) {
+                    Q_EMIT progress(tr("You may not create pods/exec in namespace %1: if the tunnel cannot reach "
+                                       "this machine, this tap cannot fall back to the stream through the API server")
+                                        .arg(m_plan.agentNamespace));
                 }
                 ensureAgentNamespace();
             });

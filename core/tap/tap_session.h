@@ -7,6 +7,7 @@
 #include "capture/pod_hosts_file.h"
 #include "tap/agent_event.h"
 #include "tap/agent_pod_spec.h"
+#include "tap/preflight_fix.h"
 #include "tap/tap_request.h"
 
 #include <QElapsedTimer>
@@ -191,6 +192,9 @@ private:
     qint64 m_captured = 0;
     int m_preflightPending = 0;
     QStringList m_preflightDenied;
+    /// Preflight found `create pods/exec` allowed: the stream through the API server may run.
+    bool m_streamAllowed = false;
+    PreflightFix m_streamRefusal; ///< why it may not, with the fix (when m_streamAllowed is false)
     int m_logReopens = 0;
     bool m_agentReady = false;
     bool m_agentStopped = false; ///< the agent's `stopped` line (with its final counters) arrived
