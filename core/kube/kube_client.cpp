@@ -420,11 +420,7 @@ KubeClient::~KubeClient() = default;
 QNetworkAccessManager *KubeClient::createManager()
 {
     auto *manager = new QNetworkAccessManager(this);
-    if (m_config.proxyUrl.isValid() && !m_config.proxyUrl.isEmpty()) {
-        manager->setProxy(proxyFromUrl(m_config.proxyUrl));
-    } else {
-        manager->setProxy(QNetworkProxy::NoProxy);
-    }
+    manager->setProxy(proxy());
     manager->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
     connect(manager, &QNetworkAccessManager::sslErrors, this, [](QNetworkReply *reply, const QList<QSslError> &errors) {
         QStringList texts;
@@ -434,6 +430,14 @@ QNetworkAccessManager *KubeClient::createManager()
         reply->setProperty(kSslErrorsProperty, texts);
     });
     return manager;
+}
+
+QNetworkProxy KubeClient::proxy() const
+{
+    if (m_config.proxyUrl.isValid() && !m_config.proxyUrl.isEmpty()) {
+        return proxyFromUrl(m_config.proxyUrl);
+    }
+    return QNetworkProxy(QNetworkProxy::NoProxy);
 }
 
 void KubeClient::setCredentialProvider(CredentialProvider provider)
@@ -535,6 +539,43 @@ bool KubeClient::applyCredentials(QNetworkRequest &request, QSslConfiguration &s
     return true;
 }
 
+ApiError KubeClient::authorizedRequest(
+    const QString &path, const QUrlQuery &query, bool streaming, QNetworkRequest *request, QSslConfiguration *ssl)
+{
+    if (m_configError.isError()) {
+        return m_configError;
+    }
+    *request = buildRequest(path, query, streaming);
+    *ssl = m_ssl;
+    ApiError error;
+    if (!applyCredentials(*request, *ssl, &error)) {
+        return error;
+    }
+    request->setSslConfiguration(*ssl);
+    return {};
+}
+
+void KubeClient::prepareUpgrade(
+    QObject *context, const QString &path, const QUrlQuery &query, UpgradeCallback ready, int refusedGeneration)
+{
+    withCredential(
+        context,
+        [this, path, query, ready = std::move(ready)] {
+            UpgradeRequest upgrade;
+            const ApiError error = authorizedRequest(path, query, true, &upgrade.request, &upgrade.ssl);
+            upgrade.proxy = proxy();
+            upgrade.tlsServerName = m_config.tlsServerName;
+            upgrade.credentialGeneration = m_credentialGeneration;
+            ready(upgrade, error);
+        },
+        refusedGeneration);
+}
+
+bool KubeClient::mayRetryUnauthorized()
+{
+    return (m_config.exec && m_credentialProvider) || refreshTokenFile();
+}
+
 void KubeClient::withCredential(QObject *context, std::function<void()> then, int refusedGeneration)
 {
     const bool refused = refusedGeneration >= 0 && refusedGeneration == m_credentialGeneration;
@@ -630,13 +671,18 @@ QStringList KubeClient::collectWarnings(QNetworkReply *reply)
 
 ApiError KubeClient::transportError(QNetworkReply *reply) const
 {
+    return transportError(reply->error(), reply->errorString(), reply->property(kSslErrorsProperty).toStringList());
+}
+
+ApiError KubeClient::transportError(
+    QNetworkReply::NetworkError code, const QString &errorString, const QStringList &sslErrors) const
+{
     ApiError error;
     error.kind = ApiError::Kind::Network;
     const QString server = m_config.server.toString();
     const QString where =
         m_config.contextName.isEmpty() ? server : QStringLiteral("%1 (context %2)").arg(server, m_config.contextName);
-    const QStringList sslErrors = reply->property(kSslErrorsProperty).toStringList();
-    switch (reply->error()) {
+    switch (code) {
     case QNetworkReply::ConnectionRefusedError:
         error.message = QStringLiteral("cannot connect to the API server %1: connection refused. Check that the "
                                        "cluster is up and that the kubeconfig's server address is right.")
@@ -660,11 +706,10 @@ ApiError KubeClient::transportError(QNetworkReply *reply) const
         break;
     case QNetworkReply::SslHandshakeFailedError:
         error.kind = ApiError::Kind::Tls;
-        error.message =
-            QStringLiteral("TLS with the API server %1 failed: %2. Check the cluster's "
-                           "certificate-authority and tls-server-name in the kubeconfig, and the client "
-                           "certificate if the server asks for one.")
-                .arg(where, sslErrors.isEmpty() ? reply->errorString() : sslErrors.join(QStringLiteral("; ")));
+        error.message = QStringLiteral("TLS with the API server %1 failed: %2. Check the cluster's "
+                                       "certificate-authority and tls-server-name in the kubeconfig, and the client "
+                                       "certificate if the server asks for one.")
+                            .arg(where, sslErrors.isEmpty() ? errorString : sslErrors.join(QStringLiteral("; ")));
         break;
     case QNetworkReply::ProxyConnectionRefusedError:
     case QNetworkReply::ProxyConnectionClosedError:
@@ -673,11 +718,11 @@ ApiError KubeClient::transportError(QNetworkReply *reply) const
     case QNetworkReply::ProxyAuthenticationRequiredError:
         error.message = QStringLiteral("the proxy %1 for the API server %2 failed: %3. Check proxy-url in the "
                                        "kubeconfig.")
-                            .arg(m_config.proxyUrl.toString(QUrl::RemoveUserInfo), where, reply->errorString());
+                            .arg(m_config.proxyUrl.toString(QUrl::RemoveUserInfo), where, errorString);
         break;
     default:
         error.message = QStringLiteral("request to the API server %1 failed: %2. Check the network path to it.")
-                            .arg(where, reply->errorString());
+                            .arg(where, errorString);
         if (!sslErrors.isEmpty()) {
             error.kind = ApiError::Kind::Tls;
         }
@@ -705,18 +750,12 @@ void KubeClient::sendRequest(KubeReply *reply, const KubeRequest &request, bool 
         // Keep finished() asynchronous, as for any network answer.
         QTimer::singleShot(0, reply, [reply, error] { reply->finish(0, {}, error, {}); });
     };
-    if (m_configError.isError()) {
-        failSoon(m_configError);
+    QNetworkRequest netRequest;
+    QSslConfiguration ssl;
+    if (ApiError error = authorizedRequest(request.path, request.query, false, &netRequest, &ssl); error.isError()) {
+        failSoon(std::move(error));
         return;
     }
-    QNetworkRequest netRequest = buildRequest(request.path, request.query, false);
-    QSslConfiguration ssl = m_ssl;
-    ApiError credentialError;
-    if (!applyCredentials(netRequest, ssl, &credentialError)) {
-        failSoon(credentialError);
-        return;
-    }
-    netRequest.setSslConfiguration(ssl);
     netRequest.setRawHeader("Accept", request.accept);
     if (!request.body.isEmpty() || request.verb != "GET") {
         netRequest.setHeader(QNetworkRequest::ContentTypeHeader,
@@ -754,7 +793,7 @@ void KubeClient::sendRequest(KubeReply *reply, const KubeRequest &request, bool 
                 return;
             }
             QByteArray body = netReply->readAll();
-            if (status == 401 && !retried && ((m_config.exec && m_credentialProvider) || refreshTokenFile())) {
+            if (status == 401 && !retried && mayRetryUnauthorized()) {
                 startRequest(reply, request, true, generation);
                 return;
             }
@@ -891,12 +930,9 @@ bool KubeClient::openStream(
             refusedGeneration);
         return true;
     }
-    QNetworkRequest request = buildRequest(path, query, true);
-    QSslConfiguration ssl = m_ssl;
-    ApiError error = m_configError;
-    if (!error.isError() && !applyCredentials(request, ssl, &error)) {
-        // error set
-    }
+    QNetworkRequest request;
+    QSslConfiguration ssl;
+    const ApiError error = authorizedRequest(path, query, true, &request, &ssl);
     if (error.isError()) {
         QTimer::singleShot(0, stream, [stream, error] {
             if (!stream->m_closed) {
@@ -906,7 +942,6 @@ bool KubeClient::openStream(
         });
         return true;
     }
-    request.setSslConfiguration(ssl);
     request.setRawHeader("Accept", "application/json");
     QNetworkAccessManager *manager = acquireStreamManager();
     QNetworkReply *reply = manager->get(request);
@@ -921,8 +956,7 @@ bool KubeClient::openStream(
     stream->m_operation = QStringLiteral("GET %1").arg(path);
     stream->m_transportError = [this](QNetworkReply *r) { return transportError(r); };
     stream->m_retry = [this, path, query, generation = m_credentialGeneration](KubeStream *s, int status) {
-        return status == 401 && ((m_config.exec && m_credentialProvider) || refreshTokenFile()) &&
-            openStream(s, path, query, generation);
+        return status == 401 && mayRetryUnauthorized() && openStream(s, path, query, generation);
     };
     stream->attach(reply);
     return true;

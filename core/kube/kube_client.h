@@ -8,6 +8,9 @@
 
 #include <QJsonObject>
 #include <QList>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QNetworkRequest>
 #include <QObject>
 #include <QPointer>
 #include <QSslConfiguration>
@@ -19,8 +22,6 @@
 #include <optional>
 
 class QNetworkAccessManager;
-class QNetworkReply;
-class QNetworkRequest;
 
 namespace podtap::kube {
 
@@ -147,6 +148,18 @@ public:
 
     enum class PatchType { Merge, StrategicMerge, Json };
 
+    /// @brief A request for a connection the client does not make itself (a WebSocket upgrade for
+    /// pods/exec), carrying the same TLS, credentials, impersonation headers and proxy as its own.
+    struct UpgradeRequest
+    {
+        QNetworkRequest request; ///< URL (http/https scheme), User-Agent, Authorization, Impersonate-*
+        QSslConfiguration ssl; ///< CA, client identity (also an exec plugin's), verify mode
+        QNetworkProxy proxy; ///< the kubeconfig's proxy-url, or NoProxy
+        QString tlsServerName; ///< the kubeconfig's tls-server-name (empty: the URL's host)
+        int credentialGeneration = 0; ///< pass to prepareUpgrade() again after a 401
+    };
+    using UpgradeCallback = std::function<void(const UpgradeRequest &request, const ApiError &error)>;
+
     explicit KubeClient(RestConfig config, QObject *parent = nullptr);
     ~KubeClient() override;
 
@@ -195,6 +208,18 @@ public:
     KubeStream *followLog(const QString &namespaceName, const QString &pod, const QString &container = {},
         int tailLines = -1, bool follow = true);
 
+    /// Builds the request for a connection made elsewhere (a WebSocket) once an exec credential is at
+    /// hand, and calls @p ready (while @p context lives) with it, or with the reason there is none.
+    /// @p refusedGeneration: the UpgradeRequest::credentialGeneration a 401 refused (fetch a newer one).
+    void prepareUpgrade(QObject *context, const QString &path, const QUrlQuery &query, UpgradeCallback ready,
+        int refusedGeneration = -1);
+    /// After a 401: true when asking again may succeed, because an exec plugin can fetch a new
+    /// credential or the token file changed. Callers retry once, as kubectl does.
+    bool mayRetryUnauthorized();
+    /// A transport failure (no HTTP answer) explained with its fix, naming the server and context.
+    ApiError transportError(
+        QNetworkReply::NetworkError code, const QString &errorString, const QStringList &sslErrors = {}) const;
+
     /// Builds `/api/v1[/namespaces/NS]/RESOURCE[/NAME]` (core group only).
     static QString corePath(const QString &resource, const QString &namespaceName = {}, const QString &name = {});
 
@@ -219,6 +244,10 @@ private:
 
     QNetworkRequest buildRequest(const QString &path, const QUrlQuery &query, bool streaming);
     bool applyCredentials(QNetworkRequest &request, QSslConfiguration &ssl, ApiError *error);
+    /// buildRequest() + the client's TLS and credentials; the config or credential error otherwise.
+    ApiError authorizedRequest(
+        const QString &path, const QUrlQuery &query, bool streaming, QNetworkRequest *request, QSslConfiguration *ssl);
+    QNetworkProxy proxy() const;
     /// Runs @p then (while @p context lives) once an exec credential is at hand: at once when one is
     /// fresh or none is needed. @p refusedGeneration: the generation a 401 refused; fetch a newer one.
     void withCredential(QObject *context, std::function<void()> then, int refusedGeneration = -1);

@@ -18,6 +18,8 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/server_clock.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kube_client.h
     ${CMAKE_CURRENT_LIST_DIR}/kube_client.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/exec_stream.h
+    ${CMAKE_CURRENT_LIST_DIR}/exec_stream.cpp
     ${CMAKE_CURRENT_LIST_DIR}/list_watch.h
     ${CMAKE_CURRENT_LIST_DIR}/list_watch.cpp
     ${CMAKE_CURRENT_LIST_DIR}/cluster_connection.h
