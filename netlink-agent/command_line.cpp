@@ -2,6 +2,7 @@
 #include "command_line.h"
 
 #include "agent_error.h"
+#include "pcapng/pcapng_blocks.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,12 +33,15 @@ std::string overview()
            "  mirror    mirror a pod interface into a VXLAN tunnel until stopped\n"
            "  receive   create the receiving VXLAN interface until stopped\n"
            "  cleanup   remove podtap filters and devices from a pod's netns\n"
-           "  inspect   print a pod netns's links, qdiscs and filters as JSON\n\n"
+           "  inspect   print a pod netns's links, qdiscs and filters as JSON\n"
+           "  stream    capture a pod interface (AF_PACKET) and write pcapng to stdout until stopped\n"
+           "  hold      idle until stopped: the agent pod that streams are run in through pods/exec\n\n"
            "podtap-agent COMMAND --help shows the flags; podtap-agent --version prints the version and\n"
            "the contract level.\n"
            "stdout carries JSON lines (ready, stats, warning, error, stopped); ready carries \"version\"\n"
-           "and \"contract\", stopped the final counters. Exit codes: 0 stopped, 2 usage error, 3 target\n"
-           "not found, 4 the kernel refused an operation.\n"
+           "and \"contract\", stopped the final counters. stream writes pcapng to stdout instead and its\n"
+           "JSON lines to stderr. Exit codes: 0 stopped, 2 usage error, 3 target not found, 4 the kernel\n"
+           "refused an operation.\n"
            "Under pkexec (PKEXEC_UID set) only receive runs; every other command exits 2.\n";
 }
 
@@ -50,12 +54,19 @@ const std::map<std::string, std::set<std::string>> kValueFlags = {
     {"receive", {"--vni", "--port", "--remote", "--local", "--underlay-dev", "--name"}},
     {"cleanup", {"--container-id", "--pod-uid", "--pid", "--netns", "--session", "--proc-root", "--netns-dir"}},
     {"inspect", {"--container-id", "--pod-uid", "--pid", "--netns", "--proc-root", "--netns-dir"}},
+    {"stream",
+        {"--container-id", "--pod-uid", "--pid", "--netns", "--interface", "--direction", "--bpf", "--snaplen",
+            "--if-name", "--session", "--heartbeat-file", "--heartbeat-timeout", "--proc-root", "--netns-dir",
+            "--stats-interval", "--deadline"}},
+    {"hold", {"--session", "--heartbeat-file", "--heartbeat-timeout", "--deadline"}},
 };
 const std::map<std::string, std::set<std::string>> kBoolFlags = {
     {"mirror", {}},
     {"receive", {"--exit-with-parent"}},
     {"cleanup", {}},
     {"inspect", {}},
+    {"stream", {}},
+    {"hold", {}},
 };
 
 long long parseInteger(
@@ -194,6 +205,50 @@ std::string usageText(const std::string &command)
                            "(podtap's marked).\n") +
             kTargetHelp;
     }
+    if (command == "stream") {
+        return std::string("usage: podtap-agent stream TARGET [flags]\n"
+                           "Captures a pod interface with an AF_PACKET socket (TPACKET_V3 ring) in the target's netns\n"
+                           "and writes pcapng to stdout: one interface block (Ethernet, nanosecond timestamps), then\n"
+                           "one enhanced packet block per frame with the kernel timestamp and the direction in\n"
+                           "epb_flags (1 inbound, 2 outbound). Adds nothing to the pod netns: no filter, no device.\n"
+                           "JSON lines go to stderr: ready, stats (ring drops included), warning, error, stopped.\n"
+                           "Stops on the end of stdin or a `stop` line (when stdin is a pipe or socket: the console's\n"
+                           "exec closing), SIGTERM/SIGINT, stdout closed by its reader, heartbeat lapse, deadline, or\n"
+                           "when the pod's processes are gone. When stdout is slower than the traffic, the ring fills\n"
+                           "and the kernel drops (counted as ring_drops); the agent never buffers without bound.\n") +
+            kTargetHelp +
+            "  --interface NAME      pod interface to capture (default eth0)\n"
+            "  --direction D         ingress (frames the pod receives), egress (frames it sends) or both\n"
+            "                        (default both)\n"
+            "  --bpf PROGRAM         classic BPF in tcpdump -ddd form: count, then `code jt jf k` lines\n"
+            "                        (newline or comma separated), attached as the socket filter before\n"
+            "                        the socket is bound; default: capture everything\n"
+            "  --snaplen N           bytes kept of each frame (default 65535; 0 or more than " +
+            std::to_string(pcapng::kMaxSnaplen) +
+            "\n"
+            "                        means " +
+            std::to_string(pcapng::kMaxSnaplen) +
+            ", so every block stays under 256 KiB)\n"
+            "  --if-name NAME        the pcapng interface name (if_name), e.g. ns/pod/eth0 (default: the\n"
+            "                        interface name)\n"
+            "  --session ID          session this stream belongs to (reported in ready)\n"
+            "  --heartbeat-file F    as for mirror\n"
+            "  --heartbeat-timeout S as for mirror (default 180)\n"
+            "  --stats-interval S    seconds between stats events, 0 for none (default 1)\n"
+            "  --deadline S          stop after S seconds\n";
+    }
+    if (command == "hold") {
+        return "usage: podtap-agent hold [flags]\n"
+               "The agent pod's process when a tap goes through the API server: it adds nothing and idles\n"
+               "until SIGTERM/SIGINT, heartbeat lapse or deadline, while the console runs `stream` in the pod\n"
+               "through pods/exec. Prints ready (version, contract) and stopped (reason) on stdout.\n"
+               "  --session ID          session this agent pod belongs to (reported in ready)\n"
+               "  --heartbeat-file F    downward-API annotations file with podtap.io/heartbeat (any value)\n"
+               "  --heartbeat-timeout S stop when the heartbeat has not changed for S seconds, timed on\n"
+               "                        this node's monotonic clock (default 180; a missing file counts\n"
+               "                        from the agent's start)\n"
+               "  --deadline S          stop after S seconds\n";
+    }
     return overview();
 }
 
@@ -201,7 +256,8 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
 {
     AgentOptions options;
     if (argc < 2) {
-        throw usageError("missing command: mirror, receive, cleanup or inspect (see podtap-agent --help)");
+        throw usageError(
+            "missing command: mirror, receive, stream, hold, cleanup or inspect (see podtap-agent --help)");
     }
     const std::string command = argv[1];
     if (command == "--version" || command == "version") {
@@ -215,7 +271,7 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
     }
     const auto valueFlags = kValueFlags.find(command);
     if (valueFlags == kValueFlags.end()) {
-        throw usageError("unknown command '" + command + "': use mirror, receive, cleanup or inspect");
+        throw usageError("unknown command '" + command + "': use mirror, receive, stream, hold, cleanup or inspect");
     }
     const std::set<std::string> &boolFlags = kBoolFlags.at(command);
 
@@ -280,7 +336,10 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
             throw usageError(std::string("flag ") + flag + " needs a non-empty value");
         }
     }
-    if (command != "receive") {
+    if (command == "hold" && targets > 0) {
+        throw usageError("hold takes no target: it only idles (see podtap-agent hold --help)");
+    }
+    if (command != "receive" && command != "hold") {
         if (targets == 0) {
             throw usageError(command + " needs a target: one of --container-id, --pod-uid, --pid or --netns");
         }
@@ -433,6 +492,26 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
         options.netnsDir = values["--netns-dir"];
     }
     options.exitWithParent = switches.count("--exit-with-parent") > 0;
+    if (command == "stream") {
+        if (!has("--stats-interval")) {
+            options.statsInterval = 1;
+        }
+        if (has("--snaplen")) {
+            options.snaplen = pcapng::clampSnaplen(static_cast<std::uint32_t>(
+                parseInteger("--snaplen", values["--snaplen"], 0, 1000000000, "the snaplen")));
+        }
+        options.ifName = options.interface;
+        if (has("--if-name")) {
+            options.ifName = values["--if-name"];
+            const bool control = std::any_of(options.ifName.begin(), options.ifName.end(),
+                [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+            if (options.ifName.empty() || options.ifName.size() > kMaxIfNameBytes || control) {
+                throw usageError("--if-name: a pcapng interface name is 1-" + std::to_string(kMaxIfNameBytes) +
+                    " bytes without control characters, e.g. namespace/pod/eth0 (" +
+                    std::to_string(options.ifName.size()) + " bytes given)");
+            }
+        }
+    }
 
     if (command == "mirror") {
         options.command = AgentOptions::Command::Mirror;
@@ -440,6 +519,10 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
         options.command = AgentOptions::Command::Receive;
     } else if (command == "cleanup") {
         options.command = AgentOptions::Command::Cleanup;
+    } else if (command == "stream") {
+        options.command = AgentOptions::Command::Stream;
+    } else if (command == "hold") {
+        options.command = AgentOptions::Command::Hold;
     } else {
         options.command = AgentOptions::Command::Inspect;
     }

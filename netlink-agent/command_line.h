@@ -14,7 +14,7 @@ namespace podtap::agent {
 /// @brief Everything the command line asked for, validated.
 struct AgentOptions
 {
-    enum class Command { None, Version, Help, Mirror, Receive, Cleanup, Inspect };
+    enum class Command { None, Version, Help, Mirror, Receive, Cleanup, Inspect, Stream, Hold };
     Command command = Command::None;
     std::string helpText; ///< set for Command::Help
 
@@ -37,14 +37,22 @@ struct AgentOptions
     int heartbeatTimeout = 180;
     std::string procRoot = "/proc";
     std::string netnsDir = "/var/run/netns";
-    int statsInterval = 5;
+    int statsInterval = 5; ///< stream: 1 unless given
     int deadline = 0; ///< seconds, 0 = none
     bool exitWithParent = false;
+    /// stream: bytes of each packet kept (default 65535; 0 or more than the pcapng limit means the limit).
+    std::uint32_t snaplen = 65535;
+    /// stream: the pcapng interface name (`if_name`); default the interface name. The console passes
+    /// `ns/pod/iface`.
+    std::string ifName;
 
     /// Scope of this session's marks: the session ID, or the device name when no session was given.
     std::string sessionKey() const { return session.empty() ? "name:" + name : session; }
     std::vector<std::string> hooks() const;
 };
+
+/// The largest --if-name, in bytes.
+inline constexpr std::size_t kMaxIfNameBytes = 1024;
 
 /// Parses argv. Throws AgentError(2) naming the flag on any usage error.
 AgentOptions parseCommandLine(int argc, const char *const *argv);

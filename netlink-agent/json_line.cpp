@@ -7,6 +7,8 @@ namespace podtap::agent {
 
 namespace {
 
+bool g_eventsToStderr = false;
+
 /// The length of the well-formed UTF-8 sequence at @p at (RFC 3629: no overlongs, no surrogates, nothing
 /// above U+10FFFF), or 0 when the bytes there are not one.
 std::size_t utf8SequenceLength(std::string_view text, std::size_t at)
@@ -163,12 +165,21 @@ void emitEvent(const std::string &event, JsonLine fields)
         text += rest.substr(1);
     }
     text += '\n';
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    FILE *out = g_eventsToStderr ? stderr : stdout;
+    std::fwrite(text.data(), 1, text.size(), out);
+    std::fflush(out);
+}
+
+void setEventsToStderr(bool toStderr)
+{
+    g_eventsToStderr = toStderr;
 }
 
 void note(const std::string &text)
 {
+    if (g_eventsToStderr) {
+        return;
+    }
     std::fprintf(stderr, "podtap-agent: %s\n", text.c_str());
     std::fflush(stderr);
 }

@@ -34,7 +34,11 @@ private:
 /// JSON string literal for @p text, quotes included.
 std::string jsonQuote(std::string_view text);
 
-/// Writes a `{"event":<name>,...}` line to stdout and flushes it.
+/// Sends events to stderr instead of stdout (for `stream`, whose stdout carries pcapng). Human notes are
+/// then left out, so stderr stays a pure JSON-lines channel.
+void setEventsToStderr(bool toStderr);
+
+/// Writes a `{"event":<name>,...}` line to stdout (or stderr, see setEventsToStderr()) and flushes it.
 void emitEvent(const std::string &event, JsonLine fields = {});
 
 /// Writes human text to stderr.

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// podtap-agent: mirrors a pod's interface into a VXLAN tunnel (see `podtap-agent --help`).
+// podtap-agent: mirrors a pod's interface into a VXLAN tunnel, or streams it as pcapng (see `podtap-agent --help`).
 #include "agent_error.h"
 #include "agent_version.h"
 #include "command_line.h"
+#include "hold.h"
 #include "json_line.h"
 #include "link_control.h"
 #include "mirror_session.h"
 #include "receiver.h"
+#include "stream_session.h"
 #include "tc_control.h"
 
 #include <fcntl.h>
@@ -184,6 +186,9 @@ int main(int argc, char **argv)
     ::sigprocmask(SIG_BLOCK, &stopSignals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
+    // stream's stdout carries pcapng: its events, usage errors included, go to stderr.
+    setEventsToStderr(argc >= 2 && std::string(argv[1]) == "stream");
+
     AgentOptions options;
     try {
         refuseUnderPkexec(argc, argv);
@@ -201,6 +206,12 @@ int main(int argc, char **argv)
         }
         case AgentOptions::Command::Receive:
             return Receiver(options).run();
+        case AgentOptions::Command::Stream: {
+            StreamSession session(options);
+            return session.run();
+        }
+        case AgentOptions::Command::Hold:
+            return runHold(options);
         case AgentOptions::Command::Cleanup:
             return runCleanup(options);
         case AgentOptions::Command::Inspect:
