@@ -2,6 +2,8 @@
 list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/pcapng_writer.h
     ${CMAKE_CURRENT_LIST_DIR}/pcapng_writer.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/pcapng_stream_reader.h
+    ${CMAKE_CURRENT_LIST_DIR}/pcapng_stream_reader.cpp
     ${CMAKE_CURRENT_LIST_DIR}/vxlan_header.h
     ${CMAKE_CURRENT_LIST_DIR}/vxlan_header.cpp
     ${CMAKE_CURRENT_LIST_DIR}/tunnel_demux.h
