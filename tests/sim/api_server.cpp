@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "api_server.h"
 
+#include "exec_command.h"
+#include "exec_session.h"
 #include "http_server.h"
 #include "json_writer.h"
 #include "list_stream.h"
@@ -10,6 +12,7 @@
 #include "sim_kubelet.h"
 #include "sim_store.h"
 #include "watch_stream.h"
+#include "websocket.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -216,6 +219,7 @@ QByteArray discoveryResources()
            R"({"name":"namespaces","singularName":"namespace","namespaced":false,"kind":"Namespace","verbs":["create","delete","get","list","patch","update","watch"],"shortNames":["ns"],"storageVersionHash":"Q3oi5N2YM8M="},)"
            R"({"name":"nodes","singularName":"node","namespaced":false,"kind":"Node","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["no"],"storageVersionHash":"XwShjMxG9Fs="},)"
            R"({"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["po"],"categories":["all"],"storageVersionHash":"xPOwRZ+Yhw8="},)"
+           R"({"name":"pods/exec","singularName":"","namespaced":true,"kind":"PodExecOptions","verbs":["create","get"]},)"
            R"({"name":"pods/log","singularName":"","namespaced":true,"kind":"Pod","verbs":["get"]},)"
            R"({"name":"pods/status","singularName":"","namespaced":true,"kind":"Pod","verbs":["get","patch","update"]}]})";
 }
@@ -520,7 +524,7 @@ bool ApiServer::routeCore(HttpConnection *connection, const HttpRequest &request
             target.ns = segments[1];
             target.name = n >= 4 ? segments[3] : QByteArray();
             target.subresource = n == 5 ? segments[4] : QByteArray();
-            if (!target.subresource.isEmpty() && target.subresource != "log") {
+            if (!target.subresource.isEmpty() && target.subresource != "log" && target.subresource != "exec") {
                 return false;
             }
         } else {
@@ -562,6 +566,10 @@ void ApiServer::serveResource(HttpConnection *connection, const HttpRequest &req
         target.watchPath || request.param("watch").toLower() == "true" || request.param("watch") == "1";
     const QByteArray scopeNs = target.kind == Kind::Namespace ? target.name : target.ns;
 
+    if (target.subresource == "exec") {
+        podExec(connection, request, target);
+        return;
+    }
     if (target.subresource == "log") {
         if (method != "GET") {
             sendStatus(
@@ -1296,6 +1304,157 @@ void ApiServer::podLog(HttpConnection *connection, const HttpRequest &request, c
     new LogFollower(connection, m_store, current->key(), timestamps, this);
 }
 
+void ApiServer::podExec(HttpConnection *connection, const HttpRequest &request, const Target &target)
+{
+    const bool get = request.method == "GET";
+    if (!get && request.method != "POST") {
+        sendStatus(
+            connection, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+        return;
+    }
+    // A connect request is authorized with the verb of its method (GET: get, POST: create); a
+    // WebSocket upgrade by GET also needs create, as API servers that close the get-only hole do.
+    if ((get && !checkAccess(connection, request, "get", "pods/exec", target.ns, target.name)) ||
+        !checkAccess(connection, request, "create", "pods/exec", target.ns, target.name)) {
+        return;
+    }
+    const ObjectPtr current = m_store->find(Kind::Pod, target.ns, target.name);
+    if (!current) {
+        sendStatus(connection, 404, "NotFound", "pods \"" + target.name + "\" not found", target.name, "pods");
+        return;
+    }
+    const SimPod &pod = asPod(*current);
+    QByteArray container = request.param("container");
+    if (container.isEmpty()) {
+        if (pod.containers.size() != 1) {
+            QByteArrayList names;
+            for (const ContainerInfo &c : pod.containers) {
+                names.append(c.name);
+            }
+            sendStatus(connection, 400, "BadRequest",
+                "a container name must be specified for pod " + pod.name +
+                    (names.isEmpty() ? QByteArray() : ", choose one of: [" + names.join(' ') + ']'));
+            return;
+        }
+        container = pod.containers.front().name;
+    }
+    const ContainerInfo *info = nullptr;
+    for (const ContainerInfo &c : pod.containers) {
+        if (c.name == container) {
+            info = &c;
+        }
+    }
+    if (!info) {
+        sendStatus(connection, 400, "BadRequest", "container " + container + " is not valid for pod " + pod.name);
+        return;
+    }
+    if (pod.nodeName.isEmpty() || !pod.scheduled) {
+        sendStatus(connection, 400, "BadRequest", "pod " + pod.name + " does not have a host assigned");
+        return;
+    }
+    QByteArrayList command;
+    for (const QString &item : request.query.allQueryItemValues(QStringLiteral("command"), QUrl::FullyDecoded)) {
+        command.append(item.toUtf8());
+    }
+    const auto flag = [&request](const char *name) {
+        const QByteArray value = request.param(name).toLower();
+        return value == "true" || value == "1";
+    };
+    ExecSession::Options options;
+    options.stdinOpen = flag("stdin");
+    options.stdoutOpen = flag("stdout");
+    options.stderrOpen = flag("stderr");
+    options.command = command;
+    if (command.isEmpty()) {
+        sendStatus(connection, 400, "BadRequest", "you must specify at least 1 command");
+        return;
+    }
+    if (!options.stdinOpen && !options.stdoutOpen && !options.stderrOpen) {
+        sendStatus(connection, 400, "BadRequest", "you must specify at least one of stdin, stdout, stderr");
+        return;
+    }
+    if (flag("tty")) {
+        sendStatus(connection, 400, "BadRequest",
+            "kube-sim: pods/exec with tty=true is not simulated (no terminal); drop -t / tty=true");
+        return;
+    }
+
+    // The upgrade: only a WebSocket one, as the sim does not speak SPDY.
+    const QByteArray upgradeHeader = request.header("upgrade").toLower();
+    if (!request.header("connection").toLower().contains("upgrade") || upgradeHeader.isEmpty()) {
+        sendStatus(connection, 400, "BadRequest", "Upgrade request required");
+        return;
+    }
+    if (!upgradeHeader.contains("websocket")) {
+        sendStatus(connection, 400, "BadRequest",
+            "kube-sim: pods/exec is served over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only, not " +
+                request.header("upgrade"));
+        return;
+    }
+    // The WebSocket handshake's own failures are bare HTTP answers, as the Go websocket server gives.
+    if (!get) {
+        connection->respondRawAndClose("HTTP/1.1 405 Method Not Allowed\r\n\r\nbad method");
+        return;
+    }
+    if (request.header("sec-websocket-version").trimmed() != "13") {
+        connection->respondRawAndClose(
+            "HTTP/1.1 400 Bad Request\r\nSec-WebSocket-Version: 13\r\n\r\nmissing or bad WebSocket Version");
+        return;
+    }
+    const QByteArray key = request.header("sec-websocket-key").trimmed();
+    if (QByteArray::fromBase64(key).size() != 16) {
+        connection->respondRawAndClose("HTTP/1.1 400 Bad Request\r\n\r\nmismatch challenge/response");
+        return;
+    }
+    // A client offering v5 reaches the API server's own WebSocket server (v5 only); any other goes
+    // through to the kubelet's, which takes the first protocol it knows in the client's order.
+    QByteArrayList offered;
+    for (const QByteArray &line : request.header("sec-websocket-protocol").split('\n')) {
+        for (const QByteArray &item : line.split(',')) {
+            if (!item.trimmed().isEmpty()) {
+                offered.append(item.trimmed());
+            }
+        }
+    }
+    QByteArray protocol;
+    if (offered.contains("v5.channel.k8s.io")) {
+        protocol = "v5.channel.k8s.io";
+    } else if (offered.contains("v4.channel.k8s.io")) {
+        protocol = "v4.channel.k8s.io";
+    } else {
+        // The Go websocket server refuses an unsupported subprotocol with a bare 403.
+        connection->respondRawAndClose("HTTP/1.1 403 Forbidden\r\n\r\n");
+        return;
+    }
+    const bool v5 = protocol == "v5.channel.k8s.io";
+    if (info->state != ContainerInfo::State::Running) {
+        // The kubelet finds no running container. Through v5 the API server has already accepted
+        // the WebSocket and reports the failed upgrade to the kubelet on the error channel; v4 is
+        // proxied to the kubelet, whose answer (a plain 500) the client gets as the handshake's.
+        const QByteArray why = "container not found (\"" + container + "\")";
+        if (!v5) {
+            connection->respondRawAndClose("HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                                           "Content-Length: " +
+                QByteArray::number(why.size()) + "\r\n\r\n" + why);
+            return;
+        }
+        connection->upgrade({"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: " + ws::acceptKey(key),
+            "Sec-WebSocket-Protocol: " + protocol});
+        ExecSession::failBeforeStart(
+            connection, ExecSession::internalErrorStatus("unable to upgrade connection: " + why));
+        return;
+    }
+    ExecCommand *execCommand = m_kubelet->startExec(pod, container, command);
+    connection->upgrade({"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: " + ws::acceptKey(key),
+        "Sec-WebSocket-Protocol: " + protocol});
+    options.protocol = protocol;
+    ++(v5 ? m_stats.execsV5 : m_stats.execsV4);
+    ++m_stats.execsRunning;
+    auto *session = new ExecSession(connection, options, execCommand, this);
+    connect(session, &ExecSession::commandFinished, this, [this] { --m_stats.execsRunning; });
+    connect(session, &ExecSession::outputPaused, this, [this] { ++m_stats.execOutputPauses; });
+}
+
 void ApiServer::accessReview(HttpConnection *connection, const HttpRequest &request)
 {
     const QJsonObject body = QJsonDocument::fromJson(request.body).object();
@@ -1348,6 +1507,10 @@ void ApiServer::admin(HttpConnection *connection, const HttpRequest &request)
             .field("requests", qint64(m_stats.requests))
             .field("lists", qint64(m_stats.lists))
             .field("watches", qint64(m_stats.watches))
+            .field("execsV5", qint64(m_stats.execsV5))
+            .field("execsV4", qint64(m_stats.execsV4))
+            .field("execsRunning", m_stats.execsRunning)
+            .field("execOutputPauses", qint64(m_stats.execOutputPauses))
             .endObject();
         connection->respond(200, jsonType, json.data());
         return;

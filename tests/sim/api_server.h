@@ -15,7 +15,7 @@ class SimStore;
 struct HttpRequest;
 
 /// @brief The Kubernetes API surface of kube-sim: discovery, core/v1 namespaces, nodes and pods,
-/// pods/log, SelfSubjectAccessReview, and the /sim admin endpoints.
+/// pods/log, pods/exec (WebSocket), SelfSubjectAccessReview, and the /sim admin endpoints.
 class ApiServer final : public QObject
 {
     Q_OBJECT
@@ -38,6 +38,10 @@ public:
         quint64 requests = 0;
         quint64 lists = 0;
         quint64 watches = 0;
+        quint64 execsV5 = 0; // pods/exec sessions opened, by subprotocol
+        quint64 execsV4 = 0;
+        qint64 execsRunning = 0; // sessions whose command has not ended yet
+        quint64 execOutputPauses = 0; // times a command's output waited for a slow client
     };
 
     struct Options
@@ -76,6 +80,7 @@ private:
     void deleteNamespace(HttpConnection *connection, const HttpRequest &request, const Target &target);
     void patch(HttpConnection *connection, const HttpRequest &request, const Target &target);
     void podLog(HttpConnection *connection, const HttpRequest &request, const Target &target);
+    void podExec(HttpConnection *connection, const HttpRequest &request, const Target &target);
     void accessReview(HttpConnection *connection, const HttpRequest &request);
     /// Checks the Impersonate-* headers against the caller's rights and routes as the impersonated user.
     void impersonate(HttpConnection *connection, const HttpRequest &request);

@@ -28,11 +28,14 @@ namespace {
 constexpr qsizetype maxHeaderBytes = 64 * 1024;
 constexpr qsizetype maxBodyBytes = 16 * 1024 * 1024;
 constexpr qsizetype sliceBytes = 256 * 1024;
+constexpr qint64 upgradedReadBufferBytes = 1024 * 1024;
 } // namespace
 
 QByteArray httpReason(int status)
 {
     switch (status) {
+    case 101:
+        return "Switching Protocols";
     case 200:
         return "OK";
     case 201:
@@ -120,8 +123,13 @@ void HttpConnection::readMore()
     if (!m_socket) {
         return;
     }
+    if (m_upgraded) {
+        // The new protocol reads at its own pace (readRaw), so a slow consumer holds the sender back.
+        Q_EMIT rawReadyRead();
+        return;
+    }
     m_buffer.append(m_socket->readAll());
-    while (!m_streaming && !m_closed && m_outgoing.isEmpty() && parseOne()) { }
+    while (!m_streaming && !m_upgraded && !m_closed && m_outgoing.isEmpty() && parseOne()) { }
     if (m_buffer.size() > maxHeaderBytes + maxBodyBytes) {
         abort();
     }
@@ -179,7 +187,10 @@ bool HttpConnection::parseOne()
     const qsizetype q = target.indexOf('?');
     request.path = QByteArray::fromPercentEncoding(q < 0 ? target : target.left(q));
     if (q >= 0) {
-        request.query.setQuery(QString::fromUtf8(target.mid(q + 1)));
+        // Go's url.ParseQuery decodes '+' as a space (form encoding); clients send spaces that way.
+        QByteArray query = target.mid(q + 1);
+        query.replace('+', "%20");
+        request.query.setQuery(QString::fromUtf8(query));
     }
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray &line = lines[i];
@@ -345,6 +356,64 @@ void HttpConnection::endStream()
     }
     // Serve anything the client pipelined behind the stream.
     QMetaObject::invokeMethod(this, &HttpConnection::readMore, Qt::QueuedConnection);
+}
+
+void HttpConnection::upgrade(const QByteArrayList &extraHeaders)
+{
+    if (!m_socket || m_closed) {
+        return;
+    }
+    QByteArray head = "HTTP/1.1 101 Switching Protocols\r\n";
+    for (const QByteArray &header : extraHeaders) {
+        head += header + "\r\n";
+    }
+    head += "\r\n";
+    m_socket->write(head);
+    m_upgraded = true;
+    // Bounded: while the consumer does not read, the socket stops taking bytes from the peer.
+    m_socket->setReadBufferSize(upgradedReadBufferBytes);
+    if (!m_buffer.isEmpty() || m_socket->bytesAvailable() > 0) {
+        QMetaObject::invokeMethod(this, &HttpConnection::rawReadyRead, Qt::QueuedConnection);
+    }
+}
+
+QByteArray HttpConnection::readRaw(qint64 maxBytes)
+{
+    QByteArray out;
+    if (!m_buffer.isEmpty()) {
+        out = m_buffer.left(maxBytes);
+        m_buffer.remove(0, out.size());
+    }
+    if (m_socket && out.size() < maxBytes) {
+        out.append(m_socket->read(maxBytes - out.size()));
+    }
+    return out;
+}
+
+void HttpConnection::writeRaw(const QByteArray &data)
+{
+    if (m_socket && !m_closed) {
+        m_socket->write(data);
+        // One TLS record per message: clients that poll the TCP socket before reading the next
+        // frame (python3-kubernetes) never see a frame that sits decrypted in their TLS buffer.
+        m_socket->flush();
+    }
+}
+
+void HttpConnection::respondRawAndClose(const QByteArray &response)
+{
+    if (!m_socket || m_closed) {
+        return;
+    }
+    m_socket->write(response);
+    m_socket->disconnectFromHost();
+}
+
+void HttpConnection::closeGracefully()
+{
+    if (m_socket && !m_closed) {
+        m_socket->disconnectFromHost();
+    }
 }
 
 void HttpConnection::abort()

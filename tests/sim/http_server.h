@@ -60,10 +60,25 @@ public:
     bool isStreaming() const { return m_streaming; }
     qint64 pendingBytes() const;
 
+    /// Answers the current request with `101 Switching Protocols` and @p extraHeaders and hands the
+    /// connection over to the caller (a WebSocket): HTTP parsing stops, rawReadyRead() reports input,
+    /// readRaw() takes it, writeRaw() sends bytes as they are.
+    void upgrade(const QByteArrayList &extraHeaders);
+    bool isUpgraded() const { return m_upgraded; }
+    /// Up to @p maxBytes of input on an upgraded connection (what arrived with the request first).
+    QByteArray readRaw(qint64 maxBytes);
+    void writeRaw(const QByteArray &data);
+    /// Sends a raw HTTP answer on a connection that is not upgraded (a failed handshake) and closes it.
+    void respondRawAndClose(const QByteArray &response);
+    /// Closes the connection once everything written has left.
+    void closeGracefully();
+
 Q_SIGNALS:
     /// The peer went away or the connection was dropped; streams must stop writing.
     void closed();
     void drained();
+    /// Input arrived on an upgraded connection.
+    void rawReadyRead();
 
 private:
     void readMore();
@@ -82,6 +97,7 @@ private:
     QByteArray m_outgoing;
     qsizetype m_outgoingOffset = 0;
     bool m_streaming = false;
+    bool m_upgraded = false;
     bool m_closeAfterResponse = false;
     bool m_closed = false;
     bool m_certChecked = false;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sim_kubelet.h"
 
+#include "exec_command.h"
 #include "sim_store.h"
 
 #include <QJsonArray>
@@ -168,6 +169,12 @@ void SimKubelet::finishDeletion(const QByteArray &ns, const QByteArray &name, co
     if (current && current->uid == uid) {
         m_store->remove(Kind::Pod, ns, name);
     }
+}
+
+ExecCommand *SimKubelet::startExec(const SimPod &pod, const QByteArray &container, const QByteArrayList &command)
+{
+    Q_UNUSED(container);
+    return new BuiltinExecCommand(command, pod.name);
 }
 
 } // namespace podtap::sim

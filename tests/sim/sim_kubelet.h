@@ -9,6 +9,7 @@
 
 namespace podtap::sim {
 
+class ExecCommand;
 class SimStore;
 
 /// @brief Scheduler and kubelet for pods created through the API: binds them to a node, starts
@@ -34,6 +35,10 @@ public:
     /// The API server set the pod's deletionTimestamp; the pod goes away after its grace period or
     /// once its containers stopped, whichever comes first.
     virtual void podDeleting(const SimPod &pod, qint64 graceSeconds);
+
+    /// A `pods/exec` command in @p container of the running @p pod (the caller owns it; it starts
+    /// when the session calls start()). Default: the built-in commands (BuiltinExecCommand).
+    virtual ExecCommand *startExec(const SimPod &pod, const QByteArray &container, const QByteArrayList &command);
 
     static QByteArray randomContainerId();
 
