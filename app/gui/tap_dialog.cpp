@@ -63,11 +63,13 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
 
     auto *layout = new QVBoxLayout(this);
 
-    m_cleartextNote = new QLabel(tr("<b>Note:</b> the mirrored packets travel in a VXLAN tunnel, which is "
-                                    "<b>cleartext and unauthenticated</b>. Anyone on the path can read them, and the "
-                                    "receiver accepts any sender that uses the right VNI. Tap only where that is "
-                                    "acceptable. This note is shown once."),
-        this);
+    m_cleartextNote =
+        new QLabel(tr("<b>Note:</b> the mirrored packets travel in a VXLAN tunnel, which is "
+                      "<b>cleartext and unauthenticated</b>. Anyone on the path can read them, and the "
+                      "receiver accepts any sender that uses the right VNI. Through the API server, they "
+                      "travel over its TLS connection, but whoever operates the API server can read them. "
+                      "Tap only where that is acceptable. This note is shown once."),
+            this);
     m_cleartextNote->setObjectName(QStringLiteral("cleartextNote"));
     m_cleartextNote->setWordWrap(true);
     m_cleartextNote->setFrameShape(QFrame::StyledPanel);
