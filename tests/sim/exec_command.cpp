@@ -54,6 +54,9 @@ void BuiltinExecCommand::start()
             finish(0);
         } else if (program == "cat" && args.isEmpty()) {
             m_cat = true; // copies stdin until the client closes it (closeStdin)
+            if (m_stdinClosed) {
+                finish(0);
+            }
         } else if (program == "seq" && args.size() == 1) {
             bool ok = false;
             m_seqLast = args.value(0).toLongLong(&ok);
@@ -100,6 +103,7 @@ void BuiltinExecCommand::writeStdin(const QByteArray &data)
 
 void BuiltinExecCommand::closeStdin()
 {
+    m_stdinClosed = true;
     if (m_cat && !m_done) {
         finish(0);
     }

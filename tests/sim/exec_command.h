@@ -76,6 +76,7 @@ private:
     QByteArrayList m_command;
     QByteArray m_podName;
     bool m_cat = false;
+    bool m_stdinClosed = false; // may come before start()'s deferred part
     bool m_done = false;
     bool m_paused = false;
     qint64 m_seqNext = 0; // `seq`: the next number to print, up to m_seqLast

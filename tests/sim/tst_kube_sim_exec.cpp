@@ -134,6 +134,14 @@ private Q_SLOTS:
         QCOMPARE(stats().value(QLatin1String("execsRunning")).toInteger(), 0);
     }
 
+    void catWithoutStdinEndsAtOnce()
+    {
+        // No -i: the exec has no stdin, so cat sees end of file at once.
+        const ProcessResult result = exec("target", {QStringLiteral("cat")}, {}, QStringLiteral("main"));
+        QVERIFY2(result.ok(), qPrintable(result.describe({QStringLiteral("kubectl exec -- cat")})));
+        QCOMPARE(result.out, QByteArray());
+    }
+
     void containerChoiceMatters()
     {
         const ProcessResult sidecar = exec("target", {QStringLiteral("hostname")}, {}, QStringLiteral("sidecar"));

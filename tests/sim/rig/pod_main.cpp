@@ -6,6 +6,12 @@
 //       Joins the cgroups and the network namespace, builds a private mount namespace with the given
 //       bind mounts under DIR, changes root to it and runs PROGRAM: what a container runtime does for
 //       a container, reduced to what podtap's agent and the traffic pods need.
+//   podtap-sim-pod exec --target PID [--cgroup DIR]... [--pdeathsig SIGNAL] [--status-fd FD] -- PROGRAM [ARG]...
+//       Runs PROGRAM as a container runtime's exec does: in the cgroups, the network and mount
+//       namespaces, the root, the working directory and the environment of the process PID (a
+//       container's main process). PROGRAM without a '/' is looked up in that environment's PATH.
+//       When PROGRAM cannot be started, the reason goes to FD (close-on-exec otherwise) and the exit
+//       code is 127.
 //   podtap-sim-pod traffic --name NS/POD --peer IPV4 [--port N] [--interval-ms MS]
 //       Sends a small UDP datagram to PEER:PORT every MS and answers every greeting it receives, so
 //       a tapped pod has traffic in both directions.
@@ -26,6 +32,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -56,6 +63,8 @@ void onSignal(int)
         "podtap-sim-pod: %s\n"
         "usage: podtap-sim-pod enter [--netns PATH] [--cgroup DIR]... [--root DIR [--bind SRC:DST[:ro]]... [--proc] "
         "[--sys]] [--pdeathsig N] -- PROGRAM [ARG]...\n"
+        "       podtap-sim-pod exec --target PID [--cgroup DIR]... [--pdeathsig N] [--status-fd FD] -- PROGRAM "
+        "[ARG]...\n"
         "       podtap-sim-pod traffic --name NS/POD --peer IPV4 [--port N] [--interval-ms MS]\n"
         "       podtap-sim-pod idle\n",
         message.c_str());
@@ -76,6 +85,18 @@ void writeFile(const std::string &path, const std::string &text)
         die("write " + path);
     }
     ::close(fd);
+}
+
+/// A container's process starts with default signal dispositions and nothing blocked, whatever the
+/// rig ignored or blocked (the sim ignores SIGPIPE, and ignored dispositions survive execve).
+void resetSignals()
+{
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+        ::signal(sig, SIG_DFL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
 void installStopHandlers()
@@ -198,8 +219,161 @@ int enter(int argc, char **argv)
             die("change root to " + root);
         }
     }
+    resetSignals();
     ::execv(argv[i], argv + i);
     die(std::string("run ") + argv[i]);
+}
+
+/// Reports why the exec failed on the status descriptor (and stderr), then exits 127.
+[[noreturn]] void execFailed(int statusFd, const std::string &why)
+{
+    if (statusFd >= 0) {
+        [[maybe_unused]] const ssize_t written = ::write(statusFd, why.data(), why.size());
+    }
+    std::fprintf(stderr, "podtap-sim-pod: %s\n", why.c_str());
+    std::_Exit(127);
+}
+
+std::vector<std::string> readEnviron(pid_t pid)
+{
+    std::vector<std::string> env;
+    const int fd = ::open(("/proc/" + std::to_string(pid) + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return env;
+    }
+    std::string all;
+    char buffer[4096];
+    ssize_t got = 0;
+    while ((got = ::read(fd, buffer, sizeof buffer)) > 0) {
+        all.append(buffer, std::size_t(got));
+    }
+    ::close(fd);
+    std::size_t start = 0;
+    while (start < all.size()) {
+        const std::size_t end = all.find('\0', start);
+        env.push_back(all.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) {
+            break;
+        }
+        start = end + 1;
+    }
+    return env;
+}
+
+int execIn(int argc, char **argv)
+{
+    pid_t target = 0;
+    std::vector<std::string> cgroups;
+    int deathSignal = 0;
+    int statusFd = -1;
+    int i = 2;
+    const auto value = [&](const char *flag) -> std::string {
+        if (i + 1 >= argc) {
+            usage(std::string(flag) + " needs a value");
+        }
+        return argv[++i];
+    };
+    for (; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--") {
+            ++i;
+            break;
+        }
+        if (arg == "--target") {
+            target = pid_t(std::atoi(value("--target").c_str()));
+        } else if (arg == "--cgroup") {
+            cgroups.push_back(value("--cgroup"));
+        } else if (arg == "--pdeathsig") {
+            deathSignal = std::atoi(value("--pdeathsig").c_str());
+        } else if (arg == "--status-fd") {
+            statusFd = std::atoi(value("--status-fd").c_str());
+        } else {
+            usage("unknown flag " + arg);
+        }
+    }
+    if (i >= argc || target <= 0) {
+        usage("exec: needs --target PID and a program after --");
+    }
+    if (statusFd >= 0) {
+        ::fcntl(statusFd, F_SETFD, FD_CLOEXEC); // closed by a successful execve: nothing to report
+    }
+    if (deathSignal > 0) {
+        const pid_t parent = ::getppid();
+        if (::prctl(PR_SET_PDEATHSIG, deathSignal) != 0) {
+            execFailed(statusFd, std::string("set the parent-death signal: ") + std::strerror(errno));
+        }
+        if (::getppid() != parent || parent == 1) {
+            return 0; // the rig is already gone
+        }
+    }
+    const std::string proc = "/proc/" + std::to_string(target);
+    // Everything of the target is opened before entering anything: the paths are the rig's.
+    const int netFd = ::open((proc + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
+    const int mntFd = ::open((proc + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
+    const int rootFd = ::open((proc + "/root").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int cwdFd = ::open((proc + "/cwd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (netFd < 0 || mntFd < 0 || rootFd < 0 || cwdFd < 0) {
+        execFailed(statusFd, "container process " + std::to_string(target) + " is gone: " + std::strerror(errno));
+    }
+    std::vector<std::string> env = readEnviron(target);
+    for (const std::string &cgroup : cgroups) {
+        const int fd = ::open((cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || ::write(fd, "0\n", 2) != 2) {
+            execFailed(statusFd, "join the cgroup " + cgroup + ": " + std::strerror(errno));
+        }
+        ::close(fd);
+    }
+    if (::setns(netFd, CLONE_NEWNET) != 0) {
+        execFailed(statusFd, std::string("enter the network namespace: ") + std::strerror(errno));
+    }
+    struct stat mine = {};
+    struct stat theirs = {};
+    if (::stat("/proc/self/ns/mnt", &mine) != 0 || ::fstat(mntFd, &theirs) != 0) {
+        execFailed(statusFd, std::string("compare mount namespaces: ") + std::strerror(errno));
+    }
+    if (mine.st_ino != theirs.st_ino && ::setns(mntFd, CLONE_NEWNS) != 0) {
+        execFailed(statusFd, std::string("enter the mount namespace: ") + std::strerror(errno));
+    }
+    // The container changed its root inside its mount namespace: change to the same one.
+    if (::fchdir(rootFd) != 0 || ::chroot(".") != 0) {
+        execFailed(statusFd, std::string("change root: ") + std::strerror(errno));
+    }
+    if (::fchdir(cwdFd) != 0 && ::chdir("/") != 0) {
+        execFailed(statusFd, std::string("change directory: ") + std::strerror(errno));
+    }
+    std::string program = argv[i];
+    if (program.find('/') == std::string::npos) {
+        // As runc: the executable is looked up in the container's PATH.
+        std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (const std::string &entry : env) {
+            if (entry.rfind("PATH=", 0) == 0) {
+                path = entry.substr(5);
+            }
+        }
+        std::string found;
+        std::size_t start = 0;
+        while (found.empty() && start <= path.size()) {
+            const std::size_t end = std::min(path.find(':', start), path.size());
+            const std::string dir = path.substr(start, end - start);
+            const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+            if (::access(candidate.c_str(), X_OK) == 0) {
+                found = candidate;
+            }
+            start = end + 1;
+        }
+        if (found.empty()) {
+            execFailed(statusFd, "exec: \"" + program + "\": executable file not found in $PATH");
+        }
+        program = found;
+    }
+    std::vector<char *> envp;
+    for (std::string &entry : env) {
+        envp.push_back(entry.data());
+    }
+    envp.push_back(nullptr);
+    resetSignals();
+    ::execve(program.c_str(), argv + i, envp.data());
+    execFailed(statusFd, "exec: \"" + program + "\": " + std::strerror(errno));
 }
 
 int traffic(int argc, char **argv)
@@ -293,6 +467,9 @@ int main(int argc, char **argv)
     const std::string mode = argv[1];
     if (mode == "enter") {
         return enter(argc, argv);
+    }
+    if (mode == "exec") {
+        return execIn(argc, argv);
     }
     if (mode == "traffic") {
         return traffic(argc, argv);

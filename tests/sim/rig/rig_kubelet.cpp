@@ -458,6 +458,13 @@ void RigKubelet::onExited(const QByteArray &uid, std::size_t index, int exitCode
     }
     const int code = status == QProcess::CrashExit ? 128 + SIGKILL : exitCode;
     container.exitCode = code;
+    // The container is gone, and with it every command exec'd into it (as its PID namespace ends).
+    for (const QPointer<RigExecCommand> &exec : container.execs) {
+        if (exec) {
+            exec->signal(SIGKILL);
+        }
+    }
+    container.execs.clear();
     container.done = true;
     if (container.process) {
         container.process->deleteLater();
@@ -552,10 +559,46 @@ void RigKubelet::release(RigPod &rig)
 void RigKubelet::signalAll(RigPod &rig, int signal)
 {
     for (Container &container : rig.containers) {
+        // Exec'd commands live in the container: they get what its process gets.
+        for (const QPointer<RigExecCommand> &exec : container.execs) {
+            if (exec) {
+                exec->signal(signal);
+            }
+        }
         if (container.process && container.process->state() != QProcess::NotRunning) {
             ::kill(pid_t(container.process->processId()), signal);
         }
     }
+}
+
+ExecCommand *RigKubelet::startExec(const SimPod &pod, const QByteArray &container, const QByteArrayList &command)
+{
+    const auto it = m_pods.find(pod.uid);
+    if (it == m_pods.end()) {
+        return SimKubelet::startExec(pod, container, command);
+    }
+    RigPod &rig = *it->second;
+    RigExecCommand::Options options;
+    options.podBinary = m_options.podBinary;
+    options.deathSignal = rig.agent ? SIGTERM : SIGKILL;
+    options.containerName = container;
+    options.command = command;
+    Container *target = nullptr;
+    for (Container &c : rig.containers) {
+        if (c.name == container) {
+            target = &c;
+        }
+    }
+    if (target && target->process && target->process->state() == QProcess::Running) {
+        options.targetPid = target->process->processId();
+        options.cgroup = target->cgroup;
+    }
+    auto *exec = new RigExecCommand(options);
+    if (target) {
+        target->execs.erase(std::remove(target->execs.begin(), target->execs.end(), nullptr), target->execs.end());
+        target->execs.emplace_back(exec);
+    }
+    return exec;
 }
 
 void RigKubelet::startContainers(const SimPod &pod, const SimNode &node)
@@ -693,6 +736,13 @@ void RigKubelet::tearDown()
     // Agents first, with time to remove their mirrors; everything else is killed.
     for (auto &[uid, rig] : m_pods) {
         rig->gone = true;
+        for (Container &container : rig->containers) {
+            for (const QPointer<RigExecCommand> &exec : container.execs) {
+                if (exec) {
+                    exec->signal(SIGKILL);
+                }
+            }
+        }
         for (Container &container : rig->containers) {
             if (container.process) {
                 container.process->disconnect(this);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "rig/rig_cgroups.h"
+#include "rig/rig_exec.h"
 #include "rig/rig_network.h"
 #include "sim_kubelet.h"
 #include "sim_store.h"
@@ -57,6 +58,9 @@ public:
     QByteArray describe() const;
 
     void podDeleting(const SimPod &pod, qint64 graceSeconds) override;
+    /// Runs the command in the container's context (RigExecCommand); pods the rig does not run
+    /// get the built-in commands.
+    ExecCommand *startExec(const SimPod &pod, const QByteArray &container, const QByteArrayList &command) override;
 
     /// Finds podtap-agent and podtap-sim-pod next to this executable or in the build tree.
     static QString findBuiltProgram(const QString &name);
@@ -75,6 +79,7 @@ private:
         QString cgroup;
         QPointer<QProcess> process;
         QByteArray partialLine;
+        std::vector<QPointer<RigExecCommand>> execs; // `pods/exec` commands in this container
         int restarts = 0;
         bool done = false;
         int exitCode = 0;
