@@ -336,9 +336,6 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
             throw usageError(std::string("flag ") + flag + " needs a non-empty value");
         }
     }
-    if (command == "hold" && targets > 0) {
-        throw usageError("hold takes no target: it only idles (see podtap-agent hold --help)");
-    }
     if (command != "receive" && command != "hold") {
         if (targets == 0) {
             throw usageError(command + " needs a target: one of --container-id, --pod-uid, --pid or --netns");

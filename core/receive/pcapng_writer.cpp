@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "receive/pcapng_writer.h"
 
+#include "pcapng/pcapng_blocks.h"
+
 #include <QHostAddress>
 #include <QIODevice>
 #include <QtEndian>
@@ -10,60 +12,16 @@
 
 namespace podtap::receive {
 
+static_assert(int(PacketDirection::Inbound) == int(pcapng::Direction::Inbound) &&
+        int(PacketDirection::Outbound) == int(pcapng::Direction::Outbound),
+    "PacketDirection is written as the pcapng epb_flags direction bits");
+
 namespace {
 
-// Block types and option codes from the pcapng draft.
-constexpr std::uint32_t kSectionHeaderBlock = 0x0A0D0D0A;
-constexpr std::uint32_t kInterfaceDescriptionBlock = 0x00000001;
-constexpr std::uint32_t kNameResolutionBlock = 0x00000004;
-constexpr std::uint32_t kEnhancedPacketBlock = 0x00000006;
-constexpr std::uint32_t kByteOrderMagic = 0x1A2B3C4D;
-constexpr std::uint16_t kOptEndOfOptions = 0;
-constexpr std::uint16_t kOptShbUserAppl = 4;
-constexpr std::uint16_t kOptIfName = 2;
-constexpr std::uint16_t kOptIfDescription = 3;
-constexpr std::uint16_t kOptIfTsresol = 9;
-constexpr std::uint16_t kOptEpbFlags = 2;
-constexpr std::uint16_t kNrbEnd = 0;
-constexpr std::uint16_t kNrbIpv4 = 1;
-constexpr std::uint16_t kNrbIpv6 = 2;
-constexpr std::uint16_t kLinktypeEthernet = 1;
-/// if_tsresol 9: timestamps count nanoseconds.
-constexpr char kTsresolNanoseconds = 9;
-/// Text options and names are cut here: far above any Kubernetes name, far below the 16-bit option length.
-constexpr qsizetype kMaxTextBytes = 4096;
-/// Bytes of an NRB around its records: type, length, end-of-records record, trailing length.
-constexpr qsizetype kNrbOverhead = 16;
-
-constexpr qsizetype padded(qsizetype length)
+/// The encoders' std::string blocks and the writer's QByteArray buffer meet here.
+void appendBlock(QByteArray &to, const std::string &block)
 {
-    return (length + 3) & ~qsizetype(3);
-}
-
-/// Cuts UTF-8 text at @p limit bytes without splitting a character.
-QByteArray utf8Cut(const QString &text, qsizetype limit)
-{
-    QByteArray bytes = text.toUtf8();
-    if (bytes.size() <= limit) {
-        return bytes;
-    }
-    qsizetype cut = limit;
-    while (cut > 0 && (quint8(bytes.at(cut)) & 0xC0) == 0x80) {
-        --cut;
-    }
-    bytes.truncate(cut);
-    return bytes;
-}
-
-bool hasControlCharacters(const QByteArray &name)
-{
-    return std::any_of(name.cbegin(), name.cend(), [](char c) { return quint8(c) < 0x20 || c == 0x7F; });
-}
-
-template<typename T>
-void appendRaw(QByteArray &to, T value)
-{
-    to.append(reinterpret_cast<const char *>(&value), sizeof value);
+    to.append(block.data(), qsizetype(block.size()));
 }
 
 } // namespace
@@ -91,23 +49,13 @@ bool PcapngWriter::start()
         return !m_failed;
     }
     m_started = true;
-    beginBlock(kSectionHeaderBlock);
-    appendU32(kByteOrderMagic);
-    appendU16(1); // major version
-    appendU16(0); // minor version
-    appendRaw(m_buffer, std::int64_t(-1)); // section length: unknown, this is a stream
-    if (!m_options.application.isEmpty()) {
-        const QByteArray application = utf8Cut(m_options.application, kMaxTextBytes);
-        appendOption(kOptShbUserAppl, application.constData(), std::uint16_t(application.size()));
-    }
-    appendOption(kOptEndOfOptions, nullptr, 0);
-    endBlock();
+    appendBlock(m_buffer, pcapng::sectionHeaderBlock(m_options.application.toUtf8().toStdString()));
     return flush();
 }
 
 std::uint32_t PcapngWriter::clampSnaplen(std::uint32_t snaplen) const
 {
-    return snaplen == 0 ? kMaxSnaplen : std::min(snaplen, kMaxSnaplen);
+    return pcapng::clampSnaplen(snaplen);
 }
 
 std::uint32_t PcapngWriter::addInterface(const PcapngInterface &interface)
@@ -121,19 +69,11 @@ std::uint32_t PcapngWriter::addInterface(const PcapngInterface &interface)
     if (m_closed) {
         return id;
     }
-    beginBlock(kInterfaceDescriptionBlock);
-    appendU16(kLinktypeEthernet);
-    appendU16(0); // reserved
-    appendU32(snaplen);
-    const QByteArray name = utf8Cut(interface.name, kMaxTextBytes);
-    appendOption(kOptIfName, name.constData(), std::uint16_t(name.size()));
-    if (!interface.description.isEmpty()) {
-        const QByteArray description = utf8Cut(interface.description, kMaxTextBytes);
-        appendOption(kOptIfDescription, description.constData(), std::uint16_t(description.size()));
-    }
-    appendOption(kOptIfTsresol, &kTsresolNanoseconds, 1);
-    appendOption(kOptEndOfOptions, nullptr, 0);
-    endBlock();
+    pcapng::InterfaceDescription idb;
+    idb.snaplen = snaplen;
+    idb.name = interface.name.toUtf8().toStdString();
+    idb.description = interface.description.toUtf8().toStdString();
+    appendBlock(m_buffer, pcapng::interfaceDescriptionBlock(idb));
     flush();
     return id;
 }
@@ -153,10 +93,7 @@ int PcapngWriter::addNames(const QList<PodAddress> &pods)
         if (!address.setAddress(pod.ip) || pod.namespaceName.isEmpty() || pod.podName.isEmpty()) {
             continue;
         }
-        const QByteArray name = utf8Cut(pod.namespaceName + QLatin1Char('/') + pod.podName, kMaxTextBytes);
-        if (hasControlCharacters(name)) {
-            continue;
-        }
+        const std::string name = (pod.namespaceName + QLatin1Char('/') + pod.podName).toUtf8().toStdString();
         bool isV4 = address.protocol() == QAbstractSocket::IPv4Protocol;
         quint32 v4 = 0;
         if (!isV4) {
@@ -167,21 +104,17 @@ int PcapngWriter::addNames(const QList<PodAddress> &pods)
         } else {
             v4 = address.toIPv4Address();
         }
-        QByteArray record;
-        const qsizetype valueLength = (isV4 ? 4 : 16) + name.size() + 1;
-        appendRaw(record, isV4 ? kNrbIpv4 : kNrbIpv6);
-        appendRaw(record, std::uint16_t(valueLength));
-        if (isV4) {
-            const quint32 networkOrder = qToBigEndian(v4);
-            appendRaw(record, networkOrder);
-        } else {
-            const Q_IPV6ADDR v6 = address.toIPv6Address();
-            record.append(reinterpret_cast<const char *>(v6.c), 16);
+        const quint32 networkOrder = qToBigEndian(v4);
+        const Q_IPV6ADDR v6 = address.toIPv6Address();
+        // Empty when the name holds control characters: pod data must not forge records.
+        const std::string encoded = isV4
+            ? pcapng::nameRecord(reinterpret_cast<const std::uint8_t *>(&networkOrder), 4, name)
+            : pcapng::nameRecord(v6.c, 16, name);
+        if (encoded.empty()) {
+            continue;
         }
-        record.append(name);
-        record.append('\0');
-        record.append(padded(valueLength) - valueLength, '\0');
-        if (records.size() + record.size() + kNrbOverhead > qsizetype(kMaxBlockBytes)) {
+        const QByteArray record(encoded.data(), qsizetype(encoded.size()));
+        if (records.size() + record.size() + qsizetype(pcapng::kNrbOverhead) > qsizetype(kMaxBlockBytes)) {
             writeNameBlock(records);
             records.clear();
         }
@@ -197,11 +130,8 @@ int PcapngWriter::addNames(const QList<PodAddress> &pods)
 
 void PcapngWriter::writeNameBlock(const QByteArray &records)
 {
-    beginBlock(kNameResolutionBlock);
-    m_buffer.append(records);
-    appendU16(kNrbEnd);
-    appendU16(0);
-    endBlock();
+    appendBlock(
+        m_buffer, pcapng::nameResolutionBlock(std::string_view(records.constData(), std::size_t(records.size()))));
 }
 
 qint64 PcapngWriter::pendingBytes() const
@@ -217,22 +147,16 @@ bool PcapngWriter::writePacket(
         ++m_dropped;
         return false;
     }
-    const qsizetype captured = std::min<qsizetype>(length, m_snaplens.at(interfaceId));
-    const auto timestamp = std::uint64_t(std::max<std::int64_t>(timestampNs, 0));
-    beginBlock(kEnhancedPacketBlock);
-    appendU32(interfaceId);
-    appendU32(std::uint32_t(timestamp >> 32));
-    appendU32(std::uint32_t(timestamp & 0xFFFFFFFFu));
-    appendU32(std::uint32_t(captured));
-    appendU32(std::uint32_t(std::min<qsizetype>(length, 0xFFFFFFFF)));
-    m_buffer.append(data, captured);
-    appendPadding();
-    if (direction != PacketDirection::Unknown) {
-        const auto flags = std::uint32_t(direction);
-        appendOption(kOptEpbFlags, reinterpret_cast<const char *>(&flags), 4);
-        appendOption(kOptEndOfOptions, nullptr, 0);
-    }
-    endBlock();
+    pcapng::EnhancedPacket packet;
+    packet.interfaceId = interfaceId;
+    packet.timestampNs = std::uint64_t(std::max<std::int64_t>(timestampNs, 0));
+    packet.data = data;
+    packet.captured = std::uint32_t(std::min<qsizetype>(length, m_snaplens.at(interfaceId)));
+    packet.original = std::uint32_t(std::min<qsizetype>(length, 0xFFFFFFFF));
+    packet.direction = pcapng::Direction(direction);
+    const qsizetype at = m_buffer.size();
+    m_buffer.resize(at + qsizetype(pcapng::enhancedPacketBlockSize(packet.captured, packet.direction)));
+    pcapng::writeEnhancedPacketBlock(reinterpret_cast<std::uint8_t *>(m_buffer.data()) + at, packet);
     ++m_written;
     if (m_buffer.size() >= m_options.flushThreshold) {
         flush();
@@ -274,50 +198,6 @@ bool PcapngWriter::close()
     const bool ok = flush();
     m_closed = true;
     return ok;
-}
-
-void PcapngWriter::beginBlock(std::uint32_t type)
-{
-    m_blockStart = m_buffer.size();
-    appendU32(type);
-    appendU32(0); // total length, patched by endBlock()
-}
-
-void PcapngWriter::endBlock()
-{
-    const auto total = std::uint32_t(m_buffer.size() - m_blockStart + 4);
-    appendU32(total);
-    std::memcpy(m_buffer.data() + m_blockStart + 4, &total, 4);
-    m_blockStart = -1;
-}
-
-void PcapngWriter::appendOption(std::uint16_t code, const char *data, std::uint16_t length)
-{
-    appendU16(code);
-    appendU16(length);
-    if (length > 0) {
-        m_buffer.append(data, length);
-        appendPadding();
-    }
-}
-
-void PcapngWriter::appendU16(std::uint16_t value)
-{
-    appendRaw(m_buffer, value);
-}
-
-void PcapngWriter::appendU32(std::uint32_t value)
-{
-    appendRaw(m_buffer, value);
-}
-
-void PcapngWriter::appendPadding()
-{
-    const qsizetype fill = padded(m_buffer.size() - m_blockStart) - (m_buffer.size() - m_blockStart);
-    if (fill > 0) {
-        static constexpr char zeros[4] = {};
-        m_buffer.append(zeros, fill);
-    }
 }
 
 } // namespace podtap::receive

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "capture/pod_hosts_file.h"
+#include "pcapng/pcapng_blocks.h"
 
 #include <QByteArray>
 #include <QList>
@@ -48,9 +49,9 @@ class PcapngWriter final
 {
 public:
     /// Wireshark's limit for one block read from a pipe is 256 KiB; every block written is strictly smaller.
-    static constexpr std::uint32_t kMaxBlockBytes = 262144 - 4;
+    static constexpr std::uint32_t kMaxBlockBytes = pcapng::kMaxBlockBytes;
     /// The largest snaplen an interface may have so that an EPB with its options stays under kMaxBlockBytes.
-    static constexpr std::uint32_t kMaxSnaplen = kMaxBlockBytes - 64;
+    static constexpr std::uint32_t kMaxSnaplen = pcapng::kMaxSnaplen;
 
     struct Options
     {
@@ -107,19 +108,12 @@ public:
 
 private:
     std::uint32_t clampSnaplen(std::uint32_t snaplen) const;
-    void beginBlock(std::uint32_t type);
-    void endBlock();
-    void appendOption(std::uint16_t code, const char *data, std::uint16_t length);
-    void appendU16(std::uint16_t value);
-    void appendU32(std::uint32_t value);
-    void appendPadding();
     qint64 pendingBytes() const;
     void writeNameBlock(const QByteArray &records);
 
     QIODevice *m_device = nullptr;
     Options m_options;
     QByteArray m_buffer; ///< whole blocks not yet handed to the device
-    qsizetype m_blockStart = -1; ///< offset of the block being assembled in m_buffer
     QList<std::uint32_t> m_snaplens; ///< per interface id
     bool m_started = false;
     bool m_closed = false;

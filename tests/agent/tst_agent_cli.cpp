@@ -19,6 +19,17 @@ class TestAgentCli final : public QObject
     QString m_agent;
     QTemporaryDir m_procRoot;
 
+    /// The error event: on stdout, or for stream (whose stdout carries pcapng) on stderr, which then holds
+    /// nothing else.
+    static QJsonObject errorEvent(const QStringList &args, const ProcessResult &result)
+    {
+        const bool stream = !args.isEmpty() && args.first() == QStringLiteral("stream");
+        if (stream) {
+            [&] { QVERIFY2(result.out.isEmpty(), result.out.constData()); }();
+        }
+        return QJsonDocument::fromJson((stream ? result.err : result.out).trimmed()).object();
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -47,12 +58,13 @@ private Q_SLOTS:
         QVERIFY2(version.out.contains(" " PODTAP_EXPECTED_VERSION " ") && version.out.contains("contract 2"),
             version.out.constData());
         for (const QString &command : {QStringLiteral("mirror"), QStringLiteral("receive"), QStringLiteral("cleanup"),
-                 QStringLiteral("inspect")}) {
+                 QStringLiteral("inspect"), QStringLiteral("stream"), QStringLiteral("hold")}) {
             const ProcessResult help = run({m_agent, command, QStringLiteral("--help")});
             QVERIFY2(help.ok(), qPrintable(help.describe({command})));
             QVERIFY2(help.out.contains("usage: podtap-agent " + command.toLatin1()), help.out.constData());
         }
-        QVERIFY(run({m_agent, QStringLiteral("--help")}).out.contains("mirror"));
+        const QByteArray overview = run({m_agent, QStringLiteral("--help")}).out;
+        QVERIFY(overview.contains("mirror") && overview.contains("stream") && overview.contains("hold"));
     }
 
     void invalidUtf8MakesValidJson_data()
@@ -121,7 +133,9 @@ private Q_SLOTS:
         QTest::newRow("inspect") << QStringList {
             QStringLiteral("inspect"), QStringLiteral("--pid"), QStringLiteral("1")};
         QTest::newRow("bad flags too") << QStringList {QStringLiteral("mirror"), QStringLiteral("--colour")};
-        QTest::newRow("unknown command") << QStringList {QStringLiteral("stream")};
+        QTest::newRow("unknown command") << QStringList {QStringLiteral("tap")};
+        QTest::newRow("stream") << QStringList {QStringLiteral("stream"), QStringLiteral("--pid"), QStringLiteral("1")};
+        QTest::newRow("hold") << QStringList {QStringLiteral("hold")};
     }
 
     void pkexecAllowsOnlyReceive()
@@ -134,7 +148,7 @@ private Q_SLOTS:
         const ProcessResult result = run(QStringList {m_agent} + args, 30000, {}, environment);
         QVERIFY2(result.exitCode == 2, qPrintable(result.describe(args)));
         QVERIFY2(result.err.contains("pkexec") && result.err.contains("receive"), result.err.constData());
-        const QJsonObject event = QJsonDocument::fromJson(result.out.trimmed()).object();
+        const QJsonObject event = errorEvent(args, result);
         QCOMPARE(event.value(QStringLiteral("event")).toString(), QStringLiteral("error"));
         QCOMPARE(event.value(QStringLiteral("exit_code")).toInt(), 2);
         // Without PKEXEC_UID the same command gets past that check (to its own usage or target errors).
@@ -239,6 +253,48 @@ private Q_SLOTS:
             << withVni({QStringLiteral("--egress-vni"), QStringLiteral("6"), QStringLiteral("--name"),
                    QStringLiteral("abcdefghijklmno")})
             << 2 << "no room";
+        const QStringList stream = {
+            QStringLiteral("stream"), QStringLiteral("--netns"), QStringLiteral("/nonexistent")};
+        QTest::newRow("stream snaplen not a number")
+            << (stream + QStringList {QStringLiteral("--snaplen"), QStringLiteral("64k")}) << 2 << "--snaplen 64k";
+        QTest::newRow("stream snaplen negative")
+            << (stream + QStringList {QStringLiteral("--snaplen"), QStringLiteral("-1")}) << 2 << "--snaplen -1";
+        QTest::newRow("stream if-name with a newline")
+            << (stream + QStringList {QStringLiteral("--if-name"), QStringLiteral("ns/pod\n{\"event\"")}) << 2
+            << "--if-name";
+        QTest::newRow("stream if-name empty") << (stream +
+                                                     QStringList {
+                                                         QStringLiteral("--if-name="),
+                                                     })
+                                              << 2 << "--if-name";
+        QTest::newRow("stream if-name too long")
+            << (stream + QStringList {QStringLiteral("--if-name"), QString(1025, QLatin1Char('x'))}) << 2
+            << "1025 bytes";
+        QTest::newRow("stream takes no VNI")
+            << (stream + QStringList {QStringLiteral("--vni"), QStringLiteral("5")}) << 2 << "unknown flag --vni";
+        QTest::newRow("stream without a target") << QStringList {QStringLiteral("stream")} << 2 << "needs a target";
+        QTest::newRow("stream bad direction")
+            << (stream + QStringList {QStringLiteral("--direction"), QStringLiteral("in")}) << 2 << "--direction";
+        QTest::newRow("stream bad bpf") << (stream + QStringList {QStringLiteral("--bpf"), QStringLiteral("tcp")}) << 2
+                                        << "--bpf";
+        QTest::newRow("stream bad interface")
+            << (stream + QStringList {QStringLiteral("--interface"), QStringLiteral("a/b")}) << 2 << "--interface";
+        QTest::newRow("stream heartbeat timeout zero")
+            << (stream + QStringList {QStringLiteral("--heartbeat-timeout"), QStringLiteral("0")}) << 2
+            << "--heartbeat-timeout";
+        QTest::newRow("stream netns missing") << stream << 3 << "/nonexistent";
+        QTest::newRow("hold takes no target")
+            << QStringList {QStringLiteral("hold"), QStringLiteral("--pid"), QStringLiteral("1")} << 2
+            << "unknown flag --pid for hold";
+        QTest::newRow("hold takes no interface")
+            << QStringList {QStringLiteral("hold"), QStringLiteral("--interface"), QStringLiteral("eth0")} << 2
+            << "unknown flag --interface";
+        QTest::newRow("hold deadline zero")
+            << QStringList {QStringLiteral("hold"), QStringLiteral("--deadline"), QStringLiteral("0")} << 2
+            << "--deadline";
+        QTest::newRow("hold heartbeat timeout not a number")
+            << QStringList {QStringLiteral("hold"), QStringLiteral("--heartbeat-timeout"), QStringLiteral("3m")} << 2
+            << "--heartbeat-timeout";
         QTest::newRow("pid not found") << QStringList {QStringLiteral("inspect"), QStringLiteral("--pid"),
                                               QStringLiteral("999999"), QStringLiteral("--proc-root"), fake}
                                        << 3 << "pid 999999";
@@ -258,8 +314,8 @@ private Q_SLOTS:
         QVERIFY2(!result.crashed && !result.timedOut, qPrintable(result.describe(args)));
         QVERIFY2(result.exitCode == exitCode, qPrintable(result.describe(args)));
         QVERIFY2(QString::fromUtf8(result.err).contains(mentions), qPrintable(result.describe(args)));
-        // The console reads the same message from stdout as a JSON error event.
-        const QJsonObject event = QJsonDocument::fromJson(result.out.trimmed()).object();
+        // The console reads the same message from stdout (stderr for stream) as a JSON error event.
+        const QJsonObject event = errorEvent(args, result);
         QCOMPARE(event.value(QStringLiteral("event")).toString(), QStringLiteral("error"));
         QVERIFY(event.value(QStringLiteral("message")).toString().contains(mentions));
         QCOMPARE(event.value(QStringLiteral("exit_code")).toInt(), exitCode);

@@ -4,6 +4,7 @@
 #include "agent_error.h"
 #include "command_line.h"
 #include "fuzz_support.h"
+#include "pcapng/pcapng_blocks.h"
 
 #include <linux/filter.h>
 
@@ -27,7 +28,9 @@ void checkAccepted(const AgentOptions &o)
     }
     require(o.command != Command::None, "parsed without a command");
     const bool tunnel = o.command == Command::Mirror || o.command == Command::Receive;
-    require(o.command == Command::Receive || o.target.kind != TargetSelector::Kind::None, "a target is missing");
+    const bool noTarget = o.command == Command::Receive || o.command == Command::Hold;
+    require(noTarget || o.target.kind != TargetSelector::Kind::None, "a target is missing");
+    require(o.command != Command::Hold || o.target.kind == TargetSelector::Kind::None, "hold took a target");
     require(o.target.kind == TargetSelector::Kind::None || !o.target.value.empty(), "an empty target");
     require(o.target.kind != TargetSelector::Kind::ContainerId || o.target.value.find("://") == std::string::npos,
         "a container ID kept its runtime prefix");
@@ -46,6 +49,15 @@ void checkAccepted(const AgentOptions &o)
     require(o.session.size() <= 63, "a --session over 63 bytes");
     require(o.heartbeatTimeout >= 1 && o.statsInterval >= 0 && o.deadline >= 0, "a negative interval");
     require(!o.sessionKey().empty(), "an empty session key");
+    // stream: every block it writes must stay under the pcapng limit, and its interface name is one line.
+    require(o.snaplen >= 1 && o.snaplen <= podtap::pcapng::kMaxSnaplen, "a snaplen outside 1..the block limit");
+    if (o.command == Command::Stream) {
+        require(!o.ifName.empty() && o.ifName.size() <= kMaxIfNameBytes, "an empty or oversized --if-name");
+        for (const char c : o.ifName) {
+            require(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, "a control character in --if-name");
+        }
+        require(o.statsInterval >= 0, "a negative stats interval");
+    }
 }
 
 } // namespace
