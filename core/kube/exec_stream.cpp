@@ -35,12 +35,20 @@ constexpr qint64 kMaxQueuedStdinBytes = 4 * 1024 * 1024;
 constexpr qsizetype kMaxErrorChannelBytes = 64 * 1024;
 
 /// Qt WebSockets reports a refused upgrade only in its error text ("... Unhandled http status code:
-/// 403 (Forbidden)."); the status is all it keeps of the answer.
+/// 403 (Forbidden)."); the status is all it keeps of the answer (the Status body is lost).
 int upgradeHttpStatus(const QString &errorString)
 {
     static const QRegularExpression pattern(QStringLiteral(R"(status code:\s*(\d{3}))"));
     const QRegularExpressionMatch match = pattern.match(errorString);
-    return match.hasMatch() ? match.captured(1).toInt() : 0;
+    if (match.hasMatch()) {
+        return match.captured(1).toInt();
+    }
+    // A 400 is read as a failed version negotiation and reported in these words instead.
+    if (errorString.contains(QLatin1String("processHandshake: Unknown error condition")) ||
+        errorString.contains(QLatin1String("processHandshake: Unsupported version requested"))) {
+        return 400;
+    }
+    return 0;
 }
 
 QNetworkReply::NetworkError networkError(QAbstractSocket::SocketError error)
@@ -191,7 +199,7 @@ void ExecStream::openSocket(const QNetworkRequest &request, const QSslConfigurat
     connect(m_socket, &QWebSocket::sslErrors, this, &ExecStream::onSslErrors);
 
     QWebSocketHandshakeOptions options;
-    options.setSubprotocols({QLatin1String(kProtocolV5), QLatin1String(kProtocolV4)});
+    options.setSubprotocols(m_offeredProtocols);
     m_socket->open(upgrade, options);
 }
 
@@ -216,7 +224,8 @@ void ExecStream::onSslErrors(const QList<QSslError> &errors)
 void ExecStream::onConnected()
 {
     m_protocol = m_socket->subprotocol();
-    if (m_protocol != QLatin1String(kProtocolV5) && m_protocol != QLatin1String(kProtocolV4)) {
+    if ((m_protocol != QLatin1String(kProtocolV5) && m_protocol != QLatin1String(kProtocolV4)) ||
+        !m_offeredProtocols.contains(m_protocol)) {
         ApiError error;
         error.kind = ApiError::Kind::Network;
         error.message = m_protocol.isEmpty()
@@ -390,8 +399,14 @@ void ExecStream::onDisconnected()
         finish(m_statusResult);
         return;
     }
-    if (m_socket && m_socket->error() != QAbstractSocket::UnknownSocketError && !m_open) {
-        onSocketError();
+    if (!m_open) {
+        // Never connected: Qt may report the disconnect before the error that caused it, so decide
+        // once the error had its turn.
+        QTimer::singleShot(0, this, [this] {
+            if (!m_finished) {
+                onSocketError();
+            }
+        });
         return;
     }
     if (m_stdinClosed && m_protocol == QLatin1String(kProtocolV4)) {
@@ -404,6 +419,13 @@ void ExecStream::onDisconnected()
     error.kind = ApiError::Kind::Network;
     const QString reason = m_socket ? m_socket->closeReason() : QString();
     const int code = m_socket ? int(m_socket->closeCode()) : 0;
+    if (code == QWebSocketProtocol::CloseCodeTooMuchData) {
+        error.message = QStringLiteral("the server sent a WebSocket message larger than the limit of %1 bytes, so "
+                                       "the connection was closed rather than buffer it")
+                            .arg(m_maxMessageBytes);
+        failWith(error, QStringLiteral("Raise the limit (ExecStream::setMaxMessageBytes) if the server is right to."));
+        return;
+    }
     error.message = QStringLiteral("the connection closed before the command's exit status arrived (WebSocket close "
                                    "code %1%2)")
                         .arg(code)
@@ -455,7 +477,8 @@ void ExecStream::closeStdin()
     }
     m_stdinClosed = true;
     if (m_protocol == QLatin1String(kProtocolV5)) {
-        m_socket->sendBinaryMessage(QByteArray {kChannelClose, kChannelStdin});
+        const char close[] = {kChannelClose, kChannelStdin};
+        m_socket->sendBinaryMessage(QByteArray(close, sizeof close));
     } else {
         m_socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("stdin closed"));
     }

@@ -106,6 +106,12 @@ public:
     /// The subprotocol the server chose (kProtocolV5 or kProtocolV4); empty before opened().
     QString protocol() const { return m_protocol; }
 
+    /// The subprotocols offered, in order of preference (default: v5, then v4). Before start(). Offering
+    /// only kProtocolV4 reproduces an API server older than 1.30 (or one with the v5 translation
+    /// turned off) against a server that speaks both.
+    void setOfferedProtocols(const QStringList &protocols) { m_offeredProtocols = protocols; }
+    const QStringList &offeredProtocols() const { return m_offeredProtocols; }
+
     /// Caps one incoming WebSocket message (default kDefaultMaxMessageBytes). Before start().
     void setMaxMessageBytes(qint64 bytes) { m_maxMessageBytes = bytes; }
     qint64 maxMessageBytes() const { return m_maxMessageBytes; }
@@ -153,6 +159,7 @@ private:
     ExecRequest m_request;
     QWebSocket *m_socket = nullptr;
     QString m_protocol;
+    QStringList m_offeredProtocols {QLatin1String(kProtocolV5), QLatin1String(kProtocolV4)};
     QString m_tlsServerName;
     QStringList m_sslErrors;
     QByteArray m_heldStdin;
