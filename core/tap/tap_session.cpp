@@ -67,6 +67,7 @@ constexpr int kStoppedWaitMs = 5000;
 constexpr int kRingDropsSource = 1;
 constexpr int kExecDropsSource = 2;
 constexpr qsizetype kStreamErrTailLines = 5;
+constexpr int kStreamAttempts = 4;
 
 } // namespace
 
@@ -1127,18 +1128,21 @@ void TapSession::startStream()
     const QString pod = activePodName();
     setState(State::WaitingForAgent,
         tr("Starting the stream in %1/%2 through the API server (pods/exec)").arg(m_plan.agentNamespace, pod));
-    m_stepTimer.disconnect();
-    connect(&m_stepTimer, &QTimer::timeout, this, [this, pod] {
-        if (m_state == State::WaitingForAgent) {
-            fail(tr("The stream in %1/%2 did not report ready within %3 s.")
-                     .arg(m_plan.agentNamespace, pod)
-                     .arg(m_options.agentReadyTimeoutMs / 1000),
-                tr("Check that the node runs the agent image of this console's version, and try `kubectl exec -n %1 "
-                   "%2 -- /podtap-agent --version`.")
-                    .arg(m_plan.agentNamespace, pod));
-        }
-    });
-    m_stepTimer.start(m_options.agentReadyTimeoutMs);
+    if (m_streamAttempts++ == 0) {
+        // One deadline for every attempt.
+        m_stepTimer.disconnect();
+        connect(&m_stepTimer, &QTimer::timeout, this, [this, pod] {
+            if (m_state == State::WaitingForAgent) {
+                fail(tr("The stream in %1/%2 did not report ready within %3 s.")
+                         .arg(m_plan.agentNamespace, pod)
+                         .arg(m_options.agentReadyTimeoutMs / 1000),
+                    tr("Check that the node runs the agent image of this console's version, and try `kubectl exec -n "
+                       "%1 %2 -- /podtap-agent --version`.")
+                        .arg(m_plan.agentNamespace, pod));
+            }
+        });
+        m_stepTimer.start(m_options.agentReadyTimeoutMs);
+    }
     m_streamReader = std::make_unique<receive::PcapngStreamReader>();
     m_streamErrLines = std::make_unique<kube::LineFramer>(1024 * 1024);
     m_streamErrTail.clear();
@@ -1229,6 +1233,19 @@ void TapSession::onStreamFinished(const kube::ExecResult &result)
         return;
     }
     const QString pod = QStringLiteral("%1/%2").arg(m_plan.agentNamespace, activePodName());
+    // A container the API server just reported Running may not take an exec yet (the runtime still sets it up):
+    // an exec that failed before the agent said anything is tried again a few times. Refusals are final.
+    const bool refused = result.apiError.httpStatus == 401 || result.apiError.httpStatus == 403;
+    if (!result.error.isEmpty() && !refused && m_state == State::WaitingForAgent && !m_agentReady &&
+        m_streamAttempts < kStreamAttempts) {
+        Q_EMIT progress(tr("The exec in %1 failed (%2); trying again").arg(pod, result.error));
+        QTimer::singleShot(500 * m_streamAttempts, this, [this] {
+            if (m_state == State::WaitingForAgent) {
+                startStream();
+            }
+        });
+        return;
+    }
     if (!result.error.isEmpty()) {
         const kube::ApiError &e = result.apiError;
         const PreflightFix fix = e.httpStatus != 0

@@ -243,6 +243,7 @@ private:
     std::unique_ptr<receive::PcapngStreamReader> m_streamReader;
     std::unique_ptr<kube::LineFramer> m_streamErrLines;
     QStringList m_streamErrTail; ///< the agent's last human lines on stderr, for a failure message
+    int m_streamAttempts = 0; ///< execs of `stream` tried (a fresh container may refuse the first)
     bool m_waitingForExec = false; ///< teardown ended the stream's stdin and waits for the exec to end
     bool m_captureStarted = false; ///< viewers opened once, also when the path changes
     bool m_readyEmitted = false;

@@ -191,7 +191,10 @@ private Q_SLOTS:
                                 QStringLiteral("--write"), file, QStringLiteral("--duration"), QStringLiteral("25s")},
                 180000);
         blockTunnelPort(false);
-        QVERIFY2(tap.ok(), qPrintable(tap.describe({QStringLiteral("podtapctl tap --to local, tunnel blocked")})));
+        QVERIFY2(tap.ok(),
+            qPrintable(QStringLiteral("podtapctl tap --to local, tunnel blocked: exit %1\n%2")
+                           .arg(tap.exitCode)
+                           .arg(QString::fromUtf8(tap.err.right(900)))));
         const QString said = QString::fromUtf8(tap.err);
         static const QRegularExpression why(QStringLiteral(
             "path: tunnel: no packet from node %1 \\(\\S+\\) in \\d+ s although the agent mirrored [1-9]\\d*; "
@@ -215,7 +218,10 @@ private Q_SLOTS:
             m_rig.podtapctl({QStringLiteral("tap"), pod.ref(), QStringLiteral("--to"), QStringLiteral("api"),
                                 QStringLiteral("--write"), file, QStringLiteral("--duration"), QStringLiteral("5s")},
                 120000);
-        QVERIFY2(tap.ok(), qPrintable(tap.describe({QStringLiteral("podtapctl tap --to api")})));
+        QVERIFY2(tap.ok(),
+            qPrintable(QStringLiteral("podtapctl tap --to api: exit %1\n%2")
+                           .arg(tap.exitCode)
+                           .arg(QString::fromUtf8(tap.err.right(900)))));
         QVERIFY2(tap.err.contains("path: stream through the API server (chosen: --to api)"), tap.err.constData());
         // No tunnel was ever tried: no sender pod.
         QVERIFY2(!tap.err.contains("Mirroring"), tap.err.constData());
