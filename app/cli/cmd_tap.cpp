@@ -32,9 +32,11 @@ int runTapCommand(const QStringList &args)
     const QCommandLineOption filterOpt(QStringLiteral("filter"),
         QStringLiteral("Capture filter, applied in the kernel on the node."), QStringLiteral("expression"));
     const QCommandLineOption toOpt(QStringLiteral("to"),
-        QStringLiteral("local (default): this machine's userspace receiver, a UDP socket that needs no root; "
+        QStringLiteral("local (default): this machine's userspace receiver, a UDP socket that needs no root; when no "
+                       "tunnel packet arrives, it switches to the stream through the API server; "
                        "local-interface: a kernel VXLAN interface ptap<vni> on this machine (needs root, "
-                       "CAP_NET_ADMIN or pkexec); node:NAME or ip:ADDRESS."),
+                       "CAP_NET_ADMIN or pkexec); api: only the stream through the API server (pods/exec, no "
+                       "tunnel: works behind NAT or a VPN); node:NAME or ip:ADDRESS."),
         QStringLiteral("destination"), QStringLiteral("local"));
     const QCommandLineOption vniOpt(
         QStringLiteral("vni"), QStringLiteral("VXLAN ID (default: chosen)."), QStringLiteral("n"));
@@ -117,7 +119,7 @@ int runTapCommand(const QStringList &args)
             QStringLiteral("tap"));
     }
     const bool tunnelEndsHere = request.destination.endsHere();
-    const bool userspace = request.destination.kind == Destination::Kind::ThisMachine;
+    const bool userspace = request.destination.capturedInProcess();
     // tshark is the default only where it can run: a tunnel to another host has nothing to open here.
     // With the userspace receiver, --write alone records without a viewer.
     options.capture.tool = parser.isSet(captureOpt) || (tunnelEndsHere && !(userspace && parser.isSet(writeOpt)))
@@ -171,6 +173,10 @@ int runTapCommand(const QStringList &args)
         err() << "podtapctl: warning: " << text << "\n";
         err().flush();
     });
+    QObject::connect(&session, &TapSession::dataPathChanged, [](const QString &text) {
+        err() << "podtapctl: path: " << text << "\n";
+        err().flush();
+    });
     QObject::connect(&session, &TapSession::packetLine, [](const QString &line) {
         out() << line << "\n";
         out().flush();
@@ -204,7 +210,12 @@ int runTapCommand(const QStringList &args)
     if (!session.stopReason().isEmpty()) {
         err() << " (" << session.stopReason() << ")";
     }
-    err() << "; mirrored " << session.stats().packets << " packets, captured " << session.capturedPackets() << "\n";
+    err() << "; " << (session.dataPath() == TapSession::DataPath::Stream ? "streamed " : "mirrored ")
+          << session.stats().packets << " packets, captured " << session.capturedPackets();
+    if (!session.dataPathText().isEmpty()) {
+        err() << "; path: " << session.dataPathText();
+    }
+    err() << "\n";
     err().flush();
     return code;
 }

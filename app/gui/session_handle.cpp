@@ -39,6 +39,15 @@ void SessionHandle::reportProgress(const QString &text)
     Q_EMIT changed();
 }
 
+void SessionHandle::reportDataPath(const QString &path, const QString &reason)
+{
+    if (m_dataPath == path && m_dataPathReason == reason)
+        return;
+    m_dataPath = path;
+    m_dataPathReason = reason;
+    Q_EMIT changed();
+}
+
 void SessionHandle::reportState(State state)
 {
     if (m_state == state)

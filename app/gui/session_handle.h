@@ -55,6 +55,10 @@ public:
     const Stats &stats() const { return m_stats; }
     /// The current step while preparing or stopping ("Creating the sender pod on worker-1").
     const QString &progressText() const { return m_progress; }
+    /// Which path carries the packets, in a word or two ("tunnel", "stream via API server"); empty until known.
+    const QString &dataPath() const { return m_dataPath; }
+    /// Why that path runs, e.g. the tunnel's failure that made the session stream instead.
+    const QString &dataPathReason() const { return m_dataPathReason; }
     const QString &failureSummary() const { return m_failureSummary; }
     /// What to do about the failure: commands or a manifest, meant to be copied.
     const QString &failureFix() const { return m_failureFix; }
@@ -81,6 +85,7 @@ public:
     void reportState(State state);
     void reportStats(const Stats &stats);
     void reportFailure(const QString &summary, const QString &fix);
+    void reportDataPath(const QString &path, const QString &reason);
     void setCaptureInterface(const QString &interfaceName, const QString &hostsFile = {});
     /// A line of the session's own capture (the tap dialog's "Show tshark output").
     void reportCaptureLine(const QString &line) { Q_EMIT captureLine(line); }
@@ -101,6 +106,8 @@ private:
     State m_state = State::Preparing;
     Stats m_stats;
     QString m_progress;
+    QString m_dataPath;
+    QString m_dataPathReason;
     QString m_failureSummary;
     QString m_failureFix;
     QString m_captureInterface;

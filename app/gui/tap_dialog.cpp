@@ -63,11 +63,13 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
 
     auto *layout = new QVBoxLayout(this);
 
-    m_cleartextNote = new QLabel(tr("<b>Note:</b> the mirrored packets travel in a VXLAN tunnel, which is "
-                                    "<b>cleartext and unauthenticated</b>. Anyone on the path can read them, and the "
-                                    "receiver accepts any sender that uses the right VNI. Tap only where that is "
-                                    "acceptable. This note is shown once."),
-        this);
+    m_cleartextNote =
+        new QLabel(tr("<b>Note:</b> the mirrored packets travel in a VXLAN tunnel, which is "
+                      "<b>cleartext and unauthenticated</b>. Anyone on the path can read them, and the "
+                      "receiver accepts any sender that uses the right VNI. Through the API server, they "
+                      "travel over its TLS connection, but whoever operates the API server can read them. "
+                      "Tap only where that is acceptable. This note is shown once."),
+            this);
     m_cleartextNote->setObjectName(QStringLiteral("cleartextNote"));
     m_cleartextNote->setWordWrap(true);
     m_cleartextNote->setFrameShape(QFrame::StyledPanel);
@@ -110,15 +112,21 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     m_destinationGroup = new QButtonGroup(this);
     m_toThisMachine = new QRadioButton(tr("This &machine"), this);
     m_toThisMachine->setObjectName(QStringLiteral("toThisMachine"));
-    m_toThisMachine->setToolTip(tr("podtap receives the tunnel itself on a UDP port: no root, no password"));
+    m_toThisMachine->setToolTip(tr("podtap receives the tunnel itself on a UDP port: no root, no password; when "
+                                   "the nodes cannot reach this machine, it streams through the API server"));
     m_toLocalInterface = new QRadioButton(tr("VXLAN interface on this machine (root)"), this);
     m_toLocalInterface->setObjectName(QStringLiteral("toLocalInterface"));
+    m_toApiServer = new QRadioButton(tr("Through the &API server"), this);
+    m_toApiServer->setObjectName(QStringLiteral("toApiServer"));
+    m_toApiServer->setToolTip(tr("No tunnel: the agent captures in the pod and podtap reads it through pods/exec; "
+                                 "works behind NAT or a VPN"));
     m_toNode = new QRadioButton(tr("N&ode"), this);
     m_toNode->setObjectName(QStringLiteral("toNode"));
     m_toIp = new QRadioButton(tr("I&P"), this);
     m_toIp->setObjectName(QStringLiteral("toIp"));
     m_destinationGroup->addButton(m_toThisMachine);
     m_destinationGroup->addButton(m_toLocalInterface);
+    m_destinationGroup->addButton(m_toApiServer);
     m_destinationGroup->addButton(m_toNode);
     m_destinationGroup->addButton(m_toIp);
     m_node = new QComboBox(this);
@@ -136,6 +144,7 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     destination->addWidget(m_ip, 1);
     auto *localInterface = new QHBoxLayout;
     localInterface->addWidget(m_toLocalInterface);
+    localInterface->addWidget(m_toApiServer);
     localInterface->addStretch(1);
     m_destinationNote = new QLabel(this);
     m_destinationNote->setObjectName(QStringLiteral("destinationNote"));
@@ -214,6 +223,7 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     (destinationKind == QLatin1String("node")                     ? m_toNode
             : destinationKind == QLatin1String("ip")              ? m_toIp
             : destinationKind == QLatin1String("local-interface") ? m_toLocalInterface
+            : destinationKind == QLatin1String("api")             ? m_toApiServer
                                                                   : m_toThisMachine)
         ->setChecked(true);
     m_node->setEditText(ConsoleSettings::dialogValue(QStringLiteral("node"), {}));
@@ -236,7 +246,7 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     connect(m_node, &QComboBox::editTextChanged, this, changed);
     connect(m_destinationGroup, &QButtonGroup::buttonToggled, this, [this](QAbstractButton *button, bool checked) {
         // The tunnel ends elsewhere, so no local tool can show it.
-        if (checked && button != m_toThisMachine && button != m_toLocalInterface)
+        if (checked && button != m_toThisMachine && button != m_toLocalInterface && button != m_toApiServer)
             m_tool->setCurrentIndex(m_tool->findData(toolKey(TapTool::None)));
         revalidate();
     });
@@ -315,6 +325,8 @@ TapRequestFields TapDialog::fields() const
         fields.destination = QStringLiteral("ip:") + m_ip->text().trimmed();
     else if (m_toLocalInterface->isChecked())
         fields.destination = QStringLiteral("local-interface");
+    else if (m_toApiServer->isChecked())
+        fields.destination = QStringLiteral("api");
     else
         fields.destination = QStringLiteral("local");
     fields.vni = m_vni->text().trimmed();
@@ -337,6 +349,10 @@ void TapDialog::updateDestinationWidgets()
         m_destinationNote->setText(tr("podtap receives the tunnel on UDP port %1 itself and feeds Wireshark, tshark "
                                       "or the file through a pipe: no root, no password.")
                                        .arg(m_port->text().trimmed()));
+    else if (m_toApiServer->isChecked())
+        m_destinationNote->setText(tr("No tunnel: the agent captures in the pod and podtap reads the packets through "
+                                      "the API server (pods/exec, over TLS). Whoever operates the API server can "
+                                      "read them."));
     else
         m_destinationNote->clear();
     m_destinationNote->setVisible(!m_destinationNote->text().isEmpty());
@@ -378,8 +394,8 @@ void TapDialog::revalidate()
 
     if (tool() == TapTool::SaveToFile && saveFile().isEmpty())
         problems << tr("Save to a file needs a file name: choose where the capture goes, or pick another tool.");
-    problems << captureOptions().problems(
-        m_toThisMachine->isChecked() || m_toLocalInterface->isChecked(), m_toThisMachine->isChecked());
+    const bool inProcess = m_toThisMachine->isChecked() || m_toApiServer->isChecked();
+    problems << captureOptions().problems(inProcess || m_toLocalInterface->isChecked(), inProcess);
 
     m_problems = problems;
     if (problems.isEmpty()) {
@@ -403,6 +419,7 @@ void TapDialog::saveDefaults() const
         m_toNode->isChecked()                 ? QStringLiteral("node")
             : m_toIp->isChecked()             ? QStringLiteral("ip")
             : m_toLocalInterface->isChecked() ? QStringLiteral("local-interface")
+            : m_toApiServer->isChecked()      ? QStringLiteral("api")
                                               : QStringLiteral("local"));
     ConsoleSettings::setDialogValue(QStringLiteral("node"), m_node->currentText().trimmed());
     ConsoleSettings::setDialogValue(QStringLiteral("ip"), m_ip->text().trimmed());

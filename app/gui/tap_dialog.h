@@ -78,6 +78,7 @@ private:
     QRadioButton *m_toNode = nullptr;
     QRadioButton *m_toIp = nullptr;
     QRadioButton *m_toLocalInterface = nullptr;
+    QRadioButton *m_toApiServer = nullptr;
     QLabel *m_destinationNote = nullptr;
     QComboBox *m_node = nullptr;
     QLineEdit *m_ip = nullptr;

@@ -28,7 +28,7 @@ TapSessionOptions sessionOptions(const TapRequest &request, TapTool tool, const 
     TapSessionOptions options;
     options.capture = captureOptionsFor(tool, saveFile);
     // The userspace receiver writes the file itself: no tshark behind "Save to a file".
-    if (tool == TapTool::SaveToFile && request.destination.kind == Destination::Kind::ThisMachine)
+    if (tool == TapTool::SaveToFile && request.destination.capturedInProcess())
         options.capture.tool = CaptureTool::None;
     return options;
 }
@@ -48,9 +48,11 @@ TapSessionHandle::TapSessionHandle(
             reportState(handleState(state));
     });
     // Drops: frames the agent could not send, plus (userspace receiver) frames this machine lost on arrival.
+    // Streamed, the agent's ring drops are already among the capture's drops.
     const auto report = [this] {
         const AgentStats stats = m_session->stats();
-        reportStats({stats.packets, stats.bytes, stats.drops + m_session->captureDrops()});
+        const bool streamed = m_session->dataPath() == TapSession::DataPath::Stream;
+        reportStats({stats.packets, stats.bytes, (streamed ? 0 : stats.drops) + m_session->captureDrops()});
     };
     connect(m_session, &TapSession::statsChanged, this, report);
     connect(m_session, &TapSession::capturedPacketsChanged, this, report);
@@ -61,6 +63,10 @@ TapSessionHandle::TapSessionHandle(
             setAttachesViewers(true);
     });
     connect(m_session, &TapSession::failed, this, &SessionHandle::reportFailure);
+    connect(m_session, &TapSession::dataPathChanged, this, [this](const QString &reason) {
+        reportDataPath(
+            m_session->dataPath() == TapSession::DataPath::Stream ? tr("stream via API server") : tr("tunnel"), reason);
+    });
     connect(m_session, &TapSession::packetLine, this, &SessionHandle::reportCaptureLine);
     m_session->start();
     // The leftover sweep must never offer this console's own pods.

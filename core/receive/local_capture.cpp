@@ -319,14 +319,16 @@ bool LocalCapture::start(QString *error)
         *error = QStringLiteral("Nothing to capture: the session has no tapped pod interface.");
         return false;
     }
-    QString bindError;
-    m_receiver = TunnelPortRegistry::acquire(m_options.receiver, &bindError);
-    if (!m_receiver) {
-        *error = bindError;
-        return false;
+    if (m_options.tunnel) {
+        QString bindError;
+        m_receiver = TunnelPortRegistry::acquire(m_options.receiver, &bindError);
+        if (!m_receiver) {
+            *error = bindError;
+            return false;
+        }
+        m_port = m_receiver->localPort();
+        m_kernelDropsBase = m_receiver->portCounters().kernelDrops;
     }
-    m_port = m_receiver->localPort();
-    m_kernelDropsBase = m_receiver->portCounters().kernelDrops;
 
     PcapngWriter::Options writerOptions;
     writerOptions.application = m_options.application;
@@ -340,6 +342,10 @@ bool LocalCapture::start(QString *error)
         interface.name = target.interfaceName;
         interface.description = target.description;
         const std::uint32_t interfaceId = m_writer->addInterface(interface);
+        m_interfaceIds.append(interfaceId);
+        if (!m_receiver) {
+            continue; // a stream: no tunnel routes
+        }
         const bool twoVnis = target.egressVni != 0 && target.egressVni != target.ingressVni;
         struct Leg
         {
@@ -378,14 +384,16 @@ bool LocalCapture::start(QString *error)
         m_pendingNames.clear();
     }
     m_writer->flush();
-    connect(m_receiver.get(), &VxlanReceiver::routeActive, this, [this](int routeId) {
-        if (m_routeIds.contains(routeId)) {
-            onPacketsArrived();
-        }
-    });
+    if (m_receiver) {
+        connect(m_receiver.get(), &VxlanReceiver::routeActive, this, [this](int routeId) {
+            if (m_routeIds.contains(routeId)) {
+                onPacketsArrived();
+            }
+        });
+    }
     m_running = true;
     m_countersTimer->start();
-    if (m_agentReady && !m_reachabilityTimer->isActive()) {
+    if (m_receiver && m_agentReady && !m_reachabilityTimer->isActive()) {
         // The agent was ready before the port was: its packets get the full time from now.
         m_reachabilityTimer->start();
     }
@@ -398,21 +406,14 @@ void LocalCapture::stop()
         return;
     }
     m_running = false;
-    m_stopped = true;
     m_countersTimer->stop();
     m_reachabilityTimer->stop();
-    if (m_receiver) {
-        // Take what is queued now, then read the routes' last counters before they go.
-        m_receiver->readPending();
-        m_final = counters();
-        disconnect(m_receiver.get(), nullptr, this, nullptr);
-        for (const int id : std::as_const(m_routeIds)) {
-            m_receiver->removeRoute(id);
-        }
-        m_routeIds.clear();
-        // The last session to let go closes the port (the registry only holds weak references).
-        m_receiver.reset();
+    releaseTunnel();
+    if (m_writer) {
+        m_writer->flush();
     }
+    m_final = counters();
+    m_stopped = true; // counters() answers m_final from here on
     if (m_writer) {
         m_writer->close();
         m_writer.reset();
@@ -427,6 +428,56 @@ void LocalCapture::stop()
     }
     m_viewers.clear();
     pollCounters();
+}
+
+void LocalCapture::releaseTunnel()
+{
+    m_reachabilityTimer->stop();
+    if (!m_receiver) {
+        return;
+    }
+    // Take what is queued now, then read the routes' last counters before they go.
+    m_receiver->readPending();
+    m_tunnelFinal = counters();
+    m_tunnelFinal.packets -= m_streamPackets;
+    m_tunnelFinal.bytes -= m_streamBytes;
+    m_tunnelFinal.routeDrops -= m_streamWriteDrops;
+    m_tunnelFinal.streamPackets = m_tunnelFinal.streamDrops = 0;
+    disconnect(m_receiver.get(), nullptr, this, nullptr);
+    for (const int id : std::as_const(m_routeIds)) {
+        m_receiver->removeRoute(id);
+    }
+    m_routeIds.clear();
+    // The last session to let go closes the port (the registry only holds weak references).
+    m_receiver.reset();
+}
+
+bool LocalCapture::writeStreamPacket(
+    int targetIndex, std::int64_t timestampNs, PacketDirection direction, const char *data, qsizetype length)
+{
+    if (!m_running || !m_writer || targetIndex < 0 || targetIndex >= m_interfaceIds.size()) {
+        ++m_streamWriteDrops;
+        return false;
+    }
+    if (!m_writer->writePacket(m_interfaceIds.at(targetIndex), timestampNs, direction, data, length)) {
+        ++m_streamWriteDrops;
+        return false;
+    }
+    ++m_streamPackets;
+    m_streamBytes += quint64(length);
+    return true;
+}
+
+void LocalCapture::setStreamDrops(int source, quint64 total)
+{
+    m_streamDropTotals.insert(source, total);
+}
+
+void LocalCapture::flushStream()
+{
+    if (m_writer) {
+        m_writer->flush();
+    }
 }
 
 void LocalCapture::releaseViewer(ViewerEntry &viewer)
@@ -465,19 +516,29 @@ void LocalCapture::addNames(const QList<PodAddress> &pods)
 
 LocalCapture::Counters LocalCapture::counters() const
 {
-    if (!m_receiver) {
+    if (m_stopped) {
         return m_final;
     }
-    Counters c;
-    for (const int id : m_routeIds) {
-        const RouteCounters route = m_receiver->routeCounters(id);
-        c.packets += route.packets;
-        c.bytes += route.bytes;
-        c.routeDrops += route.drops;
+    // The tunnel's part: live while it runs, its last counters once released.
+    Counters c = m_tunnelFinal;
+    if (m_receiver) {
+        for (const int id : m_routeIds) {
+            const RouteCounters route = m_receiver->routeCounters(id);
+            c.packets += route.packets;
+            c.bytes += route.bytes;
+            c.routeDrops += route.drops;
+        }
+        const quint64 kernel = m_receiver->portCounters().kernelDrops;
+        c.kernelDrops = kernel > m_kernelDropsBase ? kernel - m_kernelDropsBase : 0;
     }
-    const quint64 kernel = m_receiver->portCounters().kernelDrops;
-    c.kernelDrops = kernel > m_kernelDropsBase ? kernel - m_kernelDropsBase : 0;
-    c.drops = c.routeDrops + c.kernelDrops;
+    c.streamPackets = m_streamPackets;
+    c.packets += m_streamPackets;
+    c.bytes += m_streamBytes;
+    c.routeDrops += m_streamWriteDrops;
+    for (const quint64 total : m_streamDropTotals) {
+        c.streamDrops += total;
+    }
+    c.drops = c.routeDrops + c.kernelDrops + c.streamDrops;
     c.viewerDrops = m_fanout->totalSinkDrops();
     return c;
 }
@@ -500,6 +561,9 @@ void LocalCapture::agentReady()
         return;
     }
     m_agentReady = true;
+    if (!m_options.tunnel) {
+        return; // a stream has no tunnel to check
+    }
     if (m_arrived) {
         setReachability(Reachability::Arriving);
         return;

@@ -124,6 +124,9 @@ public:
         /// Unread bytes in a viewer's pipe above which packets are dropped for that viewer.
         qint64 viewerMaxPendingBytes = 16 * 1024 * 1024;
         QString application = QStringLiteral("podtap");
+        /// false: no tunnel port at all; the packets come from a stream through the API server
+        /// (writeStreamPacket()), and there is no reachability check.
+        bool tunnel = true;
     };
 
     /// @brief What the console shows for the session.
@@ -135,6 +138,10 @@ public:
         quint64 routeDrops = 0; ///< frames the writer dropped (back-pressure, closed stream)
         quint64 kernelDrops = 0; ///< the port's kernel drops since this session took it (shared by its sessions)
         quint64 viewerDrops = 0; ///< frames a slow viewer did not get (the file still has them)
+        /// Of packets and drops: what came through the stream (the agent's ring drops and what the exec client
+        /// could not buffer count as drops).
+        quint64 streamPackets = 0;
+        quint64 streamDrops = 0;
         bool operator==(const Counters &) const = default;
     };
 
@@ -183,6 +190,20 @@ public:
     /// Maps pod IPs to `ns/pod` in the stream (NRB); call again as pods come and go. Before start() the names
     /// are written right after the interfaces.
     void addNames(const QList<PodAddress> &pods);
+
+    /// Gives up the tunnel (routes and port) while the stream, its file and its viewers go on: a session that
+    /// switches to the stream through the API server. The tunnel's counters stay in counters(). Idempotent.
+    void releaseTunnel();
+    bool hasTunnel() const { return m_receiver != nullptr; }
+    /// Writes one packet that came through the stream to target @p targetIndex's interface (addTarget() order).
+    /// False when it was dropped (unknown target, not running, stream closed); it is counted either way.
+    bool writeStreamPacket(
+        int targetIndex, std::int64_t timestampNs, PacketDirection direction, const char *data, qsizetype length);
+    /// Packets lost before they reached this process (the agent's ring drops, bytes the exec client dropped),
+    /// counted as drops. @p total is the running total of one source (@p source: any stable key).
+    void setStreamDrops(int source, quint64 total);
+    /// Hands the packets written by writeStreamPacket() to the sinks; call once per received chunk.
+    void flushStream();
 
     /// Current counters (also emitted by countersChanged() every Options::countersIntervalMs while they change).
     Counters counters() const;
@@ -236,6 +257,12 @@ private:
     QList<ViewerEntry> m_viewers;
     int m_nextViewerId = 1;
     QList<int> m_routeIds;
+    QList<std::uint32_t> m_interfaceIds; ///< per target, in addTarget() order
+    Counters m_tunnelFinal; ///< the tunnel's counters when releaseTunnel() let it go
+    quint64 m_streamPackets = 0;
+    quint64 m_streamBytes = 0;
+    quint64 m_streamWriteDrops = 0;
+    QHash<int, quint64> m_streamDropTotals;
     QList<PodAddress> m_pendingNames;
     bool m_running = false;
     bool m_stopped = false;

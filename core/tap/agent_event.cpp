@@ -34,6 +34,8 @@ AgentStats statsFrom(const QJsonObject &event)
     const QJsonObject device = event.value(QLatin1String("vxlan")).toObject();
     const QJsonObject &source = device.isEmpty() ? event : device;
     stats.drops = count(source.value(QLatin1String("tx_dropped"))) + count(source.value(QLatin1String("tx_errors")));
+    // `stream`: frames its AF_PACKET ring had no room for.
+    stats.drops += count(event.value(QLatin1String("ring_drops")));
     return stats;
 }
 

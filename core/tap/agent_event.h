@@ -14,7 +14,7 @@ struct AgentStats
 {
     qint64 packets = 0;
     qint64 bytes = 0;
-    qint64 drops = 0; ///< VXLAN device tx drops + tx errors: mirrored frames that never left
+    qint64 drops = 0; ///< VXLAN device tx drops + tx errors (mirror), or ring drops (stream): frames lost
     bool operator==(const AgentStats &) const = default;
 };
 

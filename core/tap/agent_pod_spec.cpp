@@ -39,8 +39,11 @@ QJsonObject objectMeta(const TapPlan &plan, AgentRole role)
             plan.heartbeatTimeoutSeconds == 0
                 ? QString::fromLatin1(kNoHeartbeat)
                 : heartbeatTimestamp(plan.heartbeat.isValid() ? plan.heartbeat : QDateTime::currentDateTimeUtc())},
-        {QLatin1String(kAnnotationVni), QString::number(plan.vni)},
     };
+    if (role != AgentRole::Streamer) {
+        // A stream has no tunnel, so it holds no VNI on the node.
+        annotations.insert(QLatin1String(kAnnotationVni), QString::number(plan.vni));
+    }
     if (plan.egressVni != 0 && plan.direction != Direction::Ingress && role == AgentRole::Sender) {
         // Other sessions' planners avoid it on this node (the kernel refuses a second device with it).
         annotations.insert(QLatin1String(kAnnotationEgressVni), QString::number(plan.egressVni));
@@ -123,10 +126,11 @@ QJsonObject podInfoVolume()
 
 QJsonObject pod(const TapPlan &plan, AgentRole role, const QString &nodeName, const QStringList &args)
 {
-    const bool sender = role == AgentRole::Sender;
+    // Both the sender and the streamer find the target's netns through the host's /proc and enter it.
+    const bool entersTarget = role == AgentRole::Sender || role == AgentRole::Streamer;
     QJsonArray mounts {volumeMount(QStringLiteral("podinfo"), QLatin1String(kAgentPodInfoDir), true)};
     QJsonArray volumes {podInfoVolume()};
-    if (sender) {
+    if (entersTarget) {
         mounts.append(volumeMount(QStringLiteral("host-proc"), QLatin1String(kAgentProcRoot), true));
         // Named netns created after the pod started must appear inside it too.
         mounts.append(volumeMount(
@@ -136,9 +140,22 @@ QJsonObject pod(const TapPlan &plan, AgentRole role, const QString &nodeName, co
         volumes.append(hostPathVolume(
             QStringLiteral("host-netns"), QStringLiteral("/var/run/netns"), QStringLiteral("DirectoryOrCreate")));
     }
-    const QStringList capabilities = sender
-        ? QStringList {QStringLiteral("NET_ADMIN"), QStringLiteral("SYS_ADMIN"), QStringLiteral("SYS_PTRACE")}
-        : QStringList {QStringLiteral("NET_ADMIN")};
+    QStringList capabilities;
+    switch (role) {
+    case AgentRole::Sender:
+        capabilities = {QStringLiteral("NET_ADMIN"), QStringLiteral("SYS_ADMIN"), QStringLiteral("SYS_PTRACE")};
+        break;
+    case AgentRole::Receiver:
+        capabilities = {QStringLiteral("NET_ADMIN")};
+        break;
+    case AgentRole::Streamer:
+        // `stream` adds no device and no tc filter, so no NET_ADMIN. It enters the target's netns as the mirror
+        // does (SYS_PTRACE to open /proc/<pid>/ns/net of another PID namespace's process, SYS_ADMIN for setns)
+        // and opens an AF_PACKET socket there (NET_RAW). `hold`, the pod's own process, needs none of them; the
+        // exec'd `stream` gets them from the container's capability set.
+        capabilities = {QStringLiteral("NET_RAW"), QStringLiteral("SYS_ADMIN"), QStringLiteral("SYS_PTRACE")};
+        break;
+    }
     const QJsonObject container {
         {QStringLiteral("name"), QStringLiteral("agent")},
         {QStringLiteral("image"), plan.effectiveImage()},
@@ -205,7 +222,15 @@ ValidationProblem planProblem(const QString &field, const QString &value, const 
 
 QString agentRoleName(AgentRole role)
 {
-    return role == AgentRole::Sender ? QStringLiteral("sender") : QStringLiteral("receiver");
+    switch (role) {
+    case AgentRole::Sender:
+        return QStringLiteral("sender");
+    case AgentRole::Receiver:
+        return QStringLiteral("receiver");
+    case AgentRole::Streamer:
+        return QStringLiteral("streamer");
+    }
+    return {};
 }
 
 TapPlan TapPlan::fromRequest(const TapRequest &request, const QString &sessionId)
@@ -290,6 +315,8 @@ QString agentPodName(const QString &targetPod, const QString &sessionId, AgentRo
     QString suffix = QLatin1Char('-') + nameFragment(sessionId);
     if (role == AgentRole::Receiver) {
         suffix += QStringLiteral("-rx");
+    } else if (role == AgentRole::Streamer) {
+        suffix += QStringLiteral("-st");
     }
     QString target = nameFragment(targetPod);
     const qsizetype room = kMaxNameLength - prefix.size() - suffix.size();
@@ -353,6 +380,52 @@ QStringList receiverAgentArgs(const TapPlan &plan)
     };
 }
 
+QStringList holdAgentArgs(const TapPlan &plan)
+{
+    QStringList args {QStringLiteral("hold"), QStringLiteral("--session"), plan.sessionId};
+    if (plan.heartbeatTimeoutSeconds > 0) {
+        args << QStringLiteral("--heartbeat-file") << QLatin1String(kAgentHeartbeatFile)
+             << QStringLiteral("--heartbeat-timeout") << QString::number(plan.heartbeatTimeoutSeconds);
+    }
+    return args;
+}
+
+QStringList streamAgentCommand(const TapPlan &plan)
+{
+    QStringList command {
+        QLatin1String(kAgentExecutablePath),
+        QStringLiteral("stream"),
+        QStringLiteral("--container-id"),
+        plan.containerId,
+        QStringLiteral("--interface"),
+        plan.interfaceName,
+        QStringLiteral("--direction"),
+        directionName(plan.direction),
+        // The pcapng interface is named like the userspace receiver's, so a capture reads the same either way.
+        QStringLiteral("--if-name"),
+        plan.targetReference(),
+    };
+    if (!plan.bpfBytecode.isEmpty()) {
+        command << QStringLiteral("--bpf") << plan.bpfBytecode;
+    }
+    if (plan.snaplen > 0) {
+        command << QStringLiteral("--snaplen") << QString::number(plan.snaplen);
+    }
+    // The same heartbeat as the pod's own `hold`: a stream outliving a console that vanished ends by itself too.
+    if (plan.heartbeatTimeoutSeconds > 0) {
+        command << QStringLiteral("--heartbeat-file") << QLatin1String(kAgentHeartbeatFile)
+                << QStringLiteral("--heartbeat-timeout") << QString::number(plan.heartbeatTimeoutSeconds);
+    }
+    command << QStringLiteral("--proc-root") << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir")
+            << QLatin1String(kAgentNetnsDir);
+    return command;
+}
+
+QJsonObject streamerPod(const TapPlan &plan)
+{
+    return pod(plan, AgentRole::Streamer, plan.targetNode, holdAgentArgs(plan));
+}
+
 QJsonObject senderPod(const TapPlan &plan)
 {
     return pod(plan, AgentRole::Sender, plan.targetNode, senderAgentArgs(plan));
@@ -363,7 +436,10 @@ QJsonObject receiverPod(const TapPlan &plan)
     return pod(plan, AgentRole::Receiver, plan.destinationNode, receiverAgentArgs(plan));
 }
 
-ValidationProblems validatePlan(const TapPlan &plan)
+namespace {
+
+// What every agent pod on the target's node needs, tunnel or not.
+ValidationProblems validateTargetPlan(const TapPlan &plan)
 {
     ValidationProblems problems;
     if (!isValidSessionId(plan.sessionId)) {
@@ -388,6 +464,26 @@ ValidationProblems validatePlan(const TapPlan &plan)
             QStringLiteral(
                 "must be a running container's ID (status.containerStatuses[].containerID); wait until the pod runs"));
     }
+    if (plan.maxDuration < TapRequest::kMinDuration || plan.maxDuration > TapRequest::kMaxDuration) {
+        problems += planProblem(QStringLiteral("maximum duration"), QStringLiteral("%1s").arg(plan.maxDuration.count()),
+            QStringLiteral("must be between %1 s and %2 s")
+                .arg(TapRequest::kMinDuration.count())
+                .arg(TapRequest::kMaxDuration.count()));
+    }
+    problems += validateDnsLabel(QStringLiteral("agent namespace"), plan.agentNamespace);
+    return problems;
+}
+
+} // namespace
+
+ValidationProblems validateStreamPlan(const TapPlan &plan)
+{
+    return validateTargetPlan(plan);
+}
+
+ValidationProblems validatePlan(const TapPlan &plan)
+{
+    ValidationProblems problems = validateTargetPlan(plan);
     if (!isIpLiteral(plan.destinationIp)) {
         problems += planProblem(
             QStringLiteral("destination IP"), plan.destinationIp, QStringLiteral("must be an IPv4 or IPv6 address"));
@@ -414,13 +510,6 @@ ValidationProblems validatePlan(const TapPlan &plan)
         problems += planProblem(QStringLiteral("receiver interface"), plan.receiverInterfaceName,
             QStringLiteral("must be a Linux interface name of at most 15 bytes"));
     }
-    if (plan.maxDuration < TapRequest::kMinDuration || plan.maxDuration > TapRequest::kMaxDuration) {
-        problems += planProblem(QStringLiteral("maximum duration"), QStringLiteral("%1s").arg(plan.maxDuration.count()),
-            QStringLiteral("must be between %1 s and %2 s")
-                .arg(TapRequest::kMinDuration.count())
-                .arg(TapRequest::kMaxDuration.count()));
-    }
-    problems += validateDnsLabel(QStringLiteral("agent namespace"), plan.agentNamespace);
     return problems;
 }
 

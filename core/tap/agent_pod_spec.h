@@ -15,10 +15,11 @@
 
 namespace podtap {
 
-/// The role of an agent pod; it becomes the `app.kubernetes.io/component` label.
-enum class AgentRole { Sender, Receiver };
+/// The role of an agent pod; it becomes the `app.kubernetes.io/component` label. A Streamer idles
+/// (`podtap-agent hold`) until the console runs `podtap-agent stream` in it through `pods/exec`.
+enum class AgentRole { Sender, Receiver, Streamer };
 
-QString agentRoleName(AgentRole role); ///< "sender" or "receiver"
+QString agentRoleName(AgentRole role); ///< "sender", "receiver" or "streamer"
 
 /// @brief Everything resolved for one tap: the target, where it runs, and where its mirror goes.
 ///
@@ -54,6 +55,8 @@ struct TapPlan
     int port = TapRequest::kDefaultPort;
     QString receiverInterfaceName; ///< VXLAN device on the receiving side; empty: ptap<vni>
     QString bpfBytecode; ///< compiled capture filter (CompiledFilter::toArgument()); empty: mirror everything
+    /// For the stream: bytes kept of each frame (`--snaplen`); 0: the agent's default (whole frames).
+    std::uint32_t snaplen = 0;
 
     // The agent pods.
     QString agentNamespace = QString::fromLatin1(kDefaultAgentNamespace);
@@ -108,7 +111,9 @@ QString defaultRequester();
 /// RFC 3339 UTC with seconds, e.g. "2026-11-27T05:49:06Z", as the heartbeat annotation carries it.
 QString heartbeatTimestamp(const QDateTime &time);
 
-/// @brief The agent pod name: `podtap-<target>-<session>` (sender) or `podtap-<target>-<session>-rx`.
+/// @brief The agent pod name: `podtap-<target>-<session>` (sender), `podtap-<target>-<session>-rx` (receiver)
+/// or `podtap-<target>-<session>-st` (streamer: a session that falls back from the mirror creates it while its
+/// sender is still terminating, so the two never share a name).
 ///
 /// The target part is cut so the name fits in 63 characters, but the session ID is always kept
 /// whole, so two sessions never share a name however long the target's name is. The result is a
@@ -120,13 +125,26 @@ QStringList senderAgentArgs(const TapPlan &plan);
 /// The agent's command line for a receiver pod on a destination node: `receive --vni ...`.
 QStringList receiverAgentArgs(const TapPlan &plan);
 
+/// The streamer pod's command line: `hold` with the heartbeat, so a console that dies leaves nothing running.
+QStringList holdAgentArgs(const TapPlan &plan);
+/// The command the console runs in the streamer pod through `pods/exec` (the executable first): `podtap-agent
+/// stream` on the target's interface, writing pcapng to stdout with one interface named targetReference().
+QStringList streamAgentCommand(const TapPlan &plan);
+/// The agent executable's path inside the agent image (the image's entrypoint).
+inline constexpr auto kAgentExecutablePath = "/podtap-agent";
+
 /// The sender pod as the API takes it (v1 Pod JSON), in the agent namespace, on the target's node.
 QJsonObject senderPod(const TapPlan &plan);
+/// The streamer pod for a stream through the API server: on the target's node, running `hold`, with only what
+/// `stream` needs (no NET_ADMIN: it adds no device and no filter).
+QJsonObject streamerPod(const TapPlan &plan);
 /// The receiver pod for a node destination: the same shape, running `receive` with only NET_ADMIN.
 QJsonObject receiverPod(const TapPlan &plan);
 
 /// Problems that would make the pods wrong (missing node, container ID, IP, VNI, bad session ID),
 /// each naming the field and what to do. Empty when the plan can be turned into pods.
 ValidationProblems validatePlan(const TapPlan &plan);
+/// The same for a streamer pod, which needs no tunnel: no destination IP and no VNI.
+ValidationProblems validateStreamPlan(const TapPlan &plan);
 
 } // namespace podtap

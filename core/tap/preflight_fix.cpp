@@ -31,6 +31,15 @@ QString bindingCommand(const QString &namespaceName, const QString &user)
         .arg(roleName(), subject, shellQuote(namespaceName));
 }
 
+QString podsExecGrants(const QString &ns)
+{
+    const QString where = ns.isEmpty() ? QStringLiteral("any namespace") : QStringLiteral("namespace %1").arg(ns);
+    return QStringLiteral("create pods/exec lets its holder run any command in the pods of %1; there they are "
+                          "podtap's agent pods, which see the tapped pods' traffic. podtap uses it only to run "
+                          "`podtap-agent stream` in its own agent pod and read the packets through the API server.")
+        .arg(where);
+}
+
 PreflightFix rbacFix(
     const QString &verb, const QString &resource, const QString &group, const QString &ns, const QString &user)
 {
@@ -42,6 +51,10 @@ PreflightFix rbacFix(
     fix.fix = QStringLiteral("Ask a cluster administrator to apply this rule (or manifests/rbac.yaml) and bind it "
                              "to you:\n%1\nthen: %2")
                   .arg(fix.fixYaml, bindingCommand(ns, user));
+    if (resource == QLatin1String("pods/exec")) {
+        // Whoever grants it should know what it is: more than reading packets.
+        fix.fix += QStringLiteral("\n%1").arg(podsExecGrants(ns));
+    }
     return fix;
 }
 
@@ -78,6 +91,26 @@ QString missingRuleYaml(
         {QStringLiteral("rules"), QJsonArray {rule}},
     };
     return QString::fromUtf8(toYaml(role));
+}
+
+QList<PermissionCheck> tapPermissionChecks(const Destination &destination)
+{
+    QList<PermissionCheck> checks {
+        {QStringLiteral("create"), QStringLiteral("pods"), {}, true, QStringLiteral("create the agent pod")},
+        {QStringLiteral("delete"), QStringLiteral("pods"), {}, true, QStringLiteral("remove the agent pod")},
+        {QStringLiteral("get"), QStringLiteral("pods"), {}, true, QStringLiteral("watch the agent pod start")},
+        {QStringLiteral("patch"), QStringLiteral("pods"), {}, true,
+            QStringLiteral("send the heartbeat that keeps the agent running")},
+        {QStringLiteral("get"), QStringLiteral("pods"), QStringLiteral("log"), true,
+            QStringLiteral("read the agent's events")},
+    };
+    if (destination.mayStream()) {
+        checks.append({QStringLiteral("create"), QStringLiteral("pods"), QStringLiteral("exec"),
+            destination.kind == Destination::Kind::ApiServer,
+            QStringLiteral("run `podtap-agent stream` in the agent pod and read its packets through the API server "
+                           "(grants running any command in the agent namespace's pods)")});
+    }
+    return checks;
 }
 
 PreflightFix explainMissingPermission(const QString &verb, const QString &resource, const QString &apiGroup,

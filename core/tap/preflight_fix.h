@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "tap/tap_request.h"
+
+#include <QList>
 #include <QString>
 
 namespace podtap {
@@ -33,6 +36,28 @@ struct PreflightFix
     /// summary, the server's message and the fix, as one block of text for a dialog or a terminal.
     QString toText() const;
 };
+
+/// @brief One permission preflight asks the API server about (SelfSubjectAccessReview) in the agent namespace.
+struct PermissionCheck
+{
+    QString verb;
+    QString resource;
+    QString subresource; ///< e.g. "log", "exec"; empty for the resource itself
+    /// Without it the tap cannot run at all. An optional one only limits what the session may do (the stream
+    /// fallback of "This machine" needs pods/exec; the tunnel does not).
+    bool required = true;
+    QString purpose; ///< what the tap uses it for and what it grants, for the person reading a refusal
+
+    QString resourcePath() const
+    {
+        return subresource.isEmpty() ? resource : resource + QLatin1Char('/') + subresource;
+    }
+    QString toString() const { return verb + QLatin1Char(' ') + resourcePath(); } ///< "create pods/exec"
+};
+
+/// The permissions a tap to @p destination needs in the agent namespace. `create pods/exec` is asked only when the
+/// stream through the API server may run: required for ApiServer, optional for ThisMachine (its fallback).
+QList<PermissionCheck> tapPermissionChecks(const Destination &destination);
 
 /// Maps a refusal of an agent-pod request in @p agentNamespace to its fix.
 PreflightFix explainRefusal(const ApiRefusal &refusal, const QString &agentNamespace);

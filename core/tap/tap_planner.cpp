@@ -171,6 +171,10 @@ void TapPlanner::resolveDestination()
         m_plan.destinationIp = m_request.destination.value;
         chooseVni();
         return;
+    case Destination::Kind::ApiServer:
+        // No tunnel: no destination address and no VNI to reserve on the node.
+        finish();
+        return;
     case Destination::Kind::Node:
         m_plan.destinationNode = m_request.destination.value;
         if (!m_plan.destinationIp.isEmpty() || !m_client) {

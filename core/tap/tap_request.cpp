@@ -53,6 +53,8 @@ QString Destination::toString() const
         return QStringLiteral("local");
     case Kind::LocalInterface:
         return QStringLiteral("local-interface");
+    case Kind::ApiServer:
+        return QStringLiteral("api");
     case Kind::Node:
         return QStringLiteral("node:") + value;
     case Kind::Ip:
@@ -95,6 +97,9 @@ std::optional<Destination> parseDestination(const QString &text)
     }
     if (text == QLatin1String("local-interface")) {
         return Destination {Destination::Kind::LocalInterface, {}};
+    }
+    if (text == QLatin1String("api") || text == QLatin1String("api-server")) {
+        return Destination {Destination::Kind::ApiServer, {}};
     }
     if (text.startsWith(QLatin1String("node:"))) {
         return Destination {Destination::Kind::Node, text.mid(5)};
@@ -171,6 +176,7 @@ ValidationProblems TapRequest::validate() const
     switch (destination.kind) {
     case Destination::Kind::ThisMachine:
     case Destination::Kind::LocalInterface:
+    case Destination::Kind::ApiServer:
         break;
     case Destination::Kind::Node:
         problems += validateDnsSubdomain(QStringLiteral("destination node"), destination.value);
@@ -233,7 +239,8 @@ TapRequest TapRequest::fromFields(const TapRequestFields &fields, ValidationProb
         request.destination = *destination;
     } else {
         found += problem(QStringLiteral("destination"), fields.destination,
-            QStringLiteral("must be 'local', 'node:NAME', 'ip:ADDRESS' or an IP address"));
+            QStringLiteral("must be 'local', 'local-interface', 'api', 'node:NAME', 'ip:ADDRESS' or an IP "
+                           "address"));
     }
     if (!fields.vni.isEmpty()) {
         if (const auto vni = parseUnsigned(fields.vni, kMaxVni); vni && *vni >= 1) {

@@ -31,16 +31,25 @@ enum class Direction { Ingress, Egress, Both };
 /// @brief Where the mirrored traffic goes.
 struct Destination
 {
-    /// ThisMachine: the userspace receiver (a UDP socket, no privilege). LocalInterface: a kernel VXLAN
-    /// interface ptap<vni> on this machine, made by `podtap-agent receive` (needs CAP_NET_ADMIN or pkexec).
-    enum class Kind { ThisMachine, LocalInterface, Node, Ip };
+    /// ThisMachine: the userspace receiver (a UDP socket, no privilege); when no tunnel packet arrives although
+    /// the agent mirrors, the session switches to the stream through the API server. LocalInterface: a kernel
+    /// VXLAN interface ptap<vni> on this machine, made by `podtap-agent receive` (needs CAP_NET_ADMIN or pkexec).
+    /// ApiServer: no tunnel at all; `podtap-agent stream` in an idle agent pod, read through `pods/exec`.
+    enum class Kind { ThisMachine, LocalInterface, Node, Ip, ApiServer };
     Kind kind = Kind::ThisMachine;
     QString value; ///< node name for Node, the IP literal for Ip, empty for ThisMachine and LocalInterface
 
-    /// The tunnel ends on this machine (either receiver).
-    bool endsHere() const { return kind == Kind::ThisMachine || kind == Kind::LocalInterface; }
+    /// The capture ends on this machine (either receiver, or the stream through the API server).
+    bool endsHere() const
+    {
+        return kind == Kind::ThisMachine || kind == Kind::LocalInterface || kind == Kind::ApiServer;
+    }
+    /// The packets are written by this process (userspace receiver or stream), not by a kernel interface.
+    bool capturedInProcess() const { return kind == Kind::ThisMachine || kind == Kind::ApiServer; }
+    /// The stream through the API server may carry this tap (directly, or as the fallback of ThisMachine).
+    bool mayStream() const { return kind == Kind::ThisMachine || kind == Kind::ApiServer; }
 
-    /// "local", "local-interface", "node:NAME" or "ip:ADDR" — the spelling `podtapctl tap --to` accepts.
+    /// "local", "local-interface", "api", "node:NAME" or "ip:ADDR" — the spelling `podtapctl tap --to` accepts.
     QString toString() const;
     bool operator==(const Destination &) const = default;
 };
@@ -99,7 +108,8 @@ public:
 QString directionName(Direction direction);
 std::optional<Direction> parseDirection(const QString &text);
 
-/// Parses "local", "local-interface", "node:NAME", "ip:ADDR" or a bare IP literal. Does not validate the node name.
+/// Parses "local", "local-interface", "api" (or "api-server"), "node:NAME", "ip:ADDR" or a bare IP literal. Does not
+/// validate the node name.
 std::optional<Destination> parseDestination(const QString &text);
 
 /// Parses "90", "90s", "15m", "1h", "1h30m" into seconds. Rejects negatives and overflow.

@@ -7,9 +7,12 @@
 #include "capture/capture_tools.h"
 #include "capture/pod_hosts_file.h"
 #include "kube/api_error.h"
+#include "kube/exec_stream.h"
 #include "kube/kube_client.h"
+#include "kube/line_framer.h"
 #include "kube/list_watch.h"
 #include "receive/local_capture.h"
+#include "receive/pcapng_stream_reader.h"
 #include "tap/agent_namespace.h"
 #include "tap/local_receiver.h"
 #include "tap/preflight_fix.h"
@@ -60,6 +63,11 @@ constexpr StuckReason kStuckReasons[] = {
 };
 
 constexpr int kStoppedWaitMs = 5000;
+// Sources of LocalCapture::setStreamDrops(): the agent's ring and the exec client.
+constexpr int kRingDropsSource = 1;
+constexpr int kExecDropsSource = 2;
+constexpr qsizetype kStreamErrTailLines = 5;
+constexpr int kStreamAttempts = 4;
 
 } // namespace
 
@@ -87,6 +95,11 @@ TapSession::TapSession(kube::KubeClient *client, TapRequest request, TapSessionO
 
 TapSession::~TapSession()
 {
+    if (m_exec) {
+        // Closing the socket ends the exec: the agent sees stdin EOF and stops; the pod's heartbeat does the rest.
+        m_exec->disconnect(this);
+        m_exec->abort();
+    }
     // Pods left on a destroyed session are reaped by their own heartbeat timeout and by sweep;
     // the local receiver and the capture die with their QProcess owners here.
 }
@@ -165,6 +178,10 @@ void TapSession::start()
     m_plan = TapPlan::fromRequest(m_request, generateSessionId());
     m_plan.privileged = m_options.privileged;
     m_plan.heartbeatTimeoutSeconds = m_options.heartbeatTimeoutSeconds;
+    if (m_request.destination.kind == Destination::Kind::ApiServer) {
+        m_agentRole = AgentRole::Streamer;
+        m_path = DataPath::Stream;
+    }
     if (!m_request.captureFilter.trimmed().isEmpty()) {
         const CompiledFilter compiled = compileCaptureFilter(m_request.captureFilter);
         if (!compiled.ok()) {
@@ -208,34 +225,25 @@ void TapSession::resolve()
 void TapSession::preflight()
 {
     setState(State::Preflight, tr("Checking permissions in namespace %1").arg(m_plan.agentNamespace));
-    struct Check
-    {
-        const char *verb;
-        const char *resource;
-        const char *subresource;
-    };
-    static constexpr Check checks[] = {
-        {"create", "pods", ""},
-        {"delete", "pods", ""},
-        {"get", "pods", ""},
-        {"patch", "pods", ""},
-        {"get", "pods", "log"},
-    };
-    m_preflightPending = int(std::size(checks));
+    const QList<PermissionCheck> checks = tapPermissionChecks(m_request.destination);
+    m_preflightPending = int(checks.size());
     m_preflightDenied.clear();
-    for (const Check &check : checks) {
-        const QString verb = QLatin1String(check.verb);
-        const QString resource = QLatin1String(check.resource);
-        const QString sub = QLatin1String(check.subresource);
-        request(m_client->selfSubjectAccessReview(verb, resource, m_plan.agentNamespace, sub),
-            [this, verb, resource, sub](KubeReply *reply) {
+    m_streamAllowed = m_request.destination.mayStream();
+    for (const PermissionCheck &check : checks) {
+        request(m_client->selfSubjectAccessReview(check.verb, check.resource, m_plan.agentNamespace, check.subresource),
+            [this, check](KubeReply *reply) {
                 if (m_state != State::Preflight) {
                     return;
                 }
                 const QJsonObject status = reply->json().value(QLatin1String("status")).toObject();
-                if (!reply->ok() || !status.value(QLatin1String("allowed")).toBool()) {
-                    m_preflightDenied << verb + QLatin1Char(' ') + resource +
-                            (sub.isEmpty() ? QString() : QLatin1Char('/') + sub);
+                const bool allowed = reply->ok() && status.value(QLatin1String("allowed")).toBool();
+                if (!allowed && check.required) {
+                    m_preflightDenied << check.toString();
+                } else if (!allowed && check.resourcePath() == QLatin1String("pods/exec")) {
+                    // Only the fallback is lost: the tunnel may still work. Say so now, not when it is needed.
+                    m_streamAllowed = false;
+                    m_streamRefusal =
+                        explainMissingPermission(check.verb, check.resourcePath(), QString(), m_plan.agentNamespace);
                 }
                 if (--m_preflightPending > 0) {
                     return;
@@ -249,6 +257,11 @@ void TapSession::preflight()
                              .arg(m_preflightDenied.join(QStringLiteral(", ")), m_plan.agentNamespace),
                         fix.toText());
                     return;
+                }
+                if (m_request.destination.kind == Destination::Kind::ThisMachine && !m_streamAllowed) {
+                    Q_EMIT progress(tr("You may not create pods/exec in namespace %1: if the tunnel cannot reach "
+                                       "this machine, this tap cannot fall back to the stream through the API server")
+                                        .arg(m_plan.agentNamespace));
                 }
                 ensureAgentNamespace();
             });
@@ -289,7 +302,8 @@ void TapSession::ensureAgentNamespace()
 void TapSession::dryRunCreate()
 {
     Q_EMIT progress(tr("Asking the API server to admit the agent pod (dry run)"));
-    request(m_client->create(podsPath(m_plan.agentNamespace), senderPod(m_plan), true), [this](KubeReply *reply) {
+    const QJsonObject pod = m_agentRole == AgentRole::Streamer ? streamerPod(m_plan) : senderPod(m_plan);
+    request(m_client->create(podsPath(m_plan.agentNamespace), pod, true), [this](KubeReply *reply) {
         if (!reply->ok()) {
             const ApiError &e = reply->error();
             const PreflightFix fix = explainRefusal(
@@ -307,7 +321,7 @@ void TapSession::dryRunCreate()
 
 QString TapSession::captureInterface() const
 {
-    if (m_request.destination.kind == Destination::Kind::ThisMachine) {
+    if (m_request.destination.capturedInProcess()) {
         return m_plan.targetReference();
     }
     return m_plan.effectiveReceiverInterfaceName();
@@ -326,7 +340,7 @@ void TapSession::warn(const QString &text)
 
 void TapSession::startReceiver()
 {
-    if (m_request.destination.kind == Destination::Kind::ThisMachine) {
+    if (m_request.destination.capturedInProcess()) {
         startLocalCapture();
         return;
     }
@@ -373,16 +387,21 @@ void TapSession::startReceiver()
 
 void TapSession::startLocalCapture()
 {
-    setState(State::StartingReceiver, tr("Opening the tunnel port %1/udp on this machine").arg(m_plan.port));
+    const bool tunnel = m_path == DataPath::Tunnel;
+    setState(State::StartingReceiver,
+        tunnel ? tr("Opening the tunnel port %1/udp on this machine").arg(m_plan.port)
+               : tr("Opening the capture stream on this machine"));
     receive::LocalCapture::Options options;
     options.receiver.port = quint16(m_plan.port);
     options.localAddress = QHostAddress(m_plan.destinationIp);
+    options.tunnel = tunnel;
     m_localCapture = new receive::LocalCapture(options, this);
     receive::LocalCapture::Target target;
     target.interfaceName = m_plan.targetReference();
-    target.description = tr("pod %1/%2, interface %3 (%4), mirrored from node %5")
-                             .arg(m_plan.targetNamespace, m_plan.targetPod, m_plan.interfaceName,
-                                 directionName(m_plan.direction), m_plan.targetNode);
+    target.description =
+        tr("pod %1/%2, interface %3 (%4), %5 node %6")
+            .arg(m_plan.targetNamespace, m_plan.targetPod, m_plan.interfaceName, directionName(m_plan.direction),
+                tunnel ? tr("mirrored from") : tr("streamed through the API server from"), m_plan.targetNode);
     target.sender = QHostAddress(m_plan.targetNodeIp);
     target.ingressVni = m_plan.vni;
     target.egressVni = m_plan.egressVni;
@@ -401,9 +420,7 @@ void TapSession::startLocalCapture()
                 stop(tr("%1 packets were captured").arg(m_captured));
             }
         });
-    connect(m_localCapture, &receive::LocalCapture::reachabilityProblem, this,
-        [this](
-            const QString &text, const QString &fix) { warn(fix.isEmpty() ? text : text + QLatin1Char(' ') + fix); });
+    connect(m_localCapture, &receive::LocalCapture::reachabilityProblem, this, &TapSession::onReachabilityProblem);
     connect(
         m_localCapture, &receive::LocalCapture::fileSinkFailed, this, [this](const QString &error) { warn(error); });
     connect(m_localCapture, &receive::LocalCapture::viewerExited, this, [this](int, const QString &reason) {
@@ -422,7 +439,9 @@ void TapSession::startLocalCapture()
     }
     if (!m_localCapture->start(&error)) {
         fail(error,
-            tr("Another program may hold UDP port %1: choose another port (--port), or stop it.").arg(m_plan.port));
+            tunnel
+                ? tr("Another program may hold UDP port %1: choose another port (--port), or stop it.").arg(m_plan.port)
+                : QString());
         return;
     }
     createPods();
@@ -476,10 +495,12 @@ QProcess *TapSession::openViewer(CaptureTool tool, const QStringList &extraArgum
 
 void TapSession::createPods()
 {
-    setState(State::CreatingPods,
-        tr("Creating the agent pod %1 on node %2")
-            .arg(agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender), m_plan.targetNode));
+    setState(State::CreatingPods, tr("Creating the agent pod %1 on node %2").arg(activePodName(), m_plan.targetNode));
     m_plan.heartbeat = m_client->serverNow(); // on the clock sweeps age it by
+    if (m_agentRole == AgentRole::Streamer) {
+        createPod(streamerPod(m_plan), [this] { waitForPods(); });
+        return;
+    }
     const auto createSender = [this] { createPod(senderPod(m_plan), [this] { waitForPods(); }); };
     if (!m_plan.destinationNode.isEmpty()) {
         createPod(receiverPod(m_plan), createSender);
@@ -506,7 +527,7 @@ void TapSession::createPod(const QJsonObject &pod, std::function<void()> next)
 
 void TapSession::waitForPods()
 {
-    const QString sender = agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender);
+    const QString sender = activePodName();
     setState(State::WaitingForPods, tr("Waiting for %1 to run on node %2").arg(sender, m_plan.targetNode));
     kube::ListOptions options;
     options.fieldSelector = QStringLiteral("metadata.name=%1").arg(sender);
@@ -581,7 +602,11 @@ void TapSession::onSenderPod(const QJsonObject &pod)
     }
     if (phase == QLatin1String("Running")) {
         m_stepTimer.stop();
-        followAgentLog();
+        if (m_agentRole == AgentRole::Streamer) {
+            startStream();
+        } else {
+            followAgentLog();
+        }
     }
 }
 
@@ -644,8 +669,7 @@ void TapSession::onAgentLine(const QByteArray &line)
             // An agent of another contract level (a stale image on the node) must not run this tap.
             const QString problem = agentContractProblem(event->contract, event->version, m_plan.effectiveImage());
             if (!problem.isEmpty()) {
-                fail(tr("Refused the agent in %1: %2")
-                         .arg(agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender), problem),
+                fail(tr("Refused the agent in %1: %2").arg(activePodName(), problem),
                     tr("Run the tap with the agent image of this console's version: --image %1")
                         .arg(TapPlan::defaultImage()));
                 return;
@@ -653,23 +677,53 @@ void TapSession::onAgentLine(const QByteArray &line)
             m_stepTimer.stop();
             m_agentReady = true;
             m_logReopens = 0;
-            setState(State::Running,
-                m_localCapture ? tr("Mirroring %1 to this machine's UDP port %2")
-                                     .arg(m_plan.targetReference())
-                                     .arg(m_localCapture->port())
-                               : tr("Mirroring %1 into %2").arg(m_plan.targetReference(), captureInterface()));
-            m_heartbeatTimer.start();
-            m_durationTimer.start(std::chrono::milliseconds(m_request.maxDuration));
-            startCapture();
+            const bool firstReady = !m_readyEmitted;
+            if (m_path == DataPath::Stream) {
+                setState(State::Running,
+                    tr("Streaming %1 through the API server from node %2")
+                        .arg(m_plan.targetReference(), m_plan.targetNode));
+                if (m_request.destination.kind == Destination::Kind::ApiServer) {
+                    setDataPath(DataPath::Stream, tr("stream through the API server (chosen: --to api)"));
+                }
+            } else {
+                setState(State::Running,
+                    m_localCapture ? tr("Mirroring %1 to this machine's UDP port %2")
+                                         .arg(m_plan.targetReference())
+                                         .arg(m_localCapture->port())
+                                   : tr("Mirroring %1 into %2").arg(m_plan.targetReference(), captureInterface()));
+                setDataPath(DataPath::Tunnel,
+                    m_localCapture
+                        ? tr("tunnel: VXLAN from node %1 (%2) to this machine (%3), UDP port %4")
+                              .arg(m_plan.targetNode, m_plan.targetNodeIp, m_plan.destinationIp)
+                              .arg(m_localCapture->port())
+                        : tr("tunnel: VXLAN from node %1 (%2) to %3")
+                              .arg(m_plan.targetNode, m_plan.targetNodeIp,
+                                  m_plan.destinationNode.isEmpty() ? m_plan.destinationIp : m_plan.destinationNode));
+            }
+            if (firstReady) {
+                // The duration and the viewers belong to the session, not to a path: a switch keeps them.
+                m_heartbeatTimer.start();
+                m_durationTimer.start(std::chrono::milliseconds(m_request.maxDuration));
+            }
+            if (!m_captureStarted) {
+                m_captureStarted = true;
+                startCapture();
+            }
             if (m_localCapture) {
                 m_localCapture->agentReady();
             }
-            Q_EMIT ready();
+            if (firstReady) {
+                m_readyEmitted = true;
+                Q_EMIT ready();
+            }
         }
         break;
     case AgentEvent::Type::Stats:
         m_stats = event->stats;
-        if (m_localCapture) {
+        if (m_localCapture && m_path == DataPath::Stream) {
+            // Frames the agent's ring lost never reached the stream: drops of this session.
+            m_localCapture->setStreamDrops(kRingDropsSource, quint64(std::max<qint64>(0, m_stats.drops)));
+        } else if (m_localCapture) {
             m_localCapture->setAgentMirrored(m_stats.packets);
         }
         Q_EMIT statsChanged(m_stats);
@@ -690,6 +744,9 @@ void TapSession::onAgentLine(const QByteArray &line)
         if (event->raw.contains(QLatin1String("ingress")) || event->raw.contains(QLatin1String("egress")) ||
             event->raw.contains(QLatin1String("packets"))) {
             m_stats = event->stats;
+            if (m_localCapture && m_path == DataPath::Stream) {
+                m_localCapture->setStreamDrops(kRingDropsSource, quint64(std::max<qint64>(0, m_stats.drops)));
+            }
             Q_EMIT statsChanged(m_stats);
         }
         if (m_state == State::Stopping && m_deletesDone) {
@@ -708,7 +765,7 @@ void TapSession::onAgentLine(const QByteArray &line)
 
 void TapSession::startCapture()
 {
-    if (m_request.destination.kind == Destination::Kind::ThisMachine) {
+    if (m_request.destination.capturedInProcess()) {
         // The userspace stream already carries the pod names (NRB): no hosts file, no interface to open.
         addPodNames();
         if (m_options.capture.tool == CaptureTool::None) {
@@ -876,6 +933,25 @@ void TapSession::teardown()
         finishTeardown();
     });
     m_stepTimer.start(m_options.stopTimeoutMs);
+    if (m_exec && !m_exec->isFinished()) {
+        // The stream ends first: `stop` and the end of stdin let the agent hand over its last packets and its
+        // `stopped` line; the pod goes after (or after kStoppedWaitMs, from an agent that does not answer).
+        Q_EMIT progress(tr("Ending the stream in %1/%2").arg(m_plan.agentNamespace, activePodName()));
+        m_waitingForExec = true;
+        m_exec->writeStdin(QByteArrayLiteral("stop\n"));
+        m_exec->closeStdin();
+        QTimer::singleShot(kStoppedWaitMs, this, [this] {
+            if (!m_waitingForExec) {
+                return;
+            }
+            m_waitingForExec = false;
+            if (m_exec) {
+                m_exec->abort();
+            }
+            deleteNextPod();
+        });
+        return;
+    }
     deleteNextPod();
 }
 
@@ -924,6 +1000,10 @@ void TapSession::finishTeardown()
         m_logStream->disconnect(this);
         m_logStream->close();
     }
+    if (m_exec && !m_exec->isFinished()) {
+        m_exec->disconnect(this);
+        m_exec->abort();
+    }
     // The capture stops after the agent is gone, so every mirrored packet had its chance to arrive.
     if (m_capture && m_capture->isRunning()) {
         m_capture->stop();
@@ -963,6 +1043,232 @@ void TapSession::finishTeardown()
         }
     });
     poll->start(50);
+}
+
+QString TapSession::activePodName() const
+{
+    return agentPodName(m_plan.targetPod, m_plan.sessionId, m_agentRole);
+}
+
+void TapSession::setDataPath(DataPath path, const QString &text)
+{
+    m_path = path;
+    if (m_pathText == text) {
+        return;
+    }
+    m_pathText = text;
+    Q_EMIT dataPathChanged(text);
+}
+
+void TapSession::onReachabilityProblem(const QString &text, const QString &fix)
+{
+    const bool mayFallBack = m_request.destination.kind == Destination::Kind::ThisMachine &&
+        m_path == DataPath::Tunnel && m_state == State::Running;
+    if (mayFallBack && m_streamAllowed) {
+        switchToStream();
+        return;
+    }
+    QString message = fix.isEmpty() ? text : text + QLatin1Char(' ') + fix;
+    if (mayFallBack) {
+        // The operator must know why podtap does not simply stream: it may not, and what would let it.
+        message += QLatin1Char('\n') +
+            tr("The stream through the API server, which needs no tunnel, is not allowed: %1 %2")
+                .arg(m_streamRefusal.summary, m_streamRefusal.fix);
+    }
+    warn(message);
+}
+
+void TapSession::switchToStream()
+{
+    const QString sender = agentPodName(m_plan.targetPod, m_plan.sessionId, AgentRole::Sender);
+    const int waitedSeconds = qRound(receive::LocalCapture::Options().reachabilityTimeoutMs / 1000.0);
+    setDataPath(DataPath::Stream,
+        tr("tunnel: no packet from node %1 (%2) in %3 s although the agent mirrored %4; streaming through the API "
+           "server instead")
+            .arg(m_plan.targetNode, m_plan.targetNodeIp)
+            .arg(waitedSeconds)
+            .arg(m_stats.packets));
+    Q_EMIT progress(m_pathText);
+    // The capture keeps its stream, file and viewers; only the tunnel port goes.
+    m_localCapture->releaseTunnel();
+    // The mirror goes cleanly: no more reading or watching it, and its pod is deleted (the agent removes its
+    // filter and device on SIGTERM) while the streamer starts.
+    if (m_logStream) {
+        m_logStream->disconnect(this);
+        m_logStream->close();
+    }
+    if (m_podWatch) {
+        m_podWatch->stop();
+        m_podWatch->deleteLater();
+    }
+    Q_EMIT progress(tr("Deleting agent pod %1/%2 (the mirror)").arg(m_plan.agentNamespace, sender));
+    m_client->remove(podsPath(m_plan.agentNamespace, sender), m_options.deleteGraceSeconds)
+        ->onFinished(this, [this, sender](KubeReply *reply) {
+            reply->deleteLater();
+            if (reply->ok() || reply->error().isNotFound()) {
+                m_createdPods.removeAll(sender);
+                return;
+            }
+            if (!m_tearingDown) {
+                // Left in m_createdPods: teardown tries again.
+                warn(tr("Could not delete the mirror's agent pod %1/%2: %3. The session tries again when it stops; "
+                        "podtapctl sweep removes leftovers.")
+                         .arg(m_plan.agentNamespace, sender, reply->error().toString()));
+            }
+        });
+    m_agentReady = false;
+    m_agentStopped = false;
+    m_logReopens = 0;
+    m_stats = {};
+    Q_EMIT statsChanged(m_stats);
+    m_agentRole = AgentRole::Streamer;
+    createPods();
+}
+
+void TapSession::startStream()
+{
+    const QString pod = activePodName();
+    setState(State::WaitingForAgent,
+        tr("Starting the stream in %1/%2 through the API server (pods/exec)").arg(m_plan.agentNamespace, pod));
+    if (m_streamAttempts++ == 0) {
+        // One deadline for every attempt.
+        m_stepTimer.disconnect();
+        connect(&m_stepTimer, &QTimer::timeout, this, [this, pod] {
+            if (m_state == State::WaitingForAgent) {
+                fail(tr("The stream in %1/%2 did not report ready within %3 s.")
+                         .arg(m_plan.agentNamespace, pod)
+                         .arg(m_options.agentReadyTimeoutMs / 1000),
+                    tr("Check that the node runs the agent image of this console's version, and try `kubectl exec -n "
+                       "%1 %2 -- /podtap-agent --version`.")
+                        .arg(m_plan.agentNamespace, pod));
+            }
+        });
+        m_stepTimer.start(m_options.agentReadyTimeoutMs);
+    }
+    m_streamReader = std::make_unique<receive::PcapngStreamReader>();
+    m_streamErrLines = std::make_unique<kube::LineFramer>(1024 * 1024);
+    m_streamErrTail.clear();
+    kube::ExecRequest request;
+    request.ns = m_plan.agentNamespace;
+    request.pod = pod;
+    request.container = QStringLiteral("agent");
+    request.command = streamAgentCommand(m_plan);
+    request.stdinEnabled = true; // its end (the console gone) stops the agent
+    m_exec = new kube::ExecStream(m_client, request, this);
+    connect(m_exec, &kube::ExecStream::stdoutData, this, &TapSession::onStreamStdout);
+    connect(m_exec, &kube::ExecStream::stderrData, this, &TapSession::onStreamStderr);
+    connect(m_exec, &kube::ExecStream::stdoutDropped, this, [this](qint64) {
+        // A gap in the byte stream: the packets in it are lost, the reader finds the next whole block.
+        m_streamReader->resynchronize();
+        if (m_localCapture) {
+            m_localCapture->setStreamDrops(kExecDropsSource, m_exec->droppedMessages());
+        }
+    });
+    connect(m_exec, &kube::ExecStream::finished, this, &TapSession::onStreamFinished);
+    m_exec->start();
+}
+
+void TapSession::onStreamStdout(const QByteArray &chunk)
+{
+    if (!m_streamReader || !m_localCapture) {
+        return;
+    }
+    const QList<receive::PcapngBlock> blocks = m_streamReader->append(chunk);
+    for (const receive::PcapngBlock &block : blocks) {
+        if (block.type != receive::PcapngBlock::Type::EnhancedPacket) {
+            continue; // the session writes its own section header and interface (with the same name)
+        }
+        const receive::PcapngPacket &packet = block.packet;
+        m_localCapture->writeStreamPacket(
+            int(packet.interfaceId), packet.timestampNs, packet.direction, packet.data.constData(), packet.data.size());
+    }
+    m_localCapture->flushStream();
+    if (m_streamReader->hasError() && (m_state == State::WaitingForAgent || m_state == State::Running)) {
+        fail(tr("The stream from %1/%2 is not valid pcapng: %3")
+                 .arg(m_plan.agentNamespace, activePodName(), m_streamReader->errorString()),
+            tr("The agent image must be the one of this console's version (--image %1).").arg(TapPlan::defaultImage()));
+    }
+}
+
+void TapSession::onStreamStderr(const QByteArray &chunk)
+{
+    if (!m_streamErrLines) {
+        return;
+    }
+    for (const QByteArray &line : m_streamErrLines->append(chunk)) {
+        if (!parseAgentEvent(line)) {
+            // Human text from the agent: kept for a failure message.
+            const QString text = QString::fromUtf8(line).trimmed();
+            if (!text.isEmpty()) {
+                m_streamErrTail << text;
+                while (m_streamErrTail.size() > kStreamErrTailLines) {
+                    m_streamErrTail.removeFirst();
+                }
+            }
+            continue;
+        }
+        onAgentLine(line);
+    }
+}
+
+void TapSession::onStreamFinished(const kube::ExecResult &result)
+{
+    if (m_streamErrLines) {
+        const QByteArray rest = m_streamErrLines->takeRemainder();
+        if (!rest.isEmpty()) {
+            onStreamStderr(rest + '\n');
+        }
+    }
+    if (m_exec) {
+        m_exec->deleteLater();
+    }
+    if (m_state == State::Stopping) {
+        if (m_waitingForExec) {
+            m_waitingForExec = false;
+            deleteNextPod();
+        } else if (m_deletesDone) {
+            QTimer::singleShot(0, this, &TapSession::finishTeardown);
+        }
+        return;
+    }
+    if (m_state != State::WaitingForAgent && m_state != State::Running) {
+        return;
+    }
+    const QString pod = QStringLiteral("%1/%2").arg(m_plan.agentNamespace, activePodName());
+    // A container the API server just reported Running may not take an exec yet (the runtime still sets it up):
+    // an exec that failed before the agent said anything is tried again a few times. Refusals are final.
+    const bool refused = result.apiError.httpStatus == 401 || result.apiError.httpStatus == 403;
+    if (!result.error.isEmpty() && !refused && m_state == State::WaitingForAgent && !m_agentReady &&
+        m_streamAttempts < kStreamAttempts) {
+        Q_EMIT progress(tr("The exec in %1 failed (%2); trying again").arg(pod, result.error));
+        QTimer::singleShot(500 * m_streamAttempts, this, [this] {
+            if (m_state == State::WaitingForAgent) {
+                startStream();
+            }
+        });
+        return;
+    }
+    if (!result.error.isEmpty()) {
+        const kube::ApiError &e = result.apiError;
+        const PreflightFix fix = e.httpStatus != 0
+            ? explainRefusal(
+                  ApiRefusal {e.httpStatus, e.reason, e.message, e.detailsKind, e.detailsName}, m_plan.agentNamespace)
+            : PreflightFix {};
+        fail(tr("The stream through the API server from %1 failed: %2").arg(pod, result.error),
+            fix.fix.isEmpty() ? tr("Check the connection to the API server and start the tap again.") : fix.fix);
+        return;
+    }
+    if (result.exitCode > 0) {
+        fail(tr("podtap-agent stream in %1 exited with code %2%3")
+                 .arg(pod)
+                 .arg(result.exitCode)
+                 .arg(m_streamErrTail.isEmpty() ? QString()
+                                                : QStringLiteral(": ") + m_streamErrTail.join(QLatin1Char(' '))),
+            tr("The agent's message says what failed; code 3 means the target was not found (the pod restarted?), "
+               "4 that the kernel refused an operation."));
+        return;
+    }
+    stop(tr("the stream ended"));
 }
 
 } // namespace podtap

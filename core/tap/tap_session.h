@@ -7,6 +7,7 @@
 #include "capture/pod_hosts_file.h"
 #include "tap/agent_event.h"
 #include "tap/agent_pod_spec.h"
+#include "tap/preflight_fix.h"
 #include "tap/tap_request.h"
 
 #include <QElapsedTimer>
@@ -18,15 +19,19 @@
 #include <QTimer>
 
 #include <functional>
+#include <memory>
 
 class QProcess;
 
 namespace podtap::kube {
+class ExecStream;
 class KubeClient;
 class KubeReply;
 class KubeStream;
+class LineFramer;
 class ListWatch;
 struct ApiError;
+struct ExecResult;
 } // namespace podtap::kube
 
 namespace podtap {
@@ -36,7 +41,8 @@ class LocalReceiver;
 class TapPlanner;
 namespace receive {
 class LocalCapture;
-}
+class PcapngStreamReader;
+} // namespace receive
 
 /// @brief How a session captures and how long it waits; everything a TapRequest does not say.
 struct TapSessionOptions
@@ -63,6 +69,13 @@ struct TapSessionOptions
 ///
 /// Every step announces itself with progress(); a failure names what failed and its fix, and then
 /// removes whatever the session had created. stop() is idempotent and leaves nothing behind.
+///
+/// Data paths (dataPath()): the VXLAN tunnel from the sender pod, or the stream through the API server
+/// (Destination::Kind::ApiServer): a streamer pod idles (`podtap-agent hold`), the session runs
+/// `podtap-agent stream` in it through `pods/exec` and feeds the pcapng it writes to stdout into the same
+/// userspace capture (file, viewers, counters); its stderr carries the agent's events. "This machine" starts
+/// with the tunnel and, when no tunnel packet arrives although the agent mirrors, deletes the sender and
+/// switches to the stream (when preflight found pods/exec allowed), saying why in dataPathText().
 class TapSession final : public QObject
 {
     Q_OBJECT
@@ -122,6 +135,13 @@ public:
 
     static QString stateName(State state);
 
+    enum class DataPath { Tunnel, Stream };
+    Q_ENUM(DataPath)
+    DataPath dataPath() const { return m_path; }
+    /// Which path carries the packets and why, e.g. "tunnel: no packet from node worker-1 in 5 s although the
+    /// agent mirrored 12; streaming through the API server instead". Empty until the path is known.
+    QString dataPathText() const { return m_pathText; }
+
 Q_SIGNALS:
     void stateChanged(podtap::TapSession::State state);
     /// Human text for the step in progress, e.g. "Waiting for podtap-web-0-ab12cd34ef to run on node-2".
@@ -137,6 +157,8 @@ Q_SIGNALS:
     void failed(const QString &summary, const QString &fix);
     /// The session is over (after stop or failure) and its pods, receiver and capture are gone.
     void finished();
+    /// The data path was chosen or changed; @p text is dataPathText().
+    void dataPathChanged(const QString &text);
 
 private:
     void setState(State state, const QString &text);
@@ -156,6 +178,14 @@ private:
     void onSenderPod(const QJsonObject &pod);
     void followAgentLog();
     void onAgentLine(const QByteArray &line);
+    QString activePodName() const;
+    void setDataPath(DataPath path, const QString &text);
+    void onReachabilityProblem(const QString &text, const QString &fix);
+    void switchToStream();
+    void startStream();
+    void onStreamStdout(const QByteArray &chunk);
+    void onStreamStderr(const QByteArray &chunk);
+    void onStreamFinished(const kube::ExecResult &result);
     void startCapture();
     void sendHeartbeat();
     void teardown();
@@ -191,6 +221,9 @@ private:
     qint64 m_captured = 0;
     int m_preflightPending = 0;
     QStringList m_preflightDenied;
+    /// Preflight found `create pods/exec` allowed: the stream through the API server may run.
+    bool m_streamAllowed = false;
+    PreflightFix m_streamRefusal; ///< why it may not, with the fix (when m_streamAllowed is false)
     int m_logReopens = 0;
     bool m_agentReady = false;
     bool m_agentStopped = false; ///< the agent's `stopped` line (with its final counters) arrived
@@ -202,6 +235,18 @@ private:
     QString m_failureFix;
     QString m_stopReason;
     QStringList m_warnings;
+    /// Sender (tunnel) or Streamer (stream): the pod the session waits for and whose agent it reads.
+    AgentRole m_agentRole = AgentRole::Sender;
+    DataPath m_path = DataPath::Tunnel;
+    QString m_pathText;
+    QPointer<kube::ExecStream> m_exec;
+    std::unique_ptr<receive::PcapngStreamReader> m_streamReader;
+    std::unique_ptr<kube::LineFramer> m_streamErrLines;
+    QStringList m_streamErrTail; ///< the agent's last human lines on stderr, for a failure message
+    int m_streamAttempts = 0; ///< execs of `stream` tried (a fresh container may refuse the first)
+    bool m_waitingForExec = false; ///< teardown ended the stream's stdin and waits for the exec to end
+    bool m_captureStarted = false; ///< viewers opened once, also when the path changes
+    bool m_readyEmitted = false;
 };
 
 } // namespace podtap

@@ -110,6 +110,30 @@ private Q_SLOTS:
         QCOMPARE(model.rowCount(), 0);
     }
 
+    // "local" may run through the API server: the row says which path runs, and its tooltip why.
+    void rowSaysWhichPathRunsAndWhy()
+    {
+        SessionTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto *session = new FakeSession(QStringLiteral("shop/web-0/eth0"), QStringLiteral("local"));
+        model.addSession(session);
+        session->reportState(State::Running);
+        session->reportDataPath(QStringLiteral("tunnel"), QStringLiteral("tunnel: VXLAN from node node-1"));
+        QCOMPARE(cell(model, 0, SessionTableModel::DestinationColumn), QStringLiteral("local (tunnel)"));
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        const QString why = QStringLiteral("tunnel: no packet from node node-1 (192.0.2.11) in 5 s although the agent "
+                                           "mirrored 12; streaming through the API server instead");
+        session->reportDataPath(QStringLiteral("stream via API server"), why);
+        QVERIFY(changed.size() >= 1);
+        QCOMPARE(cell(model, 0, SessionTableModel::DestinationColumn), QStringLiteral("local (stream via API server)"));
+        // The tooltip keeps the text literal (non-breaking spaces, escaped).
+        const QString tip = model.index(0, SessionTableModel::DestinationColumn)
+                                .data(Qt::ToolTipRole)
+                                .toString()
+                                .replace(QChar(0xA0), QLatin1Char(' '));
+        QVERIFY2(tip.contains(QStringLiteral("although the agent mirrored 12")), qPrintable(tip));
+    }
+
     void elapsedIsFormattedForPeople()
     {
         // One duration format for podtap, kubectl's (common/duration_format.h).

@@ -72,6 +72,26 @@ private Q_SLOTS:
         QVERIFY(field<QRadioButton>(again, "toLocalInterface")->isChecked());
     }
 
+    // "Through the API server" is a destination of its own: no tunnel, a tool still runs here, and the dialog says
+    // who can read the packets on the way.
+    void apiServerIsItsOwnDestinationAndSaysWhoCanRead()
+    {
+        TapDialog dialog(QStringLiteral("shop"), QStringLiteral("web-0"));
+        auto *note = field<QLabel>(dialog, "destinationNote");
+        auto *api = field<QRadioButton>(dialog, "toApiServer");
+        QCOMPARE(api->text().remove(QLatin1Char('&')), QStringLiteral("Through the API server"));
+        api->setChecked(true);
+        QVERIFY2(note->text().contains(QStringLiteral("pods/exec")), qPrintable(note->text()));
+        QVERIFY2(note->text().contains(QStringLiteral("operates the API server can read")), qPrintable(note->text()));
+        QVERIFY(start(dialog)->isEnabled());
+        QCOMPARE(dialog.request().destination.kind, podtap::Destination::Kind::ApiServer);
+        QCOMPARE(dialog.tool(), TapTool::Wireshark);
+        dialog.saveDefaults();
+        TapDialog again(QStringLiteral("shop"), QStringLiteral("web-0"));
+        QVERIFY(field<QRadioButton>(again, "toApiServer")->isChecked());
+        QCOMPARE(again.request().destination.kind, podtap::Destination::Kind::ApiServer);
+    }
+
     void badVniShowsTheRuleAndDisablesStart()
     {
         TapDialog dialog(QStringLiteral("shop"), QStringLiteral("web-0"));

@@ -522,6 +522,96 @@ private Q_SLOTS:
         // Restarting a stopped capture is refused: a session is started once.
         QVERIFY(!capture.start(&error));
     }
+
+    /// A session that switches from the tunnel to the stream through the API server: the port is given back at
+    /// once, and the streamed packets go on in the same file, on the same interface, with their directions; what
+    /// the stream lost counts as drops.
+    void tunnelThenStreamShareOneFile()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("tunnel-then-stream.pcapng"));
+        LocalCapture capture(loopbackOptions());
+        capture.addTarget({QStringLiteral("shop/web-1/eth0"), QString(), QHostAddress::LocalHost, 100, 101});
+        capture.addNames({{kWeb.toString(), QStringLiteral("shop"), QStringLiteral("web-1")},
+            {kDb.toString(), QStringLiteral("shop"), QStringLiteral("db-0")}});
+        QString error;
+        QVERIFY2(capture.addFileSink(path, &error), qPrintable(error));
+        QVERIFY2(capture.start(&error), qPrintable(error));
+        const quint16 port = capture.port();
+        sendTo(port, vxlanDatagram(100, marked(kDb, kWeb, "tunnel")));
+        QTRY_COMPARE(capture.counters().packets, quint64(1));
+        QVERIFY(capture.hasTunnel());
+
+        capture.releaseTunnel();
+        QVERIFY(!capture.hasTunnel());
+        QVERIFY(capture.isRunning());
+        {
+            QUdpSocket again;
+            QVERIFY2(again.bind(QHostAddress::LocalHost, port), qPrintable(again.errorString()));
+        }
+        const QByteArray out = marked(kWeb, kDb, "streamed-out");
+        const QByteArray in = marked(kDb, kWeb, "streamed-in");
+        QVERIFY(capture.writeStreamPacket(
+            0, 1'700'000'000'000'000'000, PacketDirection::Outbound, out.constData(), out.size()));
+        QVERIFY(capture.writeStreamPacket(
+            0, 1'700'000'000'100'000'000, PacketDirection::Inbound, in.constData(), in.size()));
+        // An interface the session never declared is refused and counted.
+        QVERIFY(!capture.writeStreamPacket(
+            3, 1'700'000'000'200'000'000, PacketDirection::Inbound, in.constData(), in.size()));
+        capture.setStreamDrops(1, 5); // the agent's ring
+        capture.setStreamDrops(1, 7); // a running total replaces the last one
+        capture.setStreamDrops(2, 1); // the exec client
+        capture.flushStream();
+        const LocalCapture::Counters counters = capture.counters();
+        QCOMPARE(counters.packets, quint64(3));
+        QCOMPARE(counters.streamPackets, quint64(2));
+        QCOMPARE(counters.bytes, quint64(marked(kDb, kWeb, "tunnel").size() + out.size() + in.size()));
+        QCOMPARE(counters.streamDrops, quint64(8));
+        QCOMPARE(counters.drops, quint64(9)); // + the refused packet
+        capture.stop();
+        QCOMPARE(capture.counters(), counters);
+
+        const QList<QStringList> expected {
+            {QStringLiteral("shop/web-1/eth0"), QStringLiteral("shop/db-0"), QStringLiteral("shop/web-1"),
+                QStringLiteral("1")},
+            {QStringLiteral("shop/web-1/eth0"), QStringLiteral("shop/web-1"), QStringLiteral("shop/db-0"),
+                QStringLiteral("2")},
+            {QStringLiteral("shop/web-1/eth0"), QStringLiteral("shop/db-0"), QStringLiteral("shop/web-1"),
+                QStringLiteral("1")},
+        };
+        QCOMPARE(
+            withNumericDirection(tsharkFields(path, kFields, {QStringLiteral("-N"), QStringLiteral("n")})), expected);
+        const QByteArray info = mustRun({QStringLiteral("capinfos"), QStringLiteral("-I"), path});
+        QVERIFY2(info.contains("Number of interfaces in file: 1"), info.constData());
+    }
+
+    /// A stream from the start (`--to api`) takes no port at all and runs no reachability check.
+    void streamOnlyTakesNoPort()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("stream-only.pcapng"));
+        LocalCapture::Options options = loopbackOptions(50);
+        options.tunnel = false;
+        LocalCapture capture(options);
+        capture.addTarget({QStringLiteral("shop/web-1/eth0"), QString(), QHostAddress::LocalHost, 0, 0});
+        QSignalSpy problems(&capture, &LocalCapture::reachabilityProblem);
+        QString error;
+        QVERIFY2(capture.addFileSink(path, &error), qPrintable(error));
+        QVERIFY2(capture.start(&error), qPrintable(error));
+        QCOMPARE(capture.port(), quint16(0));
+        QVERIFY(!capture.hasTunnel());
+        capture.agentReady();
+        capture.setAgentMirrored(100);
+        // Well past the (50 ms) reachability timeout with nothing from a tunnel: no tunnel, no problem.
+        QTest::qWait(300);
+        QCOMPARE(problems.count(), 0);
+        QVERIFY(capture.reachability() != LocalCapture::Reachability::NotArriving);
+        const QByteArray frame = marked(kWeb, kDb, "api");
+        QVERIFY(capture.writeStreamPacket(
+            0, 1'700'000'000'000'000'000, PacketDirection::Outbound, frame.constData(), frame.size()));
+        capture.flushStream();
+        capture.stop();
+        QCOMPARE(capture.counters().packets, quint64(1));
+        QCOMPARE(tsharkFields(path, {QStringLiteral("frame.number")}).size(), 1);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLocalCapture)

@@ -34,6 +34,18 @@ private Q_SLOTS:
         QCOMPARE(flat->stats, (AgentStats {4, 400, 0}));
     }
 
+    void streamRingDropsAreDrops()
+    {
+        // `podtap-agent stream` reports what its AF_PACKET ring lost as ring_drops.
+        const auto stats = parseAgentEvent("{\"event\":\"stats\",\"packets\":120,\"bytes\":9000,\"ring_drops\":7,"
+                                           "\"kernel_packets\":127,\"pcapng_bytes\":12000}");
+        QVERIFY(stats);
+        QCOMPARE(stats->stats, (AgentStats {120, 9000, 7}));
+        const auto stopped = parseAgentEvent(
+            "{\"event\":\"stopped\",\"reason\":\"stdin-closed\",\"packets\":130,\"bytes\":9900,\"ring_drops\":8}");
+        QCOMPARE(stopped->stats, (AgentStats {130, 9900, 8}));
+    }
+
     void readsVersionAndContractFromReady()
     {
         const auto ready = parseAgentEvent("{\"event\":\"ready\",\"device\":\"ptap7\",\"version\":\"0.1.0\","

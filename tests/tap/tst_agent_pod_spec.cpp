@@ -301,6 +301,81 @@ private Q_SLOTS:
         }
     }
 
+    void streamerPodHoldsWithOnlyWhatAStreamNeeds()
+    {
+        TapPlan plan = samplePlan();
+        plan.destinationIp.clear(); // a stream has no tunnel
+        plan.destinationNode.clear();
+        plan.vni = 0;
+        QVERIFY(validateStreamPlan(plan).isEmpty());
+        QVERIFY(!validatePlan(plan).isEmpty()); // the tunnel's pods would need them
+        for (const QJsonObject &pod : {streamerPod(plan), reparsedYaml(streamerPod(plan))}) {
+            const QJsonObject metadata = path(pod, QStringLiteral("metadata"));
+            const QString name = metadata.value(QLatin1String("name")).toString();
+            QCOMPARE(name, agentPodName(plan.targetPod, plan.sessionId, AgentRole::Streamer));
+            // A fallback creates it while the sender is still terminating: the names must differ.
+            QVERIFY(name != agentPodName(plan.targetPod, plan.sessionId, AgentRole::Sender));
+            QVERIFY2(name.endsWith(QLatin1String("-st")), qPrintable(name));
+            QCOMPARE(
+                path(metadata, QStringLiteral("labels")).value(QLatin1String("app.kubernetes.io/component")).toString(),
+                QStringLiteral("streamer"));
+            QCOMPARE(path(metadata, QStringLiteral("labels")).value(QLatin1String("podtap.io/session")).toString(),
+                plan.sessionId);
+            const QJsonObject annotations = path(metadata, QStringLiteral("annotations"));
+            QVERIFY(annotations.contains(QLatin1String("podtap.io/heartbeat")));
+            QVERIFY2(!annotations.contains(QLatin1String("podtap.io/vni")), "a stream holds no VNI on the node");
+            const QJsonObject spec = path(pod, QStringLiteral("spec"));
+            QCOMPARE(spec.value(QLatin1String("nodeName")).toString(), QStringLiteral("worker-3"));
+            QCOMPARE(spec.value(QLatin1String("activeDeadlineSeconds")).toInt(), 900);
+            const QJsonObject container = firstContainer(pod);
+            const QJsonObject security = container.value(QLatin1String("securityContext")).toObject();
+            const QStringList caps =
+                toStrings(path(security, QStringLiteral("capabilities")).value(QLatin1String("add")));
+            // No NET_ADMIN: a stream adds no device and no filter. NET_RAW for AF_PACKET; entering the netns as
+            // the mirror does.
+            QCOMPARE(QSet<QString>(caps.cbegin(), caps.cend()),
+                QSet<QString>({QStringLiteral("NET_RAW"), QStringLiteral("SYS_ADMIN"), QStringLiteral("SYS_PTRACE")}));
+            QVERIFY(!security.contains(QLatin1String("privileged")));
+            QCOMPARE(security.value(QLatin1String("readOnlyRootFilesystem")), QJsonValue(true));
+            QCOMPARE(toStrings(container.value(QLatin1String("args"))),
+                QStringList({QStringLiteral("hold"), QStringLiteral("--session"), plan.sessionId,
+                    QStringLiteral("--heartbeat-file"), QStringLiteral("/etc/podtap/annotations"),
+                    QStringLiteral("--heartbeat-timeout"), QString::number(plan.heartbeatTimeoutSeconds)}));
+            QStringList mountPaths;
+            for (const QJsonValue &m : container.value(QLatin1String("volumeMounts")).toArray()) {
+                mountPaths << m.toObject().value(QLatin1String("mountPath")).toString();
+            }
+            QVERIFY2(mountPaths.contains(QLatin1String("/host/proc")), qPrintable(mountPaths.join(u',')));
+            QVERIFY2(mountPaths.contains(QLatin1String("/etc/podtap")), qPrintable(mountPaths.join(u',')));
+        }
+    }
+
+    void streamCommandNamesTargetAndInterface()
+    {
+        TapPlan plan = samplePlan();
+        plan.bpfBytecode = QStringLiteral("4,40 0 0 12,21 0 1 2048,6 0 0 65535,6 0 0 0");
+        plan.snaplen = 256;
+        const QStringList command = streamAgentCommand(plan);
+        QCOMPARE(command.mid(0, 2), QStringList({QStringLiteral("/podtap-agent"), QStringLiteral("stream")}));
+        const auto valueOf = [&](const QString &flag) {
+            const qsizetype i = command.indexOf(flag);
+            return i < 0 || i + 1 >= command.size() ? QString() : command.at(i + 1);
+        };
+        QCOMPARE(valueOf(QStringLiteral("--container-id")), plan.containerId);
+        QCOMPARE(valueOf(QStringLiteral("--interface")), QStringLiteral("net1"));
+        QCOMPARE(valueOf(QStringLiteral("--direction")), QStringLiteral("ingress"));
+        QCOMPARE(valueOf(QStringLiteral("--if-name")), QStringLiteral("shop/cart-7d9f8-x2k4q/net1"));
+        QCOMPARE(valueOf(QStringLiteral("--bpf")), plan.bpfBytecode);
+        QCOMPARE(valueOf(QStringLiteral("--snaplen")), QStringLiteral("256"));
+        QCOMPARE(valueOf(QStringLiteral("--proc-root")), QStringLiteral("/host/proc"));
+        QVERIFY(!command.contains(QStringLiteral("--vni")));
+        QVERIFY(!command.contains(QStringLiteral("--remote")));
+        plan.bpfBytecode.clear();
+        plan.snaplen = 0;
+        QVERIFY(!streamAgentCommand(plan).contains(QStringLiteral("--bpf")));
+        QVERIFY(!streamAgentCommand(plan).contains(QStringLiteral("--snaplen")));
+    }
+
     void namesFitAndNeverCollide()
     {
         const QString longPod =

@@ -2,6 +2,7 @@
 #include "support/process.h"
 #include "tap/agent_namespace.h"
 #include "tap/manifest_yaml.h"
+#include "tap/preflight_fix.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -131,6 +132,14 @@ private Q_SLOTS:
             QVERIFY2(granted.contains(QStringLiteral("podtap /pods ") + QLatin1String(verb)), verb);
         }
         QVERIFY(granted.contains(QStringLiteral("podtap /pods/log get")));
+        // Every permission preflight asks for, for every destination (pods/exec for the stream), is granted.
+        for (const QString &destination : {QStringLiteral("local"), QStringLiteral("local-interface"),
+                 QStringLiteral("api"), QStringLiteral("node:worker-1"), QStringLiteral("ip:192.0.2.9")}) {
+            for (const PermissionCheck &check : tapPermissionChecks(*parseDestination(destination))) {
+                const QString rule = QStringLiteral("podtap /%1 %2").arg(check.resourcePath(), check.verb);
+                QVERIFY2(granted.contains(rule), qPrintable(destination + QStringLiteral(": ") + rule));
+            }
+        }
         for (const char *resource : {"pods", "namespaces", "nodes"}) {
             for (const char *verb : {"get", "list", "watch"}) {
                 QVERIFY2(granted.contains(QStringLiteral("* /%1 %2").arg(QLatin1String(resource), QLatin1String(verb))),

@@ -134,6 +134,56 @@ private Q_SLOTS:
         QVERIFY2(ssar.fixYaml.contains(QLatin1String("- patch")), qPrintable(ssar.fixYaml));
     }
 
+    void preflightAsksForExecOnlyWhenTheStreamMayRun()
+    {
+        const auto execCheck = [](const QString &destination) -> std::optional<PermissionCheck> {
+            for (const PermissionCheck &check : tapPermissionChecks(*parseDestination(destination))) {
+                if (check.subresource == QLatin1String("exec")) {
+                    return check;
+                }
+            }
+            return std::nullopt;
+        };
+        const auto api = execCheck(QStringLiteral("api"));
+        QVERIFY(api.has_value());
+        QCOMPARE(api->toString(), QStringLiteral("create pods/exec"));
+        QVERIFY2(api->required, "a tap through the API server cannot run without it");
+        const auto local = execCheck(QStringLiteral("local"));
+        QVERIFY(local.has_value());
+        QVERIFY2(!local->required, "this machine only loses the fallback without it");
+        QVERIFY(!execCheck(QStringLiteral("local-interface")).has_value());
+        QVERIFY(!execCheck(QStringLiteral("node:worker-1")).has_value());
+        QVERIFY(!execCheck(QStringLiteral("ip:192.0.2.9")).has_value());
+        // The tunnel's own checks stay for every destination.
+        QStringList names;
+        for (const PermissionCheck &check : tapPermissionChecks(*parseDestination(QStringLiteral("node:w")))) {
+            names << check.toString();
+        }
+        QCOMPARE(names,
+            QStringList({QStringLiteral("create pods"), QStringLiteral("delete pods"), QStringLiteral("get pods"),
+                QStringLiteral("patch pods"), QStringLiteral("get pods/log")}));
+    }
+
+    void execRefusalSaysWhatItGrants()
+    {
+        const PreflightFix ssar = explainMissingPermission(
+            QStringLiteral("create"), QStringLiteral("pods/exec"), QString(), QStringLiteral("podtap"));
+        QCOMPARE(ssar.category, PreflightFix::Category::RbacForbidden);
+        QVERIFY2(ssar.fixYaml.contains(QLatin1String("pods/exec")), qPrintable(ssar.fixYaml));
+        QVERIFY2(
+            ssar.fix.contains(QLatin1String("run any command in the pods of namespace podtap")), qPrintable(ssar.fix));
+
+        // The same when the API server refuses the exec itself.
+        const ApiRefusal refusal {403, QStringLiteral("Forbidden"),
+            QStringLiteral("pods \"podtap-cart-abcde12345-st\" is forbidden: User \"bob\" cannot create resource "
+                           "\"pods/exec\" in API group \"\" in the namespace \"podtap\""),
+            QStringLiteral("pods"), QStringLiteral("podtap-cart-abcde12345-st")};
+        const PreflightFix fix = explainRefusal(refusal, QStringLiteral("podtap"));
+        QCOMPARE(fix.category, PreflightFix::Category::RbacForbidden);
+        QVERIFY2(fix.fix.contains(QLatin1String("podtap-agent stream")), qPrintable(fix.fix));
+        QVERIFY2(fix.fix.contains(QLatin1String("--user=bob")), qPrintable(fix.fix));
+    }
+
     void quotaSaysWhatToDo()
     {
         const ApiRefusal refusal {403, QStringLiteral("Forbidden"),

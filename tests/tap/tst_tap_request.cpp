@@ -60,7 +60,7 @@ private Q_SLOTS:
 
     void destinationSpellingsRoundTrip()
     {
-        for (const QString &text : {QStringLiteral("local"), QStringLiteral("local-interface"),
+        for (const QString &text : {QStringLiteral("local"), QStringLiteral("local-interface"), QStringLiteral("api"),
                  QStringLiteral("node:worker-1"), QStringLiteral("ip:192.0.2.7")}) {
             const std::optional<Destination> parsed = parseDestination(text);
             QVERIFY2(parsed.has_value(), qPrintable(text));
@@ -72,6 +72,36 @@ private Q_SLOTS:
         QVERIFY(parseDestination(QStringLiteral("local-interface"))->endsHere());
         QVERIFY(!parseDestination(QStringLiteral("node:worker-1"))->endsHere());
         QVERIFY(!parseDestination(QStringLiteral("local-iface")).has_value());
+    }
+
+    void apiServerDestinationStreamsHere()
+    {
+        const std::optional<Destination> api = parseDestination(QStringLiteral("api"));
+        QVERIFY(api.has_value());
+        QCOMPARE(api->kind, Destination::Kind::ApiServer);
+        QCOMPARE(parseDestination(QStringLiteral("api-server"))->kind, Destination::Kind::ApiServer);
+        QVERIFY(api->endsHere());
+        QVERIFY(api->capturedInProcess());
+        QVERIFY(api->mayStream());
+        // "This machine" may fall back to the stream; the kernel interface and remote tunnels never do.
+        QVERIFY(parseDestination(QStringLiteral("local"))->mayStream());
+        QVERIFY(!parseDestination(QStringLiteral("local-interface"))->mayStream());
+        QVERIFY(!parseDestination(QStringLiteral("node:worker-1"))->mayStream());
+        QVERIFY(!parseDestination(QStringLiteral("apiserver")).has_value());
+
+        TapRequestFields fields;
+        fields.targetNamespace = QStringLiteral("shop");
+        fields.pod = QStringLiteral("cart-0");
+        fields.destination = QStringLiteral("api");
+        ValidationProblems problems;
+        const TapRequest request = TapRequest::fromFields(fields, &problems);
+        QVERIFY2(problems.isEmpty(), qPrintable(problems.isEmpty() ? QString() : problems.first().toString()));
+        QCOMPARE(request.destination.kind, Destination::Kind::ApiServer);
+
+        fields.destination = QStringLiteral("apu");
+        TapRequest::fromFields(fields, &problems);
+        QCOMPARE(problems.size(), 1);
+        QVERIFY2(problems.first().rule.contains(QLatin1String("'api'")), qPrintable(problems.first().toString()));
     }
 
     void fieldRules_data()

@@ -338,8 +338,10 @@ private Q_SLOTS:
     // writes the file with the pod's interface, warns when mirrored packets do not arrive, and lets the port go.
     void thisMachineRunsTheUserspaceReceiver()
     {
+        // Without pods/exec the session cannot fall back to the stream: it keeps the tunnel and says why not.
         SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
-            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2")});
+            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2"), QStringLiteral("--forbid"),
+            QStringLiteral("create:pods/exec:podtap")});
         PODTAP_REQUIRE_SIM(sim);
         auto client = sim.client();
         QString otherNode;
@@ -396,6 +398,14 @@ private Q_SLOTS:
             "\"bytes\":300}}");
         QTRY_VERIFY2_WITH_TIMEOUT(warnings.join(QLatin1Char('\n')).contains(QStringLiteral("UDP")),
             qPrintable(warnings.join(QLatin1Char('\n'))), 20000);
+        QVERIFY2(warnings.join(QLatin1Char('\n'))
+                     .contains(QStringLiteral("through the API server, which needs no "
+                                              "tunnel, is not allowed")),
+            qPrintable(warnings.join(QLatin1Char('\n'))));
+        QVERIFY2(warnings.join(QLatin1Char('\n')).contains(QStringLiteral("pods/exec")),
+            qPrintable(warnings.join(QLatin1Char('\n'))));
+        QCOMPARE(session.dataPath(), TapSession::DataPath::Tunnel);
+        QCOMPARE(session.state(), TapSession::State::Running);
 
         session.stop();
         QVERIFY(finished.wait(20000));
@@ -406,6 +416,100 @@ private Q_SLOTS:
         QVERIFY2(interfaces.out.contains(QStringLiteral("%1/%2/eth0").arg(target->namespaceName, target->pod).toUtf8()),
             interfaces.out.constData());
         QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
+    }
+
+    // With pods/exec allowed, "This machine" gives up the tunnel that brings nothing, deletes the sender and
+    // starts the streamer pod, and says why. (Without --rig the sim's exec has no agent to run: the stream itself
+    // then fails with the runtime's words, and the session still leaves nothing behind. The rig e2e test runs it.)
+    void thisMachineSwitchesToTheStreamWhenNoTunnelPacketArrives()
+    {
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY(target);
+        QUdpSocket probe;
+        QVERIFY(probe.bind(QHostAddress::Any, 0));
+        const int port = probe.localPort();
+        probe.close();
+
+        TapRequest request = requestFor(*target, otherNode);
+        request.destination = Destination {};
+        request.port = port;
+        TapSessionOptions options = fastOptions();
+        options.localIp = QStringLiteral("127.0.0.1");
+        TapSession session(client.get(), request, options);
+        QSignalSpy ready(&session, &TapSession::ready);
+        QSignalSpy finished(&session, &TapSession::finished);
+        QSignalSpy paths(&session, &TapSession::dataPathChanged);
+        QStringList said;
+        connect(&session, &TapSession::progress, this, [&](const QString &text) { said << text; });
+        connect(&session, &TapSession::warningRaised, this, [&](const QString &text) { said << text; });
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::WaitingForAgent, 20000);
+        const QString sender = agentPodName(target->pod, session.sessionId(), AgentRole::Sender);
+        const QString streamer = agentPodName(target->pod, session.sessionId(), AgentRole::Streamer);
+        speakForAgent(*client, sender, readyLine());
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, 20000);
+        QCOMPARE(session.dataPath(), TapSession::DataPath::Tunnel);
+        QVERIFY2(session.dataPathText().startsWith(QStringLiteral("tunnel: VXLAN from node ")),
+            qPrintable(session.dataPathText()));
+        speakForAgent(*client, sender, "{\"event\":\"stats\",\"ingress\":{\"packets\":12,\"bytes\":1200}}");
+
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            session.dataPath() == TapSession::DataPath::Stream, qPrintable(said.join(QLatin1Char('\n'))), 20000);
+        const QString why = session.dataPathText();
+        QVERIFY2(why.contains(QStringLiteral("tunnel: no packet from node %1").arg(target->node)), qPrintable(why));
+        QVERIFY2(why.contains(QStringLiteral("although the agent mirrored 12; streaming through the API server "
+                                             "instead")),
+            qPrintable(why));
+        QCOMPARE(paths.last().at(0).toString(), why);
+        // The tunnel port is given back at once; the file and viewers would go on.
+        QUdpSocket taken;
+        QVERIFY2(taken.bind(QHostAddress::Any, quint16(port)), qPrintable(taken.errorString()));
+        taken.close();
+        // The sender goes and the streamer comes, on the target's node, holding.
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            said.join(QLatin1Char('\n')).contains(QStringLiteral("through the API server (pods/exec)")) ||
+                session.state() == TapSession::State::Failed || session.state() == TapSession::State::Stopping,
+            qPrintable(said.join(QLatin1Char('\n'))), 20000);
+        QVERIFY2(said.join(QLatin1Char('\n')).contains(streamer), qPrintable(said.join(QLatin1Char('\n'))));
+        QVERIFY2(said.join(QLatin1Char('\n'))
+                     .contains(QStringLiteral("Deleting agent pod podtap/%1 (the mirror)").arg(sender)),
+            qPrintable(said.join(QLatin1Char('\n'))));
+        // Without a rig the exec has no podtap-agent to run: the stream fails, naming the pod and the reason.
+        QVERIFY(finished.wait(30000) || session.state() == TapSession::State::Failed);
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), TapSession::State::Failed, 30000);
+        QVERIFY2(session.failureSummary().contains(QStringLiteral("stream")), qPrintable(session.failureSummary()));
+        QVERIFY2(session.failureSummary().contains(streamer), qPrintable(session.failureSummary()));
+        QTRY_COMPARE_WITH_TIMEOUT(podtapPodCount(*client), 0, 10000);
+    }
+
+    // --to api without pods/exec: refused in preflight, with the rule and what it grants.
+    void apiServerNeedsExecAndSaysWhatItGrants()
+    {
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("6"), QStringLiteral("--nodes"), QStringLiteral("2"), QStringLiteral("--forbid"),
+            QStringLiteral("create:pods/exec:podtap")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QString otherNode;
+        const auto target = findTarget(*client, &otherNode);
+        QVERIFY(target);
+        TapRequest request = requestFor(*target, otherNode);
+        request.destination = Destination {Destination::Kind::ApiServer, {}};
+        TapSession session(client.get(), request, fastOptions());
+        QSignalSpy failed(&session, &TapSession::failed);
+        QSignalSpy finished(&session, &TapSession::finished);
+        session.start();
+        QVERIFY(finished.wait(30000));
+        QCOMPARE(session.state(), TapSession::State::Failed);
+        const QString text = failed.first().at(0).toString() + QLatin1Char('\n') + failed.first().at(1).toString();
+        QVERIFY2(text.contains(QStringLiteral("create pods/exec")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("run any command")), qPrintable(text));
+        QCOMPARE(podtapPodCount(*client), 0);
     }
 
     void stopIsIdempotentAndLeavesNothing()

@@ -133,6 +133,9 @@ QVariant SessionTableModel::data(const QModelIndex &index, int role) const
         case TargetColumn:
             return session->target();
         case DestinationColumn:
+            // Which path runs matters as much as where to: "local" may stream through the API server.
+            if (!session->dataPath().isEmpty())
+                return QStringLiteral("%1 (%2)").arg(session->destination(), session->dataPath());
             return session->destination();
         case PacketsColumn:
             return QLocale().toString(stats.packets);
@@ -174,6 +177,8 @@ QVariant SessionTableModel::data(const QModelIndex &index, int role) const
             return plainToolTip(session->failureSummary());
         if (index.column() == StateColumn)
             return plainToolTip(session->progressText());
+        if (index.column() == DestinationColumn && !session->dataPathReason().isEmpty())
+            return plainToolTip(session->dataPathReason());
         break;
     case Qt::TextAlignmentRole:
         if (index.column() >= PacketsColumn)
