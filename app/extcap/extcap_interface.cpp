@@ -60,6 +60,7 @@ struct DestinationSpec
 };
 constexpr DestinationSpec kDestinations[] = {
     {"local", "This machine: VXLAN to podtap's userspace receiver (no root needed)"},
+    {"api", "Through the API server: a stream over pods/exec (behind NAT or a VPN)"},
 };
 
 QString harmless(QString text)

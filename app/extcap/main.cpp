@@ -247,10 +247,12 @@ int capture(const ExtcapArguments &arguments)
     std::signal(SIGPIPE, SIG_IGN);
 
     const std::optional<Destination> destination = parseDestination(arguments.destination);
-    if (!destination || destination->kind != Destination::Kind::ThisMachine) {
+    // Both paths end in this process's own pcapng writer, which feeds the fifo; the others end elsewhere.
+    if (!destination ||
+        (destination->kind != Destination::Kind::ThisMachine && destination->kind != Destination::Kind::ApiServer)) {
         return fail(QStringLiteral("destination \"%1\" cannot feed Wireshark: podtap-extcap captures through this "
-                                   "machine's userspace receiver only; choose \"local\" in the podtap interface "
-                                   "options (or use podtapctl tap --to %1)")
+                                   "machine's userspace receiver or the API server only; choose \"local\" or "
+                                   "\"api\" in the podtap interface options (or use podtapctl tap --to %1)")
                         .arg(arguments.destination),
             2);
     }

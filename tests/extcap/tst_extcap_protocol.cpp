@@ -172,7 +172,7 @@ private Q_SLOTS:
         QCOMPARE(namespaces, expected);
         QCOMPARE(valuesOf(out, 4),
             QStringList({QStringLiteral("both"), QStringLiteral("ingress"), QStringLiteral("egress")}));
-        QCOMPARE(valuesOf(out, 5), QStringList {QStringLiteral("local")});
+        QCOMPARE(valuesOf(out, 5), QStringList({QStringLiteral("local"), QStringLiteral("api")}));
     }
 
     void reloadAnswersOnlyValueLines()

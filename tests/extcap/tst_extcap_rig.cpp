@@ -79,14 +79,23 @@ private Q_SLOTS:
         QVERIFY2(left.isEmpty(), qPrintable(left.join(QStringLiteral("; "))));
     }
 
+    void tsharkCapturesTheMarkerFlowWithPodNames_data()
+    {
+        QTest::addColumn<QString>("destination");
+        QTest::newRow("tunnel to this machine") << QStringLiteral("local");
+        QTest::newRow("stream through the API server") << QStringLiteral("api");
+    }
+
     void tsharkCapturesTheMarkerFlowWithPodNames()
     {
+        QFETCH(QString, destination);
         const RigFixture::Pod pod = m_rig.podOn();
         // Root's tshark refuses to write into a folder only its owner may enter when it drops to its capture
         // child; a plain file in the scratch folder is enough.
         const QString file = m_scratch.filePath(QStringLiteral("f.pcapng"));
         const ProcessResult capture = tshark({QStringLiteral("-i"), QStringLiteral("podtap"), QStringLiteral("-o"),
-            QStringLiteral("extcap.podtap.pod:") + pod.ref(), QStringLiteral("-c"), QStringLiteral("10"),
+            QStringLiteral("extcap.podtap.pod:") + pod.ref(), QStringLiteral("-o"),
+            QStringLiteral("extcap.podtap.destination:") + destination, QStringLiteral("-c"), QStringLiteral("10"),
             QStringLiteral("-w"), file});
         QVERIFY2(capture.ok(), qPrintable(capture.describe({QStringLiteral("tshark -i podtap")})));
 
