@@ -3,6 +3,7 @@
 
 #include "json_writer.h"
 #include "object_writer.h"
+#include "sim_random.h"
 #include "sim_store.h"
 
 #include <QHash>
@@ -13,53 +14,7 @@ namespace podtap::sim {
 
 namespace {
 
-/// splitmix64, so the seeded workloads are the same on every run.
-class Random
-{
-public:
-    explicit Random(quint64 seed)
-        : m_state(seed)
-    {
-    }
-    quint64 next()
-    {
-        quint64 z = (m_state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    QByteArray hex(int chars)
-    {
-        static const char digits[] = "0123456789abcdef";
-        QByteArray out(chars, Qt::Uninitialized);
-        quint64 bits = 0;
-        for (int i = 0; i < chars; ++i) {
-            if (i % 16 == 0) {
-                bits = next();
-            }
-            out[i] = digits[bits & 0xf];
-            bits >>= 4;
-        }
-        return out;
-    }
-    QByteArray suffix(int chars)
-    {
-        static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-        QByteArray out(chars, Qt::Uninitialized);
-        for (int i = 0; i < chars; ++i) {
-            out[i] = alphabet[next() % 27];
-        }
-        return out;
-    }
-    QByteArray uid()
-    {
-        const QByteArray h = hex(32);
-        return h.mid(0, 8) + '-' + h.mid(8, 4) + "-4" + h.mid(13, 3) + "-a" + h.mid(17, 3) + '-' + h.mid(20, 12);
-    }
-
-private:
-    quint64 m_state;
-};
+using Random = SimRandom;
 
 struct Column
 {
