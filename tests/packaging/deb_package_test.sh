@@ -51,6 +51,10 @@ version=$(in_root podtapctl --version) || fail "podtapctl --version failed in th
 [[ "$version" == "podtapctl "* ]] || fail "podtapctl --version printed '$version'"
 echo "$version"
 in_root /usr/libexec/podtap/podtap-agent --version || fail "podtap-agent --version failed in the root"
+interfaces=$(in_root /usr/libexec/podtap/podtap-extcap --extcap-interfaces --extcap-version=4.0.17) ||
+    fail "podtap-extcap --extcap-interfaces failed in the root"
+grep -q '^interface {value=podtap}' <<< "$interfaces" ||
+    fail "podtap-extcap --extcap-interfaces printed no podtap interface: $interfaces"
 
 step "the console opens offscreen and keeps running until stopped"
 set +e
