@@ -360,8 +360,10 @@ void ExecStream::onSocketError()
                                  "kubeconfig's credentials.");
             break;
         case 403:
-            fix = QStringLiteral("You lack the permission 'create' on 'pods/exec' in namespace %1. Ask a cluster "
-                                 "administrator to grant it (podtap's operator role in manifests/ includes it).")
+            // An exec over WebSocket is a GET: API servers authorize it as get on pods/exec, newer ones also as
+            // create, so the rule needs both verbs.
+            fix = QStringLiteral("You lack the permission 'get' and 'create' on 'pods/exec' in namespace %1. Ask a "
+                                 "cluster administrator to grant both (podtap's operator role in manifests/ does).")
                       .arg(m_request.ns);
             break;
         case 404:
@@ -504,12 +506,9 @@ void ExecStream::failWith(const ApiError &error, const QString &fix)
 {
     ExecResult result;
     result.apiError = error;
-    QString reason = error.toString();
-    // A Status error built by fromStatus() already starts with the operation.
-    if (reason.startsWith(operation())) {
-        reason = reason.mid(operation().size()).remove(0, 2);
-    }
-    result.error = QStringLiteral("%1 failed: %2").arg(operation(), reason);
+    // A Status error built by fromStatus() already names the operation ("exec … failed with HTTP 403 …").
+    const QString reason = error.toString();
+    result.error = reason.startsWith(operation()) ? reason : QStringLiteral("%1 failed: %2").arg(operation(), reason);
     if (!fix.isEmpty()) {
         result.error += (result.error.endsWith(QLatin1Char('.')) ? QStringLiteral(" ") : QStringLiteral(". ")) + fix;
     }

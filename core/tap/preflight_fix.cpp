@@ -34,7 +34,7 @@ QString bindingCommand(const QString &namespaceName, const QString &user)
 QString podsExecGrants(const QString &ns)
 {
     const QString where = ns.isEmpty() ? QStringLiteral("any namespace") : QStringLiteral("namespace %1").arg(ns);
-    return QStringLiteral("create pods/exec lets its holder run any command in the pods of %1; there they are "
+    return QStringLiteral("pods/exec lets its holder run any command in the pods of %1; there they are "
                           "podtap's agent pods, which see the tapped pods' traffic. podtap uses it only to run "
                           "`podtap-agent stream` in its own agent pod and read the packets through the API server.")
         .arg(where);
@@ -105,10 +105,14 @@ QList<PermissionCheck> tapPermissionChecks(const Destination &destination)
             QStringLiteral("read the agent's events")},
     };
     if (destination.mayStream()) {
-        checks.append({QStringLiteral("create"), QStringLiteral("pods"), QStringLiteral("exec"),
-            destination.kind == Destination::Kind::ApiServer,
-            QStringLiteral("run `podtap-agent stream` in the agent pod and read its packets through the API server "
-                           "(grants running any command in the agent namespace's pods)")});
+        // An exec over WebSocket is an HTTP GET: API servers authorize it as get on pods/exec, and newer ones
+        // check create as well, so both are asked for.
+        for (const QString verb : {QStringLiteral("get"), QStringLiteral("create")}) {
+            checks.append(
+                {verb, QStringLiteral("pods"), QStringLiteral("exec"), destination.kind == Destination::Kind::ApiServer,
+                    QStringLiteral("run `podtap-agent stream` in the agent pod and read its packets through the API "
+                                   "server (grants running any command in the agent namespace's pods)")});
+        }
     }
     return checks;
 }

@@ -55,8 +55,8 @@ struct PermissionCheck
     QString toString() const { return verb + QLatin1Char(' ') + resourcePath(); } ///< "create pods/exec"
 };
 
-/// The permissions a tap to @p destination needs in the agent namespace. `create pods/exec` is asked only when the
-/// stream through the API server may run: required for ApiServer, optional for ThisMachine (its fallback).
+/// The permissions a tap to @p destination needs in the agent namespace. `get` and `create pods/exec` are asked only
+/// when the stream through the API server may run: required for ApiServer, optional for ThisMachine (its fallback).
 QList<PermissionCheck> tapPermissionChecks(const Destination &destination);
 
 /// Maps a refusal of an agent-pod request in @p agentNamespace to its fix.

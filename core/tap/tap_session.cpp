@@ -259,9 +259,10 @@ void TapSession::preflight()
                     return;
                 }
                 if (m_request.destination.kind == Destination::Kind::ThisMachine && !m_streamAllowed) {
-                    Q_EMIT progress(tr("You may not create pods/exec in namespace %1: if the tunnel cannot reach "
-                                       "this machine, this tap cannot fall back to the stream through the API server")
-                                        .arg(m_plan.agentNamespace));
+                    Q_EMIT progress(
+                        tr("You may not use pods/exec (get and create) in namespace %1: if the tunnel cannot reach "
+                           "this machine, this tap cannot fall back to the stream through the API server")
+                            .arg(m_plan.agentNamespace));
                 }
                 ensureAgentNamespace();
             });

@@ -221,7 +221,7 @@ private:
     qint64 m_captured = 0;
     int m_preflightPending = 0;
     QStringList m_preflightDenied;
-    /// Preflight found `create pods/exec` allowed: the stream through the API server may run.
+    /// Preflight found `get` and `create pods/exec` allowed: the stream through the API server may run.
     bool m_streamAllowed = false;
     PreflightFix m_streamRefusal; ///< why it may not, with the fix (when m_streamAllowed is false)
     int m_logReopens = 0;
