@@ -477,7 +477,7 @@ private Q_SLOTS:
         buffer.open(QIODevice::WriteOnly);
         QList<QByteArray> frames;
         {
-            podtap::receive::PcapngWriter writer(&buffer, {.maxPendingBytes = qint64(1) << 40});
+            podtap::receive::PcapngWriter writer(&buffer, {.maxPendingBytes = qint64(1) << 40, .application = {}});
             writer.start();
             writer.addInterface({QStringLiteral("shop/cart-0/eth0"), {}, 65535});
             for (int i = 0; i < 400; ++i) {
