@@ -107,7 +107,7 @@ QList<PermissionCheck> tapPermissionChecks(const Destination &destination)
     if (destination.mayStream()) {
         // An exec over WebSocket is an HTTP GET: API servers authorize it as get on pods/exec, and newer ones
         // check create as well, so both are asked for.
-        for (const QString verb : {QStringLiteral("get"), QStringLiteral("create")}) {
+        for (const QString &verb : {QStringLiteral("get"), QStringLiteral("create")}) {
             checks.append(
                 {verb, QStringLiteral("pods"), QStringLiteral("exec"), destination.kind == Destination::Kind::ApiServer,
                     QStringLiteral("run `podtap-agent stream` in the agent pod and read its packets through the API "
