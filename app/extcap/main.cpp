@@ -241,6 +241,36 @@ private:
     int m_fd = -1;
 };
 
+/// Opens Wireshark's end of the fifo and closes it again, so that its reader sees the writer gone. Wireshark's
+/// capture child may open the fifo only after a refused capture gave up; a fifo no writer ever opened keeps that
+/// reader waiting for ever (tshark hung on it). Gives up after a few seconds without a reader, and at once when
+/// the path is no fifo.
+void releaseFifo(const QString &path)
+{
+    const QByteArray name = QFile::encodeName(path);
+    for (int attempt = 0; attempt < 60; ++attempt) {
+        const int fd = ::open(name.constData(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) {
+            ::close(fd);
+            return;
+        }
+        if (errno != ENXIO) { // ENXIO: a fifo with no reader yet
+            return;
+        }
+        ::usleep(50 * 1000);
+    }
+}
+
+/// A capture that ends before its session ran: the one error line, then the fifo released.
+int refuseCapture(const ExtcapArguments &arguments, const QString &message, int code = 1)
+{
+    const int result = fail(message, code);
+    if (!arguments.fifo.isEmpty()) {
+        releaseFifo(arguments.fifo);
+    }
+    return result;
+}
+
 int capture(const ExtcapArguments &arguments)
 {
     // A write to a pipe whose reader left must fail with EPIPE, not kill this process before it removed the agent.
@@ -250,25 +280,27 @@ int capture(const ExtcapArguments &arguments)
     // Both paths end in this process's own pcapng writer, which feeds the fifo; the others end elsewhere.
     if (!destination ||
         (destination->kind != Destination::Kind::ThisMachine && destination->kind != Destination::Kind::ApiServer)) {
-        return fail(QStringLiteral("destination \"%1\" cannot feed Wireshark: podtap-extcap captures through this "
-                                   "machine's userspace receiver or the API server only; choose \"local\" or "
-                                   "\"api\" in the podtap interface options (or use podtapctl tap --to %1)")
-                        .arg(arguments.destination),
+        return refuseCapture(arguments,
+            QStringLiteral("destination \"%1\" cannot feed Wireshark: podtap-extcap captures through this "
+                           "machine's userspace receiver or the API server only; choose \"local\" or "
+                           "\"api\" in the podtap interface options (or use podtapctl tap --to %1)")
+                .arg(arguments.destination),
             2);
     }
     // Refused here, before the pipe and the cluster: the session would refuse it only after opening both.
     if (const CompiledFilter filter = compileCaptureFilter(arguments.captureFilter); !filter.ok()) {
-        return fail(filter.error, 2);
+        return refuseCapture(arguments, filter.error, 2);
     }
     kube::ClusterConnection connection = kube::connectToCluster(arguments.kubeconfig, arguments.context);
     if (!connection.client) {
-        return fail(connection.error);
+        return refuseCapture(arguments, connection.error);
     }
     const PodChoice choice = podChoice(arguments, connection.namespaceName);
     if (choice.pod.isEmpty()) {
-        return fail(QStringLiteral("no pod chosen: open the podtap interface's options (the gear next to "
-                                   "\"Kubernetes pod (podtap)\") and pick a pod, or preset one with "
-                                   "-o extcap.podtap.pod:NAMESPACE/POD"),
+        return refuseCapture(arguments,
+            QStringLiteral("no pod chosen: open the podtap interface's options (the gear next to "
+                           "\"Kubernetes pod (podtap)\") and pick a pod, or preset one with "
+                           "-o extcap.podtap.pod:NAMESPACE/POD"),
             2);
     }
     TapRequestFields fields;
@@ -295,7 +327,7 @@ int capture(const ExtcapArguments &arguments)
         for (const auto &problem : problems) {
             texts << problem.toString();
         }
-        return fail(texts.join(QStringLiteral("; ")), 2);
+        return refuseCapture(arguments, texts.join(QStringLiteral("; ")), 2);
     }
 
     TapSessionOptions options;
@@ -304,7 +336,7 @@ int capture(const ExtcapArguments &arguments)
     options.capture.tool = CaptureTool::None;
     const QStringList captureProblems = options.capture.problems(true, true);
     if (!captureProblems.isEmpty()) {
-        return fail(captureProblems.join(QLatin1Char(' ')));
+        return refuseCapture(arguments, captureProblems.join(QLatin1Char(' ')));
     }
 
     TapSession session(connection.client.get(), request, options);
@@ -354,9 +386,11 @@ int capture(const ExtcapArguments &arguments)
         code = exitCode;
     }
     if (code != 0) {
-        return fail(failure.isEmpty() ? QStringLiteral("the capture of %1/%2 ended: %3")
-                                            .arg(choice.namespaceName, choice.pod, session.stopReason())
-                                      : failure,
+        // The session may have failed before Wireshark's reader arrived and the fifo was ever opened.
+        return refuseCapture(arguments,
+            failure.isEmpty() ? QStringLiteral("the capture of %1/%2 ended: %3")
+                                    .arg(choice.namespaceName, choice.pod, session.stopReason())
+                              : failure,
             code);
     }
     return 0;

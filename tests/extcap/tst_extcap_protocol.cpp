@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -330,6 +331,23 @@ private Q_SLOTS:
             QStringLiteral("default/x"), QStringLiteral("--extcap-capture-filter"), QStringLiteral("port eighty")});
         verifyOneLineError(badFilter, QStringLiteral("bad filter"));
         QVERIFY2(badFilter.err.contains("eighty"), badFilter.err.constData());
+
+        // Wireshark's capture child may open the fifo only after the extcap gave up: a refusal must still open
+        // and close its end, or the reader waits for a writer for ever (tshark hung on it). A reader then sees
+        // the writer gone (POLLHUP), which it never does on a fifo that no writer opened.
+        const QString heldFifo = m_scratch.filePath(QStringLiteral("refusal.fifo"));
+        const int heldReader = readableFifo(heldFifo);
+        QVERIFY(heldReader >= 0);
+        const ProcessResult refusedWithReader =
+            runExtcap({QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
+                QStringLiteral("--fifo"), heldFifo, QStringLiteral("--pod"), QStringLiteral("default/x"),
+                QStringLiteral("--extcap-capture-filter"), QStringLiteral("port eighty")});
+        pollfd hangup {heldReader, POLLIN, 0};
+        const int polled = ::poll(&hangup, 1, 0);
+        ::close(heldReader);
+        verifyOneLineError(refusedWithReader, QStringLiteral("bad filter, reader waiting"));
+        QVERIFY2(polled == 1 && (hangup.revents & POLLHUP) != 0,
+            "the refused capture never opened Wireshark's fifo, so its reader would wait for ever");
 
         // A destination that does not end in podtap's own stream on this machine.
         for (const QString &destination :
