@@ -413,11 +413,14 @@ int StreamSession::run()
         if (nextStats >= 0) {
             wakeAt = std::min(wakeAt, nextStats);
         }
-        // A full buffer leaves the ring alone (it would wake poll at once) until stdout takes bytes.
+        // A full buffer leaves the ring alone (it would wake poll at once) until stdout takes bytes. Once
+        // stdout has taken them all (a regular file always does), the ring is polled again at once: leaving
+        // it out then would wait for the next timer with a backlog in the ring, about one buffer per second.
+        const bool waitForStdout = full && pending;
         pollfd pfds[4] = {
             {signals.get(), POLLIN, 0},
             {watchStdin ? STDIN_FILENO : -1, POLLIN, 0},
-            {full ? -1 : m_socket.get(), POLLIN, 0},
+            {waitForStdout ? -1 : m_socket.get(), POLLIN, 0},
             // Always polled: a pipe whose reader is gone reports POLLERR (a socket POLLHUP) also when nothing
             // waits to be written, so an idle stream notices too.
             {STDOUT_FILENO, static_cast<short>(pending ? POLLOUT : 0), 0},

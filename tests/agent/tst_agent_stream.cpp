@@ -472,6 +472,48 @@ private Q_SLOTS:
         QCOMPARE(out, outbound);
         rig.tearDown();
     }
+
+    void keepsUpAfterABacklogIntoAFile()
+    {
+        // stdout to a regular file, as a person redirecting it would: a write never blocks for long there, so
+        // once a backlog larger than the output buffer is in the ring, the stream must go straight back to the
+        // ring, not wait for the next timer. The backlog is made by stopping the agent while frames arrive, then
+        // a steady, modest rate follows that any reader keeps up with.
+        const QString file = m_dir.filePath(QStringLiteral("backlog.pcapng"));
+        auto agent = startStream(*m_rig,
+            {QStringLiteral("--direction"), QStringLiteral("egress"), QStringLiteral("--bpf"),
+                bpf(QStringLiteral("udp port 5010"))},
+            file);
+        QVERIFY2(!AgentRig::waitForEvent(*agent, QStringLiteral("ready"), 10000, nullptr).isEmpty(),
+            agent->readAllStandardError().constData());
+        mustRun(AgentRig::inNs(m_rig->podNs(),
+            {QStringLiteral("ping"), QStringLiteral("-c"), QStringLiteral("1"), AgentRig::nodePodSideIp()}));
+        const QString blastPath = builtExecutable(QStringLiteral("tests/agent/udp_blast"));
+        const auto blast = [&](int pps, double seconds) {
+            const ProcessResult sent = run(AgentRig::inNs(m_rig->podNs(),
+                {blastPath, QStringLiteral("--to"), AgentRig::nodePodSideIp(), QStringLiteral("--port"),
+                    QStringLiteral("5010"), QStringLiteral("--pps"), QString::number(pps), QStringLiteral("--seconds"),
+                    QString::number(seconds), QStringLiteral("--size"), QStringLiteral("1472")}));
+            const QStringList words = QString::fromUtf8(sent.out).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+            return words.size() >= 2 && words[0] == QStringLiteral("sent") ? words[1].toInt() : -1;
+        };
+        const auto pid = static_cast<pid_t>(agent->processId());
+        QCOMPARE(::kill(pid, SIGSTOP), 0);
+        // About 4.5 MiB of ring (8 MiB) at once: more than the 2 MiB output buffer, well less than the ring. Sent
+        // fast, because the kernel hands over a block that is not full after 20 ms, and a trickle would fill the
+        // ring's 8 blocks with a few frames each.
+        const int backlog = blast(60000, 0.05);
+        QCOMPARE(::kill(pid, SIGCONT), 0);
+        // About 4.4 MB/s for 2 s, a block every 20 ms: the ring's 8 blocks last 160 ms without a reader.
+        const int steady = blast(3000, 2);
+        QVERIFY2(backlog > 2500 && steady > 5000, qPrintable(QStringLiteral("%1 %2").arg(backlog).arg(steady)));
+        QCOMPARE(::kill(pid, SIGTERM), 0);
+        QJsonObject stopped;
+        expectStop(*agent, QStringLiteral("signal"), &stopped);
+        QCOMPARE(stopped.value(QStringLiteral("ring_drops")).toInteger(), 0);
+        QCOMPARE(stopped.value(QStringLiteral("packets")).toInteger(), backlog + steady);
+        QCOMPARE(readPcapng(file, {QStringLiteral("frame.len")}).size(), backlog + steady);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestAgentStream)
