@@ -339,8 +339,9 @@ void StreamSession::finish(int timeoutMs)
         if (now >= until || (!pending && now >= retired)) {
             return;
         }
+        // As in run(): only a buffer that stdout has not taken yet leaves the ring alone.
         pollfd pfds[2] = {
-            {full || now >= retired ? -1 : m_socket.get(), POLLIN, 0},
+            {(full && pending) || now >= retired ? -1 : m_socket.get(), POLLIN, 0},
             {pending ? STDOUT_FILENO : -1, POLLOUT, 0},
         };
         ::poll(pfds, 2, static_cast<int>(std::min(until, pending ? until : retired) - now));
