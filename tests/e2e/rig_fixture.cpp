@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSet>
 
 namespace podtap::test {
 
@@ -172,6 +173,64 @@ QStringList RigFixture::podtapObjectsIn(const Pod &pod) const
         found << QStringLiteral("VXLAN devices: ") + QString::fromUtf8(vxlan.out.trimmed());
     }
     return found;
+}
+
+QList<QStringList> RigFixture::packetFields(const QString &file, const QStringList &fields)
+{
+    QStringList command {QStringLiteral("tshark"), QStringLiteral("-n"), QStringLiteral("-r"), file,
+        QStringLiteral("-T"), QStringLiteral("fields")};
+    for (const QString &field : fields) {
+        command << QStringLiteral("-e") << field;
+    }
+    QList<QStringList> packets;
+    for (const QString &line : QString::fromUtf8(run(command).out).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        packets << line.split(QLatin1Char('\t'));
+    }
+    return packets;
+}
+
+QString RigFixture::markerFlowProblem(const QString &file, const Pod &pod)
+{
+    const QList<QStringList> packets = packetFields(file,
+        {QStringLiteral("ip.src"), QStringLiteral("ip.dst"), QStringLiteral("udp.srcport"),
+            QStringLiteral("udp.dstport"), QStringLiteral("frame.packet_flags_direction"),
+            QStringLiteral("frame.interface_name")});
+    QSet<QString> directions; // epb_flags' direction bits: 1 inbound, 2 outbound
+    QSet<QString> interfaces;
+    int marker = 0;
+    for (const QStringList &packet : packets) {
+        if (packet.size() != 6) {
+            return QStringLiteral("tshark printed %1 fields for a packet, not 6: %2")
+                .arg(packet.size())
+                .arg(packet.join(QLatin1Char('\t')));
+        }
+        interfaces.insert(packet[5]);
+        if ((packet[0] == pod.ip || packet[1] == pod.ip) &&
+            (packet[2] == QLatin1String("9999") || packet[3] == QLatin1String("9999"))) {
+            ++marker;
+            directions.insert(QString::number(packet[4].toUInt(nullptr, 16)));
+        }
+    }
+    if (marker < 2) {
+        return QStringLiteral("%1 marker packets of %2 in %3").arg(marker).arg(packets.size()).arg(file);
+    }
+    if (!directions.contains(QStringLiteral("1")) || !directions.contains(QStringLiteral("2"))) {
+        return QStringLiteral("marker directions %1, not both 1 and 2").arg(QStringList(directions.values()).join(' '));
+    }
+    const QString interface = pod.ref() + QStringLiteral("/eth0");
+    if (interfaces != QSet<QString> {interface}) {
+        return QStringLiteral("interfaces %1, not only %2").arg(QStringList(interfaces.values()).join(' '), interface);
+    }
+    const ProcessResult named = run({QStringLiteral("tshark"), QStringLiteral("-r"), file, QStringLiteral("-N"),
+        QStringLiteral("n"), QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
+        QStringLiteral("ip.src_host"), QStringLiteral("-e"), QStringLiteral("ip.dst_host")});
+    if (!named.ok()) {
+        return named.describe({QStringLiteral("tshark -N n")});
+    }
+    if (!named.out.contains(pod.ref().toUtf8())) {
+        return QStringLiteral("no name record for %1: %2").arg(pod.ref(), QString::fromUtf8(named.out.left(2000)));
+    }
+    return {};
 }
 
 } // namespace podtap::test

@@ -77,6 +77,13 @@ public:
     /// The rig's leftovers now: ptsim<pid>-* namespaces and the podtap-sim-<pid> cgroup.
     QStringList leftovers() const;
 
+    /// Fields of every packet in a capture file (`tshark -n -r FILE -T fields -e …`), one list per packet.
+    static QList<QStringList> packetFields(const QString &file, const QStringList &fields);
+    /// What is wrong with @p file as a capture of @p pod's marker flow (its UDP port 9999 traffic), or empty:
+    /// at least two marker packets, in both directions (epb_flags), all on the one interface `ns/pod/eth0`, and
+    /// the pod's name from the file's name records.
+    static QString markerFlowProblem(const QString &file, const Pod &pod);
+
 private:
     SimProcess m_sim;
     qint64 m_pid = 0;

@@ -31,22 +31,6 @@ private:
     QString m_nodeA;
     QString m_nodeB;
 
-    // Fields of every packet in a capture file, one QStringList per packet.
-    static QList<QStringList> packetFields(const QString &file, const QStringList &fields)
-    {
-        QStringList command {QStringLiteral("tshark"), QStringLiteral("-n"), QStringLiteral("-r"), file,
-            QStringLiteral("-T"), QStringLiteral("fields")};
-        for (const QString &field : fields) {
-            command << QStringLiteral("-e") << field;
-        }
-        const ProcessResult result = run(command);
-        QList<QStringList> packets;
-        for (const QString &line : QString::fromUtf8(result.out).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
-            packets << line.split(QLatin1Char('\t'));
-        }
-        return packets;
-    }
-
     QStringList vxlanDevicesIn(const QString &netns) const
     {
         const ProcessResult links = run({QStringLiteral("ip"), QStringLiteral("-n"), netns, QStringLiteral("-o"),
@@ -149,7 +133,7 @@ private Q_SLOTS:
         // The console's own lines name the pod, through the hosts file podtap wrote.
         QVERIFY2(tap.out.contains(pod.ref().toUtf8()), tap.out.constData());
 
-        const QList<QStringList> packets = packetFields(file,
+        const QList<QStringList> packets = RigFixture::packetFields(file,
             {QStringLiteral("ip.src"), QStringLiteral("ip.dst"), QStringLiteral("udp.srcport"),
                 QStringLiteral("udp.dstport")});
         QCOMPARE(packets.size(), 10);
@@ -190,35 +174,9 @@ private Q_SLOTS:
         // The userspace receiver made no interface (the kernel receiver would have made ptap<vni>).
         QCOMPARE(linksIn(m_rig.workstationNetns()), linksBefore);
 
-        // The marker flow, both ways, on the tapped pod's one interface.
-        const QList<QStringList> packets = packetFields(file,
-            {QStringLiteral("ip.src"), QStringLiteral("ip.dst"), QStringLiteral("udp.srcport"),
-                QStringLiteral("udp.dstport"), QStringLiteral("frame.packet_flags_direction"),
-                QStringLiteral("frame.interface_name")});
-        QSet<QString> directions; // epb_flags' direction bits
-        QSet<QString> interfaces;
-        int marker = 0;
-        for (const QStringList &packet : packets) {
-            QCOMPARE(packet.size(), 6);
-            interfaces.insert(packet[5]);
-            if ((packet[0] == pod.ip || packet[1] == pod.ip) &&
-                (packet[2] == QLatin1String("9999") || packet[3] == QLatin1String("9999"))) {
-                ++marker;
-                directions.insert(QString::number(packet[4].toUInt(nullptr, 16)));
-            }
-        }
-        QVERIFY2(marker >= 2, qPrintable(QStringLiteral("%1 marker packets of %2").arg(marker).arg(packets.size())));
-        // 0x1 inbound (the ingress hook), 0x2 outbound (egress).
-        QVERIFY2(directions.contains(QStringLiteral("1")) && directions.contains(QStringLiteral("2")),
-            qPrintable(QStringList(directions.values()).join(QLatin1Char(' '))));
-        QCOMPARE(interfaces, QSet<QString> {pod.ref() + QStringLiteral("/eth0")});
-
-        // The pod's name from the file's name records.
-        const ProcessResult named = run({QStringLiteral("tshark"), QStringLiteral("-r"), file, QStringLiteral("-N"),
-            QStringLiteral("n"), QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
-            QStringLiteral("ip.src_host"), QStringLiteral("-e"), QStringLiteral("ip.dst_host")});
-        QVERIFY2(named.ok(), qPrintable(named.describe({QStringLiteral("tshark -N n")})));
-        QVERIFY2(named.out.contains(pod.ref().toUtf8()), named.out.left(2000).constData());
+        // The marker flow, both ways, on the tapped pod's one interface, with the pod's name.
+        const QString problem = RigFixture::markerFlowProblem(file, pod);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         const ProcessResult info = run({QStringLiteral("capinfos"), QStringLiteral("-I"), file});
         QVERIFY2(info.out.contains("Number of interfaces in file: 1"), info.out.constData());
         verifyNothingLeft(pod);
@@ -402,7 +360,8 @@ private Q_SLOTS:
         QVERIFY2(a->waitForFinished(120000) && a->exitCode() == 0, qPrintable(describeProcess(*a)));
         QVERIFY2(b->waitForFinished(120000) && b->exitCode() == 0, qPrintable(describeProcess(*b)));
         for (const auto &[pod, file] : {std::pair {first, firstFile}, std::pair {second, secondFile}}) {
-            const QList<QStringList> packets = packetFields(file, {QStringLiteral("ip.src"), QStringLiteral("ip.dst")});
+            const QList<QStringList> packets =
+                RigFixture::packetFields(file, {QStringLiteral("ip.src"), QStringLiteral("ip.dst")});
             QCOMPARE(packets.size(), 6);
             for (const QStringList &packet : packets) {
                 QVERIFY2(packet.contains(pod.ip),

@@ -33,21 +33,6 @@ private:
     QString m_nodeA;
     QString m_nodeB;
 
-    static QList<QStringList> packetFields(const QString &file, const QStringList &fields)
-    {
-        QStringList command {QStringLiteral("tshark"), QStringLiteral("-n"), QStringLiteral("-r"), file,
-            QStringLiteral("-T"), QStringLiteral("fields")};
-        for (const QString &field : fields) {
-            command << QStringLiteral("-e") << field;
-        }
-        const ProcessResult result = run(command);
-        QList<QStringList> packets;
-        for (const QString &line : QString::fromUtf8(result.out).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
-            packets << line.split(QLatin1Char('\t'));
-        }
-        return packets;
-    }
-
     static bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
     {
         QDeadlineTimer deadline(timeoutMs);
@@ -95,36 +80,6 @@ private:
                                .value(QLatin1String("containerID"))
                                .toString();
         return id.section(QStringLiteral("://"), -1);
-    }
-
-    // The marker flow (UDP port 9999) of @p pod in @p file, with the pod's interface and names from the NRBs.
-    void verifyMarkerFlow(const QString &file, const RigFixture::Pod &pod)
-    {
-        const QList<QStringList> packets = packetFields(file,
-            {QStringLiteral("ip.src"), QStringLiteral("ip.dst"), QStringLiteral("udp.srcport"),
-                QStringLiteral("udp.dstport"), QStringLiteral("frame.packet_flags_direction"),
-                QStringLiteral("frame.interface_name")});
-        QSet<QString> directions;
-        QSet<QString> interfaces;
-        int marker = 0;
-        for (const QStringList &packet : packets) {
-            QCOMPARE(packet.size(), 6);
-            interfaces.insert(packet[5]);
-            if ((packet[0] == pod.ip || packet[1] == pod.ip) &&
-                (packet[2] == QLatin1String("9999") || packet[3] == QLatin1String("9999"))) {
-                ++marker;
-                directions.insert(QString::number(packet[4].toUInt(nullptr, 16)));
-            }
-        }
-        QVERIFY2(marker >= 2, qPrintable(QStringLiteral("%1 marker packets of %2").arg(marker).arg(packets.size())));
-        QVERIFY2(directions.contains(QStringLiteral("1")) && directions.contains(QStringLiteral("2")),
-            qPrintable(QStringList(directions.values()).join(QLatin1Char(' '))));
-        QCOMPARE(interfaces, QSet<QString> {pod.ref() + QStringLiteral("/eth0")});
-        const ProcessResult named = run({QStringLiteral("tshark"), QStringLiteral("-r"), file, QStringLiteral("-N"),
-            QStringLiteral("n"), QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
-            QStringLiteral("ip.src_host"), QStringLiteral("-e"), QStringLiteral("ip.dst_host")});
-        QVERIFY2(named.ok(), qPrintable(named.describe({QStringLiteral("tshark -N n")})));
-        QVERIFY2(named.out.contains(pod.ref().toUtf8()), named.out.left(2000).constData());
     }
 
     // No agent pod, no podtap filter or device in the pod, no stream process for it.
@@ -205,7 +160,8 @@ private Q_SLOTS:
             said.contains(QStringLiteral("Streaming %1/eth0 through the API server").arg(pod.ref())), qPrintable(said));
         // The final summary names the path that ran.
         QVERIFY2(said.contains(QStringLiteral("; path: tunnel: no packet from node")), qPrintable(said));
-        verifyMarkerFlow(file, pod);
+        const QString problem = RigFixture::markerFlowProblem(file, pod);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         verifyNothingLeft(pod, containerId);
     }
 
@@ -225,7 +181,8 @@ private Q_SLOTS:
         QVERIFY2(tap.err.contains("path: stream through the API server (chosen: --to api)"), tap.err.constData());
         // No tunnel was ever tried: no sender pod.
         QVERIFY2(!tap.err.contains("Mirroring"), tap.err.constData());
-        verifyMarkerFlow(file, pod);
+        const QString problem = RigFixture::markerFlowProblem(file, pod);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         verifyNothingLeft(pod, containerId);
     }
 

@@ -32,20 +32,6 @@ private:
         return m_rig.inNetns(m_rig.workstationNetns(), QStringList {QStringLiteral("tshark")} + args, timeoutMs);
     }
 
-    static QList<QStringList> packetFields(const QString &file, const QStringList &fields)
-    {
-        QStringList command {QStringLiteral("tshark"), QStringLiteral("-n"), QStringLiteral("-r"), file,
-            QStringLiteral("-T"), QStringLiteral("fields")};
-        for (const QString &field : fields) {
-            command << QStringLiteral("-e") << field;
-        }
-        QList<QStringList> packets;
-        for (const QString &line : QString::fromUtf8(run(command).out).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
-            packets << line.split(QLatin1Char('\t'));
-        }
-        return packets;
-    }
-
     void verifyNoAgentPod()
     {
         QTRY_VERIFY2_WITH_TIMEOUT(
@@ -99,7 +85,7 @@ private Q_SLOTS:
             QStringLiteral("-w"), file});
         QVERIFY2(capture.ok(), qPrintable(capture.describe({QStringLiteral("tshark -i podtap")})));
 
-        const QList<QStringList> packets = packetFields(file,
+        const QList<QStringList> packets = RigFixture::packetFields(file,
             {QStringLiteral("ip.src"), QStringLiteral("ip.dst"), QStringLiteral("udp.srcport"),
                 QStringLiteral("udp.dstport"), QStringLiteral("frame.interface_name")});
         QCOMPARE(packets.size(), 10);
@@ -134,7 +120,7 @@ private Q_SLOTS:
             QStringLiteral("extcap.podtap.pod:") + pod.ref(), QStringLiteral("-f"), QStringLiteral("udp dst port 9999"),
             QStringLiteral("-c"), QStringLiteral("6"), QStringLiteral("-w"), file});
         QVERIFY2(capture.ok(), qPrintable(capture.describe({QStringLiteral("tshark -i podtap -f")})));
-        const QList<QStringList> packets = packetFields(file, {QStringLiteral("udp.dstport")});
+        const QList<QStringList> packets = RigFixture::packetFields(file, {QStringLiteral("udp.dstport")});
         QCOMPARE(packets.size(), 6);
         for (const QStringList &packet : packets) {
             QCOMPARE(packet.first(), QStringLiteral("9999"));
