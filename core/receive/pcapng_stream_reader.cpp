@@ -282,39 +282,31 @@ bool PcapngStreamReader::parseInterface(const char *data, std::uint32_t length, 
     PcapngInterfaceInfo info;
     info.linkType = u16(data + 8);
     info.snaplen = u32(data + 12);
-    std::uint32_t at = 16;
-    const std::uint32_t end = length - 4;
-    while (at + 4 <= end) {
-        const std::uint16_t code = u16(data + at);
-        const std::uint16_t optionLength = u16(data + at + 2);
-        if (code == kOptEnd) {
-            break;
-        }
-        if (at + 4 + pad4(optionLength) > end) {
-            fail(QStringLiteral("option %1 of an interface description runs past the block").arg(code));
-            return false;
-        }
-        const char *value = data + at + 4;
-        if (code == kIfName) {
-            QByteArray name(value, optionLength);
-            while (name.endsWith('\0')) {
-                name.chop(1);
+    const bool read = readOptions(data, 16, length - 4, QStringLiteral("an interface description"),
+        [this, &info](std::uint16_t code, std::uint16_t optionLength, const char *value) {
+            if (code == kIfName) {
+                QByteArray name(value, optionLength);
+                while (name.endsWith('\0')) {
+                    name.chop(1);
+                }
+                info.name = QString::fromUtf8(name);
+            } else if (code == kIfTsresol && optionLength == 1) {
+                info.tsresol = std::uint8_t(value[0]);
+                if (unitsPerSecond(info.tsresol) == 0) {
+                    fail(QStringLiteral("interface %1 has if_tsresol 0x%2, a resolution finer than 64 bits hold")
+                             .arg(m_interfaces.size())
+                             .arg(info.tsresol, 2, 16, QLatin1Char('0')));
+                    return false;
+                }
+            } else if (code == kIfTsoffset && optionLength == 8) {
+                const std::uint64_t offset =
+                    m_bigEndian ? qFromBigEndian<std::uint64_t>(value) : qFromLittleEndian<std::uint64_t>(value);
+                info.tsoffsetSeconds = std::int64_t(offset);
             }
-            info.name = QString::fromUtf8(name);
-        } else if (code == kIfTsresol && optionLength == 1) {
-            info.tsresol = std::uint8_t(value[0]);
-            if (unitsPerSecond(info.tsresol) == 0) {
-                fail(QStringLiteral("interface %1 has if_tsresol 0x%2, a resolution finer than 64 bits hold")
-                         .arg(m_interfaces.size())
-                         .arg(info.tsresol, 2, 16, QLatin1Char('0')));
-                return false;
-            }
-        } else if (code == kIfTsoffset && optionLength == 8) {
-            const std::uint64_t offset =
-                m_bigEndian ? qFromBigEndian<std::uint64_t>(value) : qFromLittleEndian<std::uint64_t>(value);
-            info.tsoffsetSeconds = std::int64_t(offset);
-        }
-        at += 4 + std::uint32_t(pad4(optionLength));
+            return true;
+        });
+    if (!read) {
+        return false;
     }
     block->type = PcapngBlock::Type::InterfaceDescription;
     block->interface = info;
@@ -354,7 +346,33 @@ bool PcapngStreamReader::parsePacket(const char *data, std::uint32_t length, Pca
     // Unsigned: a hostile offset wraps instead of overflowing a signed integer.
     packet.timestampNs = std::int64_t(ns + std::uint64_t(info.tsoffsetSeconds) * std::uint64_t(1000000000));
 
-    std::uint32_t at = 28 + std::uint32_t(pad4(packet.capturedLength));
+    const bool read = readOptions(data, 28 + std::uint32_t(pad4(packet.capturedLength)), end,
+        QStringLiteral("a packet"), [this, &packet](std::uint16_t code, std::uint16_t optionLength, const char *value) {
+            if (code == kEpbFlags && optionLength == 4) {
+                switch (u32(value) & 0x3) {
+                case 1:
+                    packet.direction = PacketDirection::Inbound;
+                    break;
+                case 2:
+                    packet.direction = PacketDirection::Outbound;
+                    break;
+                default:
+                    packet.direction = PacketDirection::Unknown;
+                    break;
+                }
+            }
+            return true;
+        });
+    if (!read) {
+        return false;
+    }
+    block->type = PcapngBlock::Type::EnhancedPacket;
+    return true;
+}
+
+bool PcapngStreamReader::readOptions(const char *data, std::uint32_t at, std::uint32_t end, const QString &blockName,
+    const std::function<bool(std::uint16_t, std::uint16_t, const char *)> &option)
+{
     while (at + 4 <= end) {
         const std::uint16_t code = u16(data + at);
         const std::uint16_t optionLength = u16(data + at + 2);
@@ -362,25 +380,14 @@ bool PcapngStreamReader::parsePacket(const char *data, std::uint32_t length, Pca
             break;
         }
         if (at + 4 + pad4(optionLength) > end) {
-            fail(QStringLiteral("option %1 of a packet runs past the block").arg(code));
+            fail(QStringLiteral("option %1 of %2 runs past the block").arg(code).arg(blockName));
             return false;
         }
-        if (code == kEpbFlags && optionLength == 4) {
-            switch (u32(data + at + 4) & 0x3) {
-            case 1:
-                packet.direction = PacketDirection::Inbound;
-                break;
-            case 2:
-                packet.direction = PacketDirection::Outbound;
-                break;
-            default:
-                packet.direction = PacketDirection::Unknown;
-                break;
-            }
+        if (!option(code, optionLength, data + at + 4)) {
+            return false;
         }
         at += 4 + std::uint32_t(pad4(optionLength));
     }
-    block->type = PcapngBlock::Type::EnhancedPacket;
     return true;
 }
 

@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <functional>
 
 namespace podtap::receive {
 
@@ -89,6 +90,11 @@ private:
     bool parseSection(const char *data, std::uint32_t length, PcapngBlock *block);
     bool parseInterface(const char *data, std::uint32_t length, PcapngBlock *block);
     bool parsePacket(const char *data, std::uint32_t length, PcapngBlock *block);
+    /// Walks the options from @p at to @p end (the block's trailing length), calling @p option(code, length,
+    /// value) for each until opt_endofopt. False, after fail() naming @p blockName, when an option runs past the
+    /// block or @p option returns false (it has failed itself then).
+    bool readOptions(const char *data, std::uint32_t at, std::uint32_t end, const QString &blockName,
+        const std::function<bool(std::uint16_t, std::uint16_t, const char *)> &option);
     bool findBlockStart();
     std::uint32_t u32(const char *p) const;
     std::uint16_t u16(const char *p) const;
