@@ -545,6 +545,10 @@ LocalCapture::Counters LocalCapture::counters() const
 
 void LocalCapture::pollCounters()
 {
+    if (m_receiver) {
+        // Drops after the last datagram read are only known by asking the kernel.
+        m_receiver->updateKernelDrops();
+    }
     const Counters now = counters();
     if (now.packets > 0 && !m_arrived) {
         onPacketsArrived();
