@@ -64,6 +64,11 @@ public:
 
     /// See TunnelDemux::addRoute.
     int addRoute(const TunnelRoute &route, QString *error) { return m_demux.addRoute(route, error); }
+    /// See TunnelDemux::canAddRoute.
+    bool canAddRoute(const QHostAddress &sender, std::uint32_t vni, QString *error) const
+    {
+        return m_demux.canAddRoute(sender, vni, error);
+    }
     /// Removes the route and flushes its writer. A route's counters are gone afterwards: read them first.
     bool removeRoute(int id);
     RouteCounters routeCounters(int id) const { return m_demux.routeCounters(id); }
