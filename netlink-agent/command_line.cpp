@@ -50,7 +50,8 @@ const std::map<std::string, std::set<std::string>> kValueFlags = {
     {"mirror",
         {"--container-id", "--pod-uid", "--pid", "--netns", "--vni", "--remote", "--local", "--underlay-dev", "--port",
             "--interface", "--direction", "--name", "--egress-vni", "--egress-name", "--bpf", "--session",
-            "--heartbeat-file", "--heartbeat-timeout", "--proc-root", "--netns-dir", "--stats-interval", "--deadline"}},
+            "--heartbeat-file", "--heartbeat-timeout", "--proc-root", "--netns-dir", "--stats-interval", "--deadline",
+            "--targets-file", "--targets-key"}},
     {"receive", {"--vni", "--port", "--remote", "--local", "--underlay-dev", "--name"}},
     {"cleanup", {"--container-id", "--pod-uid", "--pid", "--netns", "--session", "--proc-root", "--netns-dir"}},
     {"inspect", {"--container-id", "--pod-uid", "--pid", "--netns", "--proc-root", "--netns-dir"}},
@@ -61,7 +62,7 @@ const std::map<std::string, std::set<std::string>> kValueFlags = {
     {"hold", {"--session", "--heartbeat-file", "--heartbeat-timeout", "--deadline"}},
 };
 const std::map<std::string, std::set<std::string>> kBoolFlags = {
-    {"mirror", {}},
+    {"mirror", {"--exit-with-parent"}},
     {"receive", {"--exit-with-parent"}},
     {"cleanup", {}},
     {"inspect", {}},
