@@ -598,6 +598,27 @@ private Q_SLOTS:
         QCOMPARE(agent->exitCode(), 0);
     }
 
+    void theLongestTagAndSessionStillInstallAndTearDown()
+    {
+        // 63 bytes of session + '/' + 253 bytes of tag: more than the 255 bytes a device alias holds.
+        const QString session = QString(63, QLatin1Char('s'));
+        const QString tag = QStringLiteral("ns/") + QString(250, QLatin1Char('p'));
+        writeAtomically(
+            m_file, (tag + QStringLiteral(" --pid %1 --vni %2").arg(rig(1).podPid()).arg(kBaseVni + 1)).toUtf8());
+        QList<QJsonObject> events;
+        auto agent = m_rigs[0]->startAgent({QStringLiteral("mirror"), QStringLiteral("--targets-file"), m_file,
+            QStringLiteral("--remote"), m_rigs[0]->receiverUnderlayIp(), QStringLiteral("--session"), session});
+        const QJsonObject targets = waitIn(
+            *agent, events, [](const QJsonObject &e) { return is(e, QStringLiteral("targets")); }, 15000);
+        QVERIFY2(targets.value(QStringLiteral("active")).toArray() == QJsonArray {tag}, qPrintable(compact(events)));
+        const QStringList filters = podtapFilters(rig(1).podNs());
+        QCOMPARE(filters.size(), 2);
+        QVERIFY(filters.first().endsWith(hashOf(session + QLatin1Char('/') + tag)));
+        verifyMirroredOnlyToItsVni(1);
+        QVERIFY(AgentRig::stop(*agent, SIGTERM));
+        verifyPodClean(1);
+    }
+
     void cleanupTestCase()
     {
         if (m_agent) {
