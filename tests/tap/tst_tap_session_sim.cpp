@@ -517,6 +517,33 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(tap.podtapPodCount(), 0, 10000);
     }
 
+    // --to api when the path to the API server goes silent mid-exec (kube-sim's --stall-execs: the server answers
+    // the upgrade, then nothing): each attempt ends at the stream's silence timeout, and the session fails saying
+    // so, instead of waiting on a stream that looks open for ever.
+    void aStreamThatGoesSilentFailsWithTheReason()
+    {
+        TapSim tap({QStringLiteral("--stall-execs")});
+        REQUIRE_TARGET(tap);
+        TapRequest request = tap.request();
+        request.destination = Destination {Destination::Kind::ApiServer, {}};
+        TapSessionOptions options = fastOptions();
+        options.execPingIntervalMs = 200;
+        options.execSilenceTimeoutMs = 1000;
+        TapSession session(tap.client(), request, options);
+        Heard heard(session);
+        session.start();
+        QVERIFY2(heard.finished.wait(30000), qPrintable(heard.transcript()));
+        QCOMPARE(session.state(), TapSession::State::Failed);
+        const QString summary = session.failureSummary();
+        QVERIFY2(summary.contains(tap.agentPod(session, AgentRole::Streamer)), qPrintable(summary));
+        QVERIFY2(summary.contains(QStringLiteral("nothing arrived from the API server for 1 s")), qPrintable(summary));
+        QVERIFY2(summary.contains(QStringLiteral("network path to the API server")), qPrintable(summary));
+        // The attempts before said why they were tried again.
+        QVERIFY2(heard.said.join(QLatin1Char('\n')).contains(QStringLiteral("trying again")),
+            qPrintable(heard.transcript()));
+        QTRY_COMPARE_WITH_TIMEOUT(tap.podtapPodCount(), 0, 10000);
+    }
+
     void apiServerNeedsExecAndSaysWhatItGrants_data()
     {
         QTest::addColumn<QString>("verb");
