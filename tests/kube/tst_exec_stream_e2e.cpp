@@ -17,6 +17,7 @@
 #include <QtTest>
 
 using namespace podtap::kube;
+using podtap::test::setSimFaults;
 using podtap::test::SimFixture;
 using podtap::test::waitFor;
 
@@ -105,18 +106,6 @@ qint64 seqBytes(qint64 n)
         total += QByteArray::number(i).size() + 1;
     }
     return total;
-}
-
-/// Switches kube-sim's faults (POST /sim/faults); true when the sim took them.
-bool setSimFaults(KubeClient *client, const QJsonObject &faults)
-{
-    KubeRequest request;
-    request.verb = "POST";
-    request.path = QStringLiteral("/sim/faults");
-    request.body = QJsonDocument(faults).toJson(QJsonDocument::Compact);
-    KubeReply *reply = waitFor(client->send(request));
-    reply->deleteLater();
-    return reply->ok();
 }
 
 /// kube-sim's count of exec sessions whose command has not ended (GET /sim/stats), -1 when unknown.
