@@ -36,7 +36,8 @@ struct ExecRequest
 ///
 /// - The command ran and exited: exitCode >= 0, error empty (a non-zero exit is the command's answer,
 ///   not a failure of the exec).
-/// - The exec failed (refused upgrade, TLS, connection, an unexpected close, a Failure status):
+/// - The exec failed (refused upgrade, TLS, connection, an unexpected close, a connection silent past the
+///   keep-alive's timeout, a Failure status):
 ///   exitCode -1, error names the pod, the operation, the reason and the fix; apiError keeps the
 ///   server's words (httpStatus, reason) for callers that branch on them.
 /// - The client ended it first (abort(), or closeStdin() on v4): exitCode -1, error empty,
