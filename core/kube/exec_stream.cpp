@@ -108,6 +108,9 @@ ExecStream::ExecStream(KubeClient *client, ExecRequest request, QObject *parent)
     , m_client(client)
     , m_request(std::move(request))
 {
+    m_silenceTimer.setSingleShot(true);
+    connect(&m_pingTimer, &QTimer::timeout, this, &ExecStream::onPingDue);
+    connect(&m_silenceTimer, &QTimer::timeout, this, &ExecStream::onSilenceCheck);
 }
 
 ExecStream::~ExecStream()
@@ -194,6 +197,10 @@ void ExecStream::openSocket(const QNetworkRequest &request, const QSslConfigurat
     m_socket->setMaxAllowedIncomingFrameSize(quint64(qMax<qint64>(1024, m_maxMessageBytes)));
     connect(m_socket, &QWebSocket::connected, this, &ExecStream::onConnected);
     connect(m_socket, &QWebSocket::binaryMessageReceived, this, &ExecStream::onMessage);
+    // Any frame counts as a sign of life, also the parts of a message still being reassembled.
+    connect(m_socket, &QWebSocket::binaryFrameReceived, this, &ExecStream::noteHeard);
+    connect(m_socket, &QWebSocket::textFrameReceived, this, &ExecStream::noteHeard);
+    connect(m_socket, &QWebSocket::pong, this, &ExecStream::noteHeard);
     connect(m_socket, &QWebSocket::disconnected, this, &ExecStream::onDisconnected);
     connect(m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, &ExecStream::onSocketError);
     connect(m_socket, &QWebSocket::sslErrors, this, &ExecStream::onSslErrors);
@@ -238,6 +245,7 @@ void ExecStream::onConnected()
         return;
     }
     m_open = true;
+    startKeepAlive();
     if (!m_heldStdin.isEmpty()) {
         sendStdin(std::exchange(m_heldStdin, {}));
     }
@@ -515,6 +523,70 @@ void ExecStream::failWith(const ApiError &error, const QString &fix)
     finish(result);
 }
 
+void ExecStream::startKeepAlive()
+{
+    m_lastHeard.start();
+    m_pingsUnanswered = 0;
+    if (m_pingIntervalMs > 0) {
+        m_pingTimer.start(m_pingIntervalMs);
+    }
+    if (m_silenceTimeoutMs > 0) {
+        m_silenceTimer.start(m_silenceTimeoutMs);
+    }
+}
+
+void ExecStream::stopKeepAlive()
+{
+    m_pingTimer.stop();
+    m_silenceTimer.stop();
+}
+
+void ExecStream::noteHeard()
+{
+    // Called for every frame: only the clock is read here, the silence timer re-arms itself when due.
+    m_lastHeard.start();
+    m_pingsUnanswered = 0;
+}
+
+void ExecStream::onPingDue()
+{
+    if (m_socket && m_open && !m_finished) {
+        m_socket->ping();
+        ++m_pingsUnanswered;
+    }
+}
+
+void ExecStream::onSilenceCheck()
+{
+    if (!m_open || m_finished || !m_lastHeard.isValid()) {
+        return;
+    }
+    const qint64 quietMs = m_lastHeard.elapsed();
+    if (quietMs < m_silenceTimeoutMs) {
+        m_silenceTimer.start(int(m_silenceTimeoutMs - quietMs));
+        return;
+    }
+    const QString seconds = QString::number(m_silenceTimeoutMs / 1000.0, 'f', m_silenceTimeoutMs % 1000 ? 1 : 0);
+    ApiError error;
+    error.kind = ApiError::Kind::Network;
+    error.message =
+        (m_pingsUnanswered > 0
+                ? QStringLiteral("nothing arrived from the API server for %1 s, no data and no answer to %2 WebSocket "
+                                 "%3, so the connection is presumed dead")
+                      .arg(seconds)
+                      .arg(m_pingsUnanswered)
+                      .arg(m_pingsUnanswered == 1 ? QStringLiteral("ping") : QStringLiteral("pings"))
+                : QStringLiteral("nothing arrived from the API server for %1 s (keep-alive pings are off), so the "
+                                 "connection is presumed dead")
+                      .arg(seconds)) +
+        QStringLiteral(": most likely the network path to the API server was lost (a VPN or network change, a NAT, "
+                       "proxy or load balancer that dropped the connection) without closing it");
+    failWith(error,
+        QStringLiteral("Check the connection to the API server (podtapctl get pods -n %1) and start again; the "
+                       "command in the pod ends when the server notices the connection is gone.")
+            .arg(m_request.ns));
+}
+
 void ExecStream::finish(ExecResult result)
 {
     if (m_finished) {
@@ -522,6 +594,7 @@ void ExecStream::finish(ExecResult result)
     }
     m_finished = true;
     m_open = false;
+    stopKeepAlive();
     if (m_socket) {
         m_socket->disconnect(this);
         if (m_socket->state() != QAbstractSocket::UnconnectedState) {
@@ -535,6 +608,7 @@ void ExecStream::finish(ExecResult result)
 
 void ExecStream::dropSocket()
 {
+    stopKeepAlive();
     if (!m_socket) {
         return;
     }

@@ -4,11 +4,13 @@
 #include "api_error.h"
 
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QMetaType>
 #include <QObject>
 #include <QPointer>
 #include <QString>
 #include <QStringList>
+#include <QTimer>
 
 class QNetworkProxy;
 class QNetworkRequest;
@@ -34,7 +36,8 @@ struct ExecRequest
 ///
 /// - The command ran and exited: exitCode >= 0, error empty (a non-zero exit is the command's answer,
 ///   not a failure of the exec).
-/// - The exec failed (refused upgrade, TLS, connection, an unexpected close, a Failure status):
+/// - The exec failed (refused upgrade, TLS, connection, an unexpected close, a connection silent past the
+///   keep-alive's timeout, a Failure status):
 ///   exitCode -1, error names the pod, the operation, the reason and the fix; apiError keeps the
 ///   server's words (httpStatus, reason) for callers that branch on them.
 /// - The client ended it first (abort(), or closeStdin() on v4): exitCode -1, error empty,
@@ -70,6 +73,11 @@ struct ExecResult
 /// queued anywhere. A consumer parsing a framed stream (pcapng) resynchronises after stdoutDropped().
 /// Qt WebSockets cannot pause reading a socket, so dropping is the only bound that does not stop the
 /// event loop; the agent's own ring counts what it drops when the pipe itself is full.
+///
+/// Keep-alive (setKeepAlive()): once open, a WebSocket ping goes out every pingIntervalMs(), and an exec
+/// from whose server nothing at all (data or pong) arrived for silenceTimeoutMs() ends with a Network error.
+/// Without it a connection whose path died without a close (VPN or Wi-Fi change, a NAT or load balancer
+/// forgetting it) stays "open" for ever, as TCP itself notices nothing while the client only reads.
 class ExecStream final : public QObject
 {
     Q_OBJECT
@@ -81,6 +89,9 @@ public:
     /// Largest WebSocket message accepted (the API server relays the command's output in chunks of
     /// at most a few tens of KiB); a bigger one ends the exec with an error rather than grow memory.
     static constexpr qint64 kDefaultMaxMessageBytes = 4 * 1024 * 1024;
+    /// Keep-alive defaults: a WebSocket ping every 15 s; 45 s without any frame from the server ends the exec.
+    static constexpr int kDefaultPingIntervalMs = 15000;
+    static constexpr int kDefaultSilenceTimeoutMs = 45000;
 
     /// @p client must outlive the stream.
     ExecStream(KubeClient *client, ExecRequest request, QObject *parent = nullptr);
@@ -111,6 +122,18 @@ public:
     /// turned off) against a server that speaks both.
     void setOfferedProtocols(const QStringList &protocols) { m_offeredProtocols = protocols; }
     const QStringList &offeredProtocols() const { return m_offeredProtocols; }
+
+    /// Keep-alive, before start(): a WebSocket ping every @p pingIntervalMs once open, and when nothing at all
+    /// (data, pong) came from the server for @p silenceTimeoutMs the exec ends with an error naming the silence.
+    /// A connection whose network path died without a close (a half-open one) would otherwise look open for
+    /// ever. 0 turns either off; the server answers pings, so a quiet command is not mistaken for a dead path.
+    void setKeepAlive(int pingIntervalMs, int silenceTimeoutMs)
+    {
+        m_pingIntervalMs = qMax(0, pingIntervalMs);
+        m_silenceTimeoutMs = qMax(0, silenceTimeoutMs);
+    }
+    int pingIntervalMs() const { return m_pingIntervalMs; }
+    int silenceTimeoutMs() const { return m_silenceTimeoutMs; }
 
     /// Caps one incoming WebSocket message (default kDefaultMaxMessageBytes). Before start().
     void setMaxMessageBytes(qint64 bytes) { m_maxMessageBytes = bytes; }
@@ -154,6 +177,11 @@ private:
     void failWith(const ApiError &error, const QString &fix = {});
     void finish(ExecResult result);
     void dropSocket();
+    void startKeepAlive();
+    void stopKeepAlive();
+    void noteHeard();
+    void onPingDue();
+    void onSilenceCheck();
 
     QPointer<KubeClient> m_client;
     ExecRequest m_request;
@@ -164,6 +192,12 @@ private:
     QStringList m_sslErrors;
     QByteArray m_heldStdin;
     qint64 m_maxMessageBytes = kDefaultMaxMessageBytes;
+    int m_pingIntervalMs = kDefaultPingIntervalMs;
+    int m_silenceTimeoutMs = kDefaultSilenceTimeoutMs;
+    QTimer m_pingTimer;
+    QTimer m_silenceTimer; ///< re-armed lazily from m_lastHeard, not restarted per message
+    QElapsedTimer m_lastHeard;
+    int m_pingsUnanswered = 0; ///< pings sent since the server last sent anything
     qint64 m_maxUnacknowledged = 0;
     qint64 m_unacknowledged = 0;
     quint64 m_droppedBytes = 0;

@@ -1156,6 +1156,7 @@ void TapSession::startStream()
     request.command = streamAgentCommand(m_plan);
     request.stdinEnabled = true; // its end (the console gone) stops the agent
     m_exec = new kube::ExecStream(m_client, request, this);
+    m_exec->setKeepAlive(m_options.execPingIntervalMs, m_options.execSilenceTimeoutMs);
     connect(m_exec, &kube::ExecStream::stdoutData, this, &TapSession::onStreamStdout);
     connect(m_exec, &kube::ExecStream::stderrData, this, &TapSession::onStreamStderr);
     connect(m_exec, &kube::ExecStream::stdoutDropped, this, [this](qint64) {

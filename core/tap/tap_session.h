@@ -62,6 +62,10 @@ struct TapSessionOptions
     int agentReadyTimeoutMs = 60000;
     int stopTimeoutMs = 20000;
     int deleteGraceSeconds = 10;
+    /// The stream's keep-alive (kube::ExecStream::setKeepAlive): a ping this often, and an exec silent this
+    /// long is over (its path to the API server is presumed lost) and fails the session, naming the silence.
+    int execPingIntervalMs = 15000;
+    int execSilenceTimeoutMs = 45000;
 };
 
 /// @brief One tap from request to teardown: validate → resolve → preflight → local receiver →

@@ -42,6 +42,23 @@ private:
         return run(QStringList {extcap()} + args, timeoutMs, {}, m_sim.environment());
     }
 
+    // Wireshark's capture call: podtap-extcap writing into @p fifo, with @p more arguments.
+    static QStringList captureArgs(const QString &fifo, const QStringList &more = {})
+    {
+        return QStringList {QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
+                   QStringLiteral("--fifo"), fifo} +
+            more;
+    }
+
+    // The sim's environment with no kubeconfig to be found (@p home stands for the user's home).
+    QProcessEnvironment withoutKubeconfig(const QTemporaryDir &home) const
+    {
+        QProcessEnvironment environment = m_sim.environment();
+        environment.insert(QStringLiteral("KUBECONFIG"), home.filePath(QStringLiteral("missing")));
+        environment.insert(QStringLiteral("HOME"), home.path());
+        return environment;
+    }
+
     static QStringList lines(const QByteArray &text)
     {
         return QString::fromUtf8(text).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
@@ -79,6 +96,47 @@ private:
             }
         }
         return {};
+    }
+
+    // The pods of a namespace of the sim with pods, as NAMESPACE/POD.
+    QStringList podRefs() const
+    {
+        QStringList pods;
+        const QString ns = namespaceWithPods(&pods);
+        for (QString &pod : pods) {
+            pod.prepend(ns + QLatin1Char('/'));
+        }
+        return pods;
+    }
+
+    // The agent pods in the podtap namespace.
+    QStringList agentPods() const
+    {
+        return kubectlNames({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")});
+    }
+
+    // Starts @p capture on @p pod into @p fifo as Wireshark does, and waits for its agent pod (the sim runs no
+    // agent without --rig, so the session then waits for the agent to be ready).
+    bool startCapture(QProcess &capture, const QString &fifo, const QString &pod) const
+    {
+        capture.setProcessEnvironment(m_sim.environment());
+        capture.start(extcap(), captureArgs(fifo, {QStringLiteral("--pod"), pod}));
+        return capture.waitForStarted(10000) && QTest::qWaitFor([this] { return !agentPods().isEmpty(); }, 30000);
+    }
+
+    // Sets the sim's admission refusals (the body of /sim/refusals).
+    bool setRefusals(const QByteArray &rules) const
+    {
+        const QString path = m_scratch.filePath(QStringLiteral("rules.json"));
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(rules) != rules.size()) {
+            return false;
+        }
+        file.close();
+        return m_sim
+            .kubectl({QStringLiteral("create"), QStringLiteral("--raw"), QStringLiteral("/sim/refusals"),
+                QStringLiteral("-f"), path})
+            .ok();
     }
 
     // A fifo with a reader, as Wireshark's capture child holds it; the reader's descriptor is returned.
@@ -212,13 +270,10 @@ private Q_SLOTS:
 
         // An unreachable API server: the dialog's list says why instead of staying silently empty.
         QTemporaryDir home;
-        QProcessEnvironment environment = m_sim.environment();
-        environment.insert(QStringLiteral("KUBECONFIG"), home.filePath(QStringLiteral("missing")));
-        environment.insert(QStringLiteral("HOME"), home.path());
         const ProcessResult unreachable =
             run({extcap(), QStringLiteral("--extcap-config"), QStringLiteral("--extcap-interface"),
                     QStringLiteral("podtap"), QStringLiteral("--extcap-reload-option"), QStringLiteral("pod")},
-                30000, {}, environment);
+                30000, {}, withoutKubeconfig(home));
         QVERIFY(unreachable.ok());
         QCOMPARE(lines(unreachable.out).size(), 1);
         QVERIFY2(lines(unreachable.out).first().startsWith(QLatin1String("value {arg=2}{value=}{display=(")),
@@ -305,30 +360,25 @@ private Q_SLOTS:
     void captureErrorsAreOneLine()
     {
         // No pod chosen: what to do in Wireshark.
-        verifyOneLineError(
-            runExtcap({QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
-                QStringLiteral("--fifo"), m_scratch.filePath(QStringLiteral("unused"))}),
-            QStringLiteral("no pod"));
-        const ProcessResult noPod = runExtcap({QStringLiteral("--capture"), QStringLiteral("--extcap-interface"),
-            QStringLiteral("podtap"), QStringLiteral("--fifo"), m_scratch.filePath(QStringLiteral("unused"))});
+        const QString unused = m_scratch.filePath(QStringLiteral("unused"));
+        verifyOneLineError(runExtcap(captureArgs(unused)), QStringLiteral("no pod"));
+        const ProcessResult noPod = runExtcap(captureArgs(unused));
         QVERIFY2(noPod.err.contains("extcap.podtap.pod:NAMESPACE/POD"), noPod.err.constData());
 
         // A pod that does not exist: the session's own error, after Wireshark opened its pipe.
         const QString fifo = m_scratch.filePath(QStringLiteral("missing-pod.fifo"));
         const int reader = readableFifo(fifo);
         QVERIFY(reader >= 0);
-        const ProcessResult missing = runExtcap(
-            {QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
-                QStringLiteral("--fifo"), fifo, QStringLiteral("--pod"), QStringLiteral("default/no-such-pod")},
-            60000);
+        const ProcessResult missing =
+            runExtcap(captureArgs(fifo, {QStringLiteral("--pod"), QStringLiteral("default/no-such-pod")}), 60000);
         ::close(reader);
         verifyOneLineError(missing, QStringLiteral("missing pod"));
         QVERIFY2(missing.err.contains("no-such-pod"), missing.err.constData());
 
         // A bad filter at capture time (Wireshark passes it on): refused before anything is created.
-        const ProcessResult badFilter = runExtcap({QStringLiteral("--capture"), QStringLiteral("--extcap-interface"),
-            QStringLiteral("podtap"), QStringLiteral("--fifo"), fifo, QStringLiteral("--pod"),
-            QStringLiteral("default/x"), QStringLiteral("--extcap-capture-filter"), QStringLiteral("port eighty")});
+        const QStringList badFilterArgs {QStringLiteral("--pod"), QStringLiteral("default/x"),
+            QStringLiteral("--extcap-capture-filter"), QStringLiteral("port eighty")};
+        const ProcessResult badFilter = runExtcap(captureArgs(fifo, badFilterArgs));
         verifyOneLineError(badFilter, QStringLiteral("bad filter"));
         QVERIFY2(badFilter.err.contains("eighty"), badFilter.err.constData());
 
@@ -338,10 +388,7 @@ private Q_SLOTS:
         const QString heldFifo = m_scratch.filePath(QStringLiteral("refusal.fifo"));
         const int heldReader = readableFifo(heldFifo);
         QVERIFY(heldReader >= 0);
-        const ProcessResult refusedWithReader =
-            runExtcap({QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
-                QStringLiteral("--fifo"), heldFifo, QStringLiteral("--pod"), QStringLiteral("default/x"),
-                QStringLiteral("--extcap-capture-filter"), QStringLiteral("port eighty")});
+        const ProcessResult refusedWithReader = runExtcap(captureArgs(heldFifo, badFilterArgs));
         pollfd hangup {heldReader, POLLIN, 0};
         const int polled = ::poll(&hangup, 1, 0);
         ::close(heldReader);
@@ -352,9 +399,8 @@ private Q_SLOTS:
         // A destination that does not end in podtap's own stream on this machine.
         for (const QString &destination :
             {QStringLiteral("local-interface"), QStringLiteral("node:node-001"), QStringLiteral("ip:192.0.2.9")}) {
-            const ProcessResult elsewhere = runExtcap({QStringLiteral("--capture"),
-                QStringLiteral("--extcap-interface"), QStringLiteral("podtap"), QStringLiteral("--fifo"), fifo,
-                QStringLiteral("--pod"), QStringLiteral("default/x"), QStringLiteral("--destination"), destination});
+            const ProcessResult elsewhere = runExtcap(captureArgs(fifo,
+                {QStringLiteral("--pod"), QStringLiteral("default/x"), QStringLiteral("--destination"), destination}));
             verifyOneLineError(elsewhere, destination);
             QCOMPARE(elsewhere.exitCode, 2);
             QVERIFY2(elsewhere.err.contains(destination.toUtf8()), elsewhere.err.constData());
@@ -362,68 +408,34 @@ private Q_SLOTS:
 
         // No cluster at all.
         QTemporaryDir home;
-        QProcessEnvironment environment = m_sim.environment();
-        environment.insert(QStringLiteral("KUBECONFIG"), home.filePath(QStringLiteral("missing")));
-        environment.insert(QStringLiteral("HOME"), home.path());
         verifyOneLineError(
-            run({extcap(), QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
-                    QStringLiteral("--fifo"), fifo, QStringLiteral("--pod"), QStringLiteral("default/x")},
-                30000, {}, environment),
+            run(QStringList {extcap()} + captureArgs(fifo, {QStringLiteral("--pod"), QStringLiteral("default/x")}),
+                30000, {}, withoutKubeconfig(home)),
             QStringLiteral("no kubeconfig"));
     }
 
     void preflightRefusalIsOneLineWithItsFix()
     {
-        QStringList pods;
-        const QString ns = namespaceWithPods(&pods);
-        const QString rules = m_scratch.filePath(QStringLiteral("rules.json"));
-        QFile file(rules);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("{\"podSecurity\":{\"podtap\":\"baseline\"}}");
-        file.close();
-        QVERIFY(m_sim
-                    .kubectl({QStringLiteral("create"), QStringLiteral("--raw"), QStringLiteral("/sim/refusals"),
-                        QStringLiteral("-f"), rules})
-                    .ok());
+        QVERIFY(setRefusals("{\"podSecurity\":{\"podtap\":\"baseline\"}}"));
         const QString fifo = m_scratch.filePath(QStringLiteral("refused.fifo"));
         const int reader = readableFifo(fifo);
         QVERIFY(reader >= 0);
-        const ProcessResult refused = runExtcap(
-            {QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
-                QStringLiteral("--fifo"), fifo, QStringLiteral("--pod"), ns + QLatin1Char('/') + pods.first()},
-            60000);
+        const ProcessResult refused = runExtcap(captureArgs(fifo, {QStringLiteral("--pod"), podRefs().first()}), 60000);
         ::close(reader);
-        QFile reset(rules);
-        QVERIFY(reset.open(QIODevice::WriteOnly));
-        reset.write("{}");
-        reset.close();
-        QVERIFY(m_sim
-                    .kubectl({QStringLiteral("create"), QStringLiteral("--raw"), QStringLiteral("/sim/refusals"),
-                        QStringLiteral("-f"), rules})
-                    .ok());
+        QVERIFY(setRefusals("{}"));
         verifyOneLineError(refused, QStringLiteral("PodSecurity refusal"));
         QVERIFY2(refused.err.contains("kubectl label ns podtap pod-security.kubernetes.io/enforce=privileged"),
             refused.err.constData());
-        QVERIFY2(kubectlNames({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")}).isEmpty(),
-            "a refused capture leaves no agent pod");
+        QVERIFY2(agentPods().isEmpty(), "a refused capture leaves no agent pod");
     }
 
     void sigtermRemovesTheAgentPod()
     {
-        QStringList pods;
-        const QString ns = namespaceWithPods(&pods);
         const QString fifo = m_scratch.filePath(QStringLiteral("sigterm.fifo"));
         const int reader = readableFifo(fifo);
         QVERIFY(reader >= 0);
         QProcess capture;
-        capture.setProcessEnvironment(m_sim.environment());
-        capture.start(extcap(),
-            {QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
-                QStringLiteral("--fifo"), fifo, QStringLiteral("--pod"), ns + QLatin1Char('/') + pods.first()});
-        QVERIFY(capture.waitForStarted(10000));
-        // The agent pod exists (the sim runs no agent without --rig, so the session waits for it to be ready).
-        QTRY_VERIFY_WITH_TIMEOUT(
-            !kubectlNames({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")}).isEmpty(), 30000);
+        QVERIFY2(startCapture(capture, fifo, podRefs().first()), capture.readAllStandardError().constData());
         // Wireshark's pipe got the pcapng section header already.
         QByteArray header(4, '\0');
         QVERIFY(::read(reader, header.data(), 4) == 4);
@@ -435,32 +447,22 @@ private Q_SLOTS:
         QCOMPARE(capture.exitStatus(), QProcess::NormalExit);
         QVERIFY2(capture.exitCode() == 0, capture.readAllStandardError().constData());
         QCOMPARE(capture.readAllStandardError(), QByteArray());
-        QTRY_VERIFY_WITH_TIMEOUT(
-            kubectlNames({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")}).isEmpty(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(agentPods().isEmpty(), 20000);
     }
 
     void readerGoingAwayStopsTheCapture()
     {
-        QStringList pods;
-        const QString ns = namespaceWithPods(&pods);
         const QString fifo = m_scratch.filePath(QStringLiteral("reader-gone.fifo"));
         const int reader = readableFifo(fifo);
         QVERIFY(reader >= 0);
         QProcess capture;
-        capture.setProcessEnvironment(m_sim.environment());
-        capture.start(extcap(),
-            {QStringLiteral("--capture"), QStringLiteral("--extcap-interface"), QStringLiteral("podtap"),
-                QStringLiteral("--fifo"), fifo, QStringLiteral("--pod"), ns + QLatin1Char('/') + pods.last()});
-        QVERIFY(capture.waitForStarted(10000));
-        QTRY_VERIFY_WITH_TIMEOUT(
-            !kubectlNames({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")}).isEmpty(), 30000);
+        QVERIFY2(startCapture(capture, fifo, podRefs().last()), capture.readAllStandardError().constData());
         // Wireshark's capture child exits without a signal to the extcap.
         ::close(reader);
         QVERIFY(capture.waitForFinished(60000));
         QCOMPARE(capture.exitStatus(), QProcess::NormalExit);
         QVERIFY2(capture.exitCode() == 0, capture.readAllStandardError().constData());
-        QTRY_VERIFY_WITH_TIMEOUT(
-            kubectlNames({QStringLiteral("pods"), QStringLiteral("-n"), QStringLiteral("podtap")}).isEmpty(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(agentPods().isEmpty(), 20000);
     }
 
     void installMakesTsharkListThePodtapInterface()

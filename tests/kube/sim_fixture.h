@@ -6,6 +6,8 @@
 #include "support/process.h"
 #include "support/sim_process.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -62,6 +64,18 @@ inline kube::KubeReply *waitFor(kube::KubeReply *reply, int timeoutMs = 15000)
         spy.wait(timeoutMs);
     }
     return reply;
+}
+
+/// Switches kube-sim's faults (POST /sim/faults, the keys it names); true when the sim took them.
+inline bool setSimFaults(kube::KubeClient *client, const QJsonObject &faults)
+{
+    kube::KubeRequest request;
+    request.verb = "POST";
+    request.path = QStringLiteral("/sim/faults");
+    request.body = QJsonDocument(faults).toJson(QJsonDocument::Compact);
+    kube::KubeReply *reply = waitFor(client->send(request));
+    reply->deleteLater();
+    return reply->ok();
 }
 
 } // namespace podtap::test

@@ -12,10 +12,12 @@
 #include <QHostInfo>
 
 #include <QJsonDocument>
+#include <QScopeGuard>
 #include <QTcpServer>
 #include <QtTest>
 
 using namespace podtap::kube;
+using podtap::test::setSimFaults;
 using podtap::test::SimFixture;
 using podtap::test::waitFor;
 
@@ -104,6 +106,14 @@ qint64 seqBytes(qint64 n)
         total += QByteArray::number(i).size() + 1;
     }
     return total;
+}
+
+/// kube-sim's count of exec sessions whose command has not ended (GET /sim/stats), -1 when unknown.
+qint64 execsRunning(KubeClient *client)
+{
+    KubeReply *reply = waitFor(client->get(QStringLiteral("/sim/stats")));
+    reply->deleteLater();
+    return reply->ok() ? reply->json().value(QLatin1String("execsRunning")).toInteger(-1) : -1;
 }
 
 } // namespace
@@ -545,6 +555,67 @@ private Q_SLOTS:
                 QCOMPARE(packets.size(), frames.size());
             }
         }
+    }
+
+    void keepAliveDefaults()
+    {
+        ExecStream exec(m_client.get(), request({QStringLiteral("cat")}));
+        QCOMPARE(exec.pingIntervalMs(), 15000);
+        QCOMPARE(exec.silenceTimeoutMs(), 45000);
+    }
+
+    void aPathThatGoesSilentEndsTheExecWithItsReason_data()
+    {
+        QTest::addColumn<QStringList>("protocols");
+        QTest::newRow("v5") << QStringList {
+            QLatin1String(ExecStream::kProtocolV5), QLatin1String(ExecStream::kProtocolV4)};
+        QTest::newRow("v4") << QStringList {QLatin1String(ExecStream::kProtocolV4)};
+    }
+
+    // The network path to the API server dies mid-exec without a close (kube-sim's stallExecs fault: the server
+    // sends nothing more, answers no ping and reads nothing): the exec ends within its silence timeout, with an
+    // error naming the pod, the silence and the likely cause, instead of looking open for ever.
+    void aPathThatGoesSilentEndsTheExecWithItsReason()
+    {
+        QFETCH(QStringList, protocols);
+        constexpr int kPingMs = 200;
+        constexpr int kSilenceMs = 1500;
+        const qint64 runningBefore = execsRunning(m_client.get());
+        QVERIFY(runningBefore >= 0);
+        ExecStream exec(m_client.get(), request({QStringLiteral("cat")}));
+        exec.setOfferedProtocols(protocols);
+        exec.setKeepAlive(kPingMs, kSilenceMs);
+        QByteArray out;
+        connect(&exec, &ExecStream::stdoutData, &exec, [&out](const QByteArray &d) { out += d; });
+        QSignalSpy finished(&exec, &ExecStream::finished);
+        exec.start();
+        QVERIFY(exec.writeStdin("alive\n"));
+        QTRY_COMPARE_WITH_TIMEOUT(out, QByteArray("alive\n"), 10000);
+        // A quiet command on a live path: the server's pongs keep it open for twice the silence timeout.
+        QVERIFY2(!finished.wait(2 * kSilenceMs),
+            qPrintable(finished.isEmpty() ? QString() : finished.first().first().value<ExecResult>().error));
+        QVERIFY(exec.isOpen());
+
+        QVERIFY(setSimFaults(m_client.get(), {{QStringLiteral("stallExecs"), true}}));
+        const auto recover = qScopeGuard([this] {
+            setSimFaults(m_client.get(), {{QStringLiteral("stallExecs"), false}});
+        });
+        QVERIFY(exec.writeStdin("lost\n")); // goes nowhere now
+        // Ended within the timeout (plus the margin of a loaded machine), not hanging.
+        QVERIFY(finished.wait(kSilenceMs + 8000));
+        const ExecResult result = finished.first().first().value<ExecResult>();
+        QCOMPARE(result.exitCode, -1);
+        QVERIFY(!result.endedByClient);
+        QCOMPARE(result.apiError.kind, ApiError::Kind::Network);
+        QVERIFY2(result.error.contains(QStringLiteral("pod default/exec-target")), qPrintable(result.error));
+        QVERIFY2(result.error.contains(QStringLiteral("nothing arrived from the API server for 1.5 s")),
+            qPrintable(result.error));
+        QVERIFY2(result.error.contains(QStringLiteral("ping")), qPrintable(result.error));
+        QVERIFY2(result.error.contains(QStringLiteral("network path to the API server")), qPrintable(result.error));
+        QCOMPARE(out, QByteArray("alive\n"));
+        QVERIFY(!exec.isOpen());
+        // The client dropped the connection, so the server stopped the command: nothing is left running there.
+        QTRY_COMPARE_WITH_TIMEOUT(execsRunning(m_client.get()), runningBefore, 15000);
     }
 
     void abortEndsItOnce()

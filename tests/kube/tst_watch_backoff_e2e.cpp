@@ -13,6 +13,7 @@
 using namespace podtap::kube;
 using podtap::cluster::PodTableModel;
 using podtap::test::builtExecutable;
+using podtap::test::setSimFaults;
 using podtap::test::SimFixture;
 using podtap::test::waitFor;
 
@@ -56,17 +57,6 @@ SimStats simStats(KubeClient *client)
         stats.watches = json.value(QLatin1String("watches")).toInteger(-1);
     }
     return stats;
-}
-
-bool setFaults(KubeClient *client, const QJsonObject &faults)
-{
-    KubeRequest request;
-    request.verb = "POST";
-    request.path = QStringLiteral("/sim/faults");
-    request.body = QJsonDocument(faults).toJson(QJsonDocument::Compact);
-    KubeReply *reply = waitFor(client->send(request));
-    reply->deleteLater();
-    return reply->ok();
 }
 
 const QJsonObject kNoFaults {{QStringLiteral("closeWatchAfterMs"), -1}, {QStringLiteral("watchErrorCode"), 0},
@@ -181,7 +171,7 @@ private Q_SLOTS:
         QVERIFY(before > 0);
         QVERIFY(!model.isStale());
 
-        QVERIFY(setFaults(client.get(), faults));
+        QVERIFY(setSimFaults(client.get(), faults));
         QTRY_VERIFY_WITH_TIMEOUT(model.isStale(), 10000);
         if (writable) {
             QVERIFY(waitFor(client->create(KubeClient::corePath(QStringLiteral("pods"), kNs),
@@ -195,7 +185,7 @@ private Q_SLOTS:
         QVERIFY(model.isStale());
         QVERIFY(model.rowCount() >= before);
 
-        QVERIFY(setFaults(client.get(), kNoFaults));
+        QVERIFY(setSimFaults(client.get(), kNoFaults));
         QVERIFY(waitFor(
             client->create(KubeClient::corePath(QStringLiteral("pods"), kNs), podManifest(QStringLiteral("after"))))
                     ->ok());

@@ -1451,6 +1451,9 @@ void ApiServer::podExec(HttpConnection *connection, const HttpRequest &request, 
     ++(v5 ? m_stats.execsV5 : m_stats.execsV4);
     ++m_stats.execsRunning;
     auto *session = new ExecSession(connection, options, execCommand, this);
+    if (m_options.faults.stallExecs) {
+        session->stall(); // after the upgrade and the opening message
+    }
     connect(session, &ExecSession::commandFinished, this, [this] { --m_stats.execsRunning; });
     connect(session, &ExecSession::outputPaused, this, [this] { ++m_stats.execOutputPauses; });
 }
@@ -1544,15 +1547,16 @@ void ApiServer::faults(HttpConnection *connection, const HttpRequest &request)
         static const QStringList keys = {QStringLiteral("closeWatchAfterMs"), QStringLiteral("watchErrorCode"),
             QStringLiteral("watchStatusCode"), QStringLiteral("failStatusCode")};
         for (auto it = body.begin(); it != body.end(); ++it) {
-            if (it.key() == QLatin1String("stallWatches") && it.value().isBool()) {
+            if ((it.key() == QLatin1String("stallWatches") || it.key() == QLatin1String("stallExecs")) &&
+                it.value().isBool()) {
                 continue;
             }
             if (!keys.contains(it.key()) || !it.value().isDouble()) {
                 sendStatus(connection, 400, "BadRequest",
                     "kube-sim faults: unknown key or non-number value \"" + it.key().toUtf8() +
                         "\"; send {\"closeWatchAfterMs\":-1,\"watchErrorCode\":0,\"watchStatusCode\":0,"
-                        "\"failStatusCode\":0,\"stallWatches\":false} (any subset; -1, 0 and false switch a fault "
-                        "off)");
+                        "\"failStatusCode\":0,\"stallWatches\":false,\"stallExecs\":false} (any subset; -1, 0 and "
+                        "false switch a fault off)");
                 return;
             }
         }
@@ -1565,6 +1569,13 @@ void ApiServer::faults(HttpConnection *connection, const HttpRequest &request)
         faults.watchStatusCode = body.value(QLatin1String("watchStatusCode")).toInt(faults.watchStatusCode);
         faults.failStatusCode = body.value(QLatin1String("failStatusCode")).toInt(faults.failStatusCode);
         faults.stallWatches = body.value(QLatin1String("stallWatches")).toBool(faults.stallWatches);
+        faults.stallExecs = body.value(QLatin1String("stallExecs")).toBool(faults.stallExecs);
+        if (faults.stallExecs) {
+            // The path to every open exec dies now; a stalled session stays so when the fault goes off.
+            for (ExecSession *session : findChildren<ExecSession *>(Qt::FindDirectChildrenOnly)) {
+                session->stall();
+            }
+        }
         // Open watches end now, so their clients reconnect into the new behaviour.
         Q_EMIT endWatchesRequested();
     }
@@ -1575,6 +1586,7 @@ void ApiServer::faults(HttpConnection *connection, const HttpRequest &request)
         .field("watchStatusCode", faults.watchStatusCode)
         .field("failStatusCode", faults.failStatusCode)
         .field("stallWatches", faults.stallWatches)
+        .field("stallExecs", faults.stallExecs)
         .endObject();
     connection->respond(200, jsonType, json.data());
 }

@@ -30,6 +30,7 @@ public:
         int watchStatusCode = 0; // every watch is refused with this HTTP status; 0: none
         int failStatusCode = 0; // every API request (not /sim/) is refused with this status; 0: none
         bool stallWatches = false; // accept every watch, then send nothing and never end it (a half-open link)
+        bool stallExecs = false; // exec sessions go silent and deaf (ExecSession::stall()): a half-open link
     };
 
     /// @brief What the server has served (API requests only, not /sim/), for tests to count.

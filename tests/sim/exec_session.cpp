@@ -99,15 +99,30 @@ QByteArray ExecSession::statusFor(const ExecResult &result, const QByteArrayList
     return json.take();
 }
 
+void ExecSession::stall()
+{
+    m_stalled = true;
+    m_closeTimer.stop(); // a dead path delivers no close either: only the client's giving up ends it
+    if (m_outputPaused && m_command) {
+        m_outputPaused = false;
+        m_command->setOutputPaused(false); // the output is lost on the way now, not waited for
+    }
+}
+
 void ExecSession::sendChannel(int channel, const QByteArray &data)
 {
-    if (m_connection && !m_connectionGone) {
+    if (m_connection && !m_connectionGone && !m_stalled) {
         m_connection->writeRaw(ws::encodeFrame(ws::Binary, QByteArray(1, char(channel)) + data));
     }
 }
 
 void ExecSession::readInput()
 {
+    if (m_stalled) {
+        // Nothing the client sends arrives: read it and drop it (pings and close frames too).
+        while (m_connection && !m_connectionGone && !m_connection->readRaw(readChunkBytes).isEmpty()) { }
+        return;
+    }
     while (m_connection && !m_connectionGone && !m_parser.failed()) {
         // Hold the client back while the command does not take its stdin.
         if (m_command && !m_commandDone && m_command->pendingStdinBytes() > stdinHighWaterBytes) {
@@ -195,7 +210,7 @@ void ExecSession::onOutput(int channel, const QByteArray &data)
         return;
     }
     sendChannel(channel, data);
-    if (!m_outputPaused && m_connection && m_connection->pendingBytes() > highWaterBytes) {
+    if (!m_outputPaused && !m_stalled && m_connection && m_connection->pendingBytes() > highWaterBytes) {
         m_outputPaused = true;
         m_command->setOutputPaused(true);
         Q_EMIT outputPaused();
@@ -228,7 +243,7 @@ void ExecSession::onFinished(const ExecResult &result)
 
 void ExecSession::sendClose(quint16 code, const QByteArray &reason)
 {
-    if (!m_connection || m_closeSent) {
+    if (!m_connection || m_closeSent || m_stalled) {
         return;
     }
     m_closeSent = true;

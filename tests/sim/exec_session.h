@@ -25,6 +25,7 @@ class HttpConnection;
 /// - The socket closing first closes the command's stdin (ExecCommand::terminate()).
 /// - Back-pressure: above a high-water mark of unsent bytes the command's output is paused, and
 ///   client input is read only while the command takes its stdin.
+/// - stall() (the stallExecs fault) makes the session a half-open connection seen from the client.
 class ExecSession final : public QObject
 {
     Q_OBJECT
@@ -54,6 +55,11 @@ public:
 
     static constexpr qint64 highWaterBytes = 1024 * 1024;
 
+    /// From now on sends nothing (output, pongs, the Status, the close) and acts on nothing the client sends,
+    /// as when the network path to the client died without a FIN. The session ends only when the client drops
+    /// the connection; the command is then stopped as for any client that went away.
+    void stall();
+
 Q_SIGNALS:
     /// The command ended (or was never started); emitted once.
     void commandFinished();
@@ -82,6 +88,7 @@ private:
     bool m_commandDone = false;
     bool m_closeSent = false;
     bool m_connectionGone = false;
+    bool m_stalled = false;
 };
 
 } // namespace podtap::sim

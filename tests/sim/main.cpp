@@ -139,6 +139,8 @@ int main(int argc, char **argv)
         QStringLiteral("CODE"));
     const QCommandLineOption stallWatches(QStringLiteral("stall-watches"),
         QStringLiteral("Accept every watch, then send nothing and never end it (a half-open connection)."));
+    const QCommandLineOption stallExecs(QStringLiteral("stall-execs"),
+        QStringLiteral("Accept every pods/exec, then send nothing and ignore the client (a half-open connection)."));
     const QCommandLineOption bookmarkInterval(QStringLiteral("bookmark-interval"),
         QStringLiteral("Milliseconds between watch bookmarks."), QStringLiteral("MS"), QStringLiteral("5000"));
     const QCommandLineOption startDelay(QStringLiteral("start-delay"),
@@ -169,8 +171,9 @@ int main(int argc, char **argv)
                        "header and every timestamp it writes."),
         QStringLiteral("SECONDS"), QStringLiteral("0"));
     parser.addOptions({listen, kubeconfigOut, auth, user, group, namespaces, pods, nodes, seed, workloadExamples,
-        expire, dropWatch, closeWatchAfter, watchError, watchStatus, failStatus, stallWatches, bookmarkInterval,
-        startDelay, stopDelay, forbid, podSecurity, quota, rig, describeOut, agentBinary, trafficInterval, clockSkew});
+        expire, dropWatch, closeWatchAfter, watchError, watchStatus, failStatus, stallWatches, stallExecs,
+        bookmarkInterval, startDelay, stopDelay, forbid, podSecurity, quota, rig, describeOut, agentBinary,
+        trafficInterval, clockSkew});
     parser.process(app);
     {
         bool ok = false;
@@ -317,6 +320,7 @@ int main(int argc, char **argv)
     apiOptions.faults.watchStatusCode = httpCode(watchStatus);
     apiOptions.faults.failStatusCode = httpCode(failStatus);
     apiOptions.faults.stallWatches = parser.isSet(stallWatches);
+    apiOptions.faults.stallExecs = parser.isSet(stallExecs);
     ApiServer api(&store, &kubelet, apiOptions);
     for (const QString &rule : parser.values(forbid)) {
         if (!api.refusals().addForbid(rule.toUtf8())) {
