@@ -184,13 +184,15 @@ QString membersSummary(const QList<SessionHandle::Member> &members)
         ++counts[int(member.health)];
     QStringList parts;
     if (counts[int(Health::Tapped)] > 0)
-        parts << QCoreApplication::translate("podtap", "%n pod(s) tapped", nullptr, counts[int(Health::Tapped)]);
+        parts << (counts[int(Health::Tapped)] == 1
+                ? QCoreApplication::translate("podtap", "1 pod tapped")
+                : QCoreApplication::translate("podtap", "%1 pods tapped").arg(counts[int(Health::Tapped)]));
     if (counts[int(Health::Pending)] > 0)
-        parts << QCoreApplication::translate("podtap", "%n waiting", nullptr, counts[int(Health::Pending)]);
+        parts << QCoreApplication::translate("podtap", "%1 waiting").arg(counts[int(Health::Pending)]);
     if (counts[int(Health::Ended)] > 0)
-        parts << QCoreApplication::translate("podtap", "%n ended", nullptr, counts[int(Health::Ended)]);
+        parts << QCoreApplication::translate("podtap", "%1 ended").arg(counts[int(Health::Ended)]);
     if (counts[int(Health::Failed)] > 0)
-        parts << QCoreApplication::translate("podtap", "%n failed", nullptr, counts[int(Health::Failed)]);
+        parts << QCoreApplication::translate("podtap", "%1 failed").arg(counts[int(Health::Failed)]);
     return parts.join(QStringLiteral(", "));
 }
 
