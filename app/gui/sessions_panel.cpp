@@ -73,7 +73,8 @@ SessionsPanel::SessionsPanel(QWidget *parent)
     splitter->addWidget(m_view);
     layout->addWidget(splitter, 1);
 
-    m_empty = new QLabel(tr("No taps yet. Select a pod and press Enter to tap it."), this);
+    m_empty =
+        new QLabel(tr("No taps yet. Select a pod (Ctrl/Shift-click for several) and press Enter to tap it."), this);
     m_empty->setObjectName(QStringLiteral("sessionsEmpty"));
     m_empty->setEnabled(false);
     layout->addWidget(m_empty);
