@@ -71,11 +71,7 @@ WorkloadSessionHandle::WorkloadSessionHandle(
     setSessionId(m_session->sessionId());
 }
 
-WorkloadSessionHandle::~WorkloadSessionHandle()
-{
-    if (m_ownTshark)
-        disconnect(m_ownTshark, nullptr, this, nullptr);
-}
+WorkloadSessionHandle::~WorkloadSessionHandle() = default;
 
 WorkloadTapSession *WorkloadSessionHandle::session() const
 {

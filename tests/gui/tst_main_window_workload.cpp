@@ -11,6 +11,7 @@
 #include "pod_details_panel.h"
 #include "session_handle.h"
 #include "sessions_panel.h"
+#include "support/process.h"
 #include "tap/agent_pod_spec.h"
 #include "tap/session_id.h"
 
@@ -355,6 +356,10 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(childCounts(), expected, 15000);
         QCOMPARE(sessions->index(0, SessionTableModel::PacketsColumn).data(SessionTableModel::SortRole).toLongLong(),
             15 + 30 + 45);
+
+        // What the operator sees (kept next to the test binary, not the README's screenshot).
+        QTest::qWait(50);
+        QVERIFY(window.grab().toImage().save(builtExecutable(QStringLiteral("console-workload.png"))));
 
         // Stop (Ctrl+W with the tap selected): the session ends and every agent pod goes.
         window.activateWindow();
