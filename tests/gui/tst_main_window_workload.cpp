@@ -372,6 +372,41 @@ private Q_SLOTS:
         QCOMPARE(sessions->rowCount(sessionRow), 3);
     }
 
+    // The first page of pods is on screen before the list ends; several pods picked on it stay picked when the
+    // whole list replaces it.
+    void multiSelectionSurvivesTheEndOfTheFirstList()
+    {
+        MainWindow window(optionsFor(QStringLiteral("/nonexistent/kubeconfig")));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const auto page = [](int first, int count) {
+            QJsonArray items;
+            for (int i = first; i < first + count; ++i) {
+                items.append(QJsonObject {{QStringLiteral("metadata"),
+                    QJsonObject {{QStringLiteral("uid"), QStringLiteral("uid-%1").arg(i)},
+                        {QStringLiteral("namespace"), QStringLiteral("shop")},
+                        {QStringLiteral("name"), QStringLiteral("web-%1").arg(i, 4, 10, QLatin1Char('0'))}}}});
+            }
+            return items;
+        };
+        PodTableModel *pods = window.podModel();
+        pods->beginRelist();
+        pods->addListPage(page(0, 50));
+        QTableView *view = window.podView();
+        QCOMPARE(view->model()->rowCount(), 50);
+        clickRow(view, 3, Qt::NoModifier);
+        clickRow(view, 9, Qt::ControlModifier);
+        clickRow(view, 7, Qt::ControlModifier);
+        const QStringList picked {
+            QStringLiteral("shop/web-0003"), QStringLiteral("shop/web-0007"), QStringLiteral("shop/web-0009")};
+        QCOMPARE(window.selectedPods(), picked);
+        pods->addListPage(page(50, 950));
+        pods->endRelist();
+        QCOMPARE(view->model()->rowCount(), 1000);
+        QCOMPARE(window.selectedPods(), picked);
+        QCOMPARE(view->currentIndex().data(PodTableModel::NameRole).toString(), QStringLiteral("web-0007"));
+    }
+
     // One selected pod taps as before: the one-pod dialog and the one-pod session.
     void oneSelectedPodTapsAsBefore()
     {
