@@ -46,12 +46,14 @@ WorkloadSessionHandle::WorkloadSessionHandle(
     , m_tool(tool)
 {
     connect(m_session, &WorkloadTapSession::progress, this, &SessionHandle::reportProgress);
+    // The session says failed() when a step fails and only then removes what it created (Stopping); the row
+    // turns Failed, with the fix, once that is done, so it never goes from Failed back to Stopping.
     connect(m_session, &WorkloadTapSession::stateChanged, this, [this](WorkloadTapSession::State state) {
-        // Failed is reported with its fix by failed(); the state alone would lose it.
-        if (state != WorkloadTapSession::State::Failed)
+        if (state == WorkloadTapSession::State::Failed)
+            reportFailure(m_session->failureSummary(), m_session->failureFix());
+        else
             reportState(handleState(state));
     });
-    connect(m_session, &WorkloadTapSession::failed, this, &SessionHandle::reportFailure);
     connect(m_session, &WorkloadTapSession::countersChanged, this, [this] {
         updateStats();
         updateMembers();

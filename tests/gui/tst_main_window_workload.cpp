@@ -372,6 +372,51 @@ private Q_SLOTS:
         QCOMPARE(sessions->rowCount(sessionRow), 3);
     }
 
+    // A cluster that refuses the agent pods: the tap's row fails, and its fix shows below the list.
+    void aRefusedTapOfSeveralPodsShowsItsFix()
+    {
+        SimFixture sim({QStringLiteral("--namespaces"), QStringLiteral("1"), QStringLiteral("--pods"),
+            QStringLiteral("10"), QStringLiteral("--nodes"), QStringLiteral("2"), QStringLiteral("--forbid"),
+            QStringLiteral("create:pods:podtap")});
+        PODTAP_REQUIRE_SIM(sim);
+        auto client = sim.client();
+        QVERIFY(client);
+        MainWindow window(optionsFor(sim.kubeconfig()));
+        window.resize(1440, 900);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTRY_COMPARE_WITH_TIMEOUT(window.podModel()->rowCount(), 10, 15000);
+        QList<int> rows;
+        QTRY_VERIFY_WITH_TIMEOUT((rows = runningRowsOnDistinctNodes(window, 2)).size() == 2, 15000);
+        clickRow(window.podView(), rows[0], Qt::NoModifier);
+        clickRow(window.podView(), rows[1], Qt::ControlModifier);
+        QCOMPARE(window.selectedPods().size(), 2);
+
+        bool dialogSeen = false;
+        onNextModal(
+            [&](QWidget *modal) {
+                auto *tool = modal->findChild<QComboBox *>(QStringLiteral("tool"));
+                tool->setCurrentIndex(tool->findData(QStringLiteral("none")));
+                modal->findChild<QLineEdit *>(QStringLiteral("port"))->setText(QString::number(freeUdpPort()));
+                modal->findChild<QPushButton *>(QStringLiteral("startButton"))->click();
+            },
+            &dialogSeen);
+        QTest::keySequence(&window, QKeySequence(Qt::CTRL | Qt::Key_T));
+        QVERIFY(dialogSeen);
+        SessionTableModel *sessions = window.sessionsPanel()->model();
+        QCOMPARE(sessions->rowCount(), 1);
+        SessionHandle *session = sessions->sessionAt(0);
+        QTRY_COMPARE_WITH_TIMEOUT(session->state(), SessionHandle::State::Failed, 20000);
+        // The summary names what was refused; the fix is there to copy.
+        QVERIFY2(session->failureSummary().contains(QStringLiteral("podtap")), qPrintable(session->failureSummary()));
+        QVERIFY(!session->failureFix().isEmpty());
+        auto *fixView = window.sessionsPanel()->findChild<QWidget *>(QStringLiteral("fixView"));
+        QVERIFY(fixView);
+        QTRY_VERIFY(fixView->isVisible());
+        QCOMPARE(sessions->index(0, SessionTableModel::StateColumn).data().toString(), QStringLiteral("Failed"));
+        QCOMPARE(agentPods(*client).size(), 0);
+    }
+
     // The first page of pods is on screen before the list ends; several pods picked on it stay picked when the
     // whole list replaces it.
     void multiSelectionSurvivesTheEndOfTheFirstList()
