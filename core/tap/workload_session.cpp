@@ -359,8 +359,7 @@ void WorkloadTapSession::resolve()
             }
             if (!resolution.ok()) {
                 // The resolver's message names the object, the reason and the fix (for the limit: --max-pods).
-                fail(tr("Cannot tap %1: %2").arg(resolution.target, resolution.error),
-                    tr("Correct the target as the message says and start again."));
+                fail(resolution.error);
                 return;
             }
             Q_EMIT progress(tr("%1 selects %n running pod(s) (selector %2)", nullptr, int(resolution.running.size()))
@@ -1447,7 +1446,20 @@ void WorkloadTapSession::checkStarted()
         if (!viewer) {
             warn(error);
         } else if (m_options.capture.tool == CaptureTool::Tshark) {
+            // tshark's text lines are the session's packet lines, as for a single-pod tap.
             m_viewer = viewer;
+            connect(viewer, &QProcess::readyRead, this, [this, viewer] {
+                while (viewer->canReadLine()) {
+                    const QString line = QString::fromUtf8(viewer->readLine()).trimmed();
+                    // tshark's own notes (merged from stderr) are not packets.
+                    if (line.isEmpty() || line.startsWith(QLatin1String("Capturing on")) ||
+                        line.endsWith(QLatin1String("packets captured")) ||
+                        line.endsWith(QLatin1String("packet captured"))) {
+                        continue;
+                    }
+                    Q_EMIT packetLine(line);
+                }
+            });
         }
     }
     if (!m_readyEmitted) {

@@ -181,6 +181,8 @@ Q_SIGNALS:
     void memberChanged(const QString &key);
     /// Totals changed (about once a second while running).
     void countersChanged();
+    /// A packet summary line from the session's own tshark viewer (TapSessionOptions::capture.tool Tshark).
+    void packetLine(const QString &line);
     /// Every pod found at the start is tapped (or failed): the session runs.
     void ready();
     void failed(const QString &summary, const QString &fix);
