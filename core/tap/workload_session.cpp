@@ -840,7 +840,7 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
 {
     WorkloadMember &member = m_members[index];
     MemberPrivate &extra = m_private[index];
-    if (!m_capture || extra.inCapture) {
+    if (!m_capture || extra.captureIndex >= 0) {
         return;
     }
     const NodeAgent agent = m_nodes.value(member.node);
@@ -851,15 +851,13 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
     target.sender = QHostAddress(agent.nodeIp);
     target.ingressVni = member.vni;
     target.egressVni = member.egressVni;
-    if (m_capture->isRunning()) {
-        // The receiver takes interfaces only before it starts (until it learns to add them while running).
-        warn(tr("%1 is mirrored, but this receiver cannot add its interface to the running capture: its packets are "
-                "not captured.")
-                 .arg(member.key));
+    // Before the capture starts the interface is noted; while it runs, its interface block goes out mid-stream.
+    QString error;
+    extra.captureIndex = m_capture->addTarget(target, &error);
+    if (extra.captureIndex < 0) {
+        warn(tr("%1 is mirrored, but this machine's receiver cannot take it: %2").arg(member.key, error));
         return;
     }
-    m_capture->addTarget(target);
-    extra.inCapture = true;
     if (!member.podIp.isEmpty()) {
         const QStringList parts = member.key.split(QLatin1Char('/'));
         m_capture->addNames({PodAddress {member.podIp, parts.value(0), parts.value(1)}});
@@ -868,9 +866,16 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
 
 void WorkloadTapSession::removeCaptureTarget(qsizetype index)
 {
-    // The interface stays in the stream (a pcapng interface cannot end); no more packets arrive for it once the
-    // agent removed its target.
-    Q_UNUSED(index);
+    // Its interface stays in the stream with what it captured (a pcapng interface does not end); its routes go, so
+    // a later line may take its sender and VNIs.
+    MemberPrivate &extra = m_private[index];
+    if (m_capture && extra.captureIndex >= 0) {
+        const receive::LocalCapture::Counters counters = m_capture->targetCounters(extra.captureIndex);
+        m_members[index].capturedPackets = qint64(counters.packets);
+        m_members[index].capturedBytes = qint64(counters.bytes);
+        m_capture->removeTarget(extra.captureIndex);
+    }
+    extra.captureIndex = -1;
 }
 
 void WorkloadTapSession::startCapture()
@@ -891,6 +896,18 @@ void WorkloadTapSession::startCapture()
             m_capturedPackets = qint64(counters.packets);
             m_capturedBytes = qint64(counters.bytes);
             m_captureDrops = qint64(counters.drops);
+            for (qsizetype i = 0; i < m_members.size(); ++i) {
+                if (m_private[i].captureIndex < 0) {
+                    continue; // a gone member keeps the counts it had when its target went
+                }
+                const receive::LocalCapture::Counters target = m_capture->targetCounters(m_private[i].captureIndex);
+                WorkloadMember &member = m_members[i];
+                if (member.capturedPackets != qint64(target.packets) || member.capturedBytes != qint64(target.bytes)) {
+                    member.capturedPackets = qint64(target.packets);
+                    member.capturedBytes = qint64(target.bytes);
+                    Q_EMIT memberChanged(member.key);
+                }
+            }
             Q_EMIT countersChanged();
             const qint64 limit = m_options.capture.packetCount;
             if (limit > 0 && m_capturedPackets >= limit && m_state == State::Running) {
@@ -1657,6 +1674,19 @@ void WorkloadTapSession::finishTeardown()
     // The capture stops after the agents are gone, so every mirrored packet had its chance to arrive.
     if (m_capture) {
         m_capture->stop();
+        // The last word on what each pod's interface got (the counters stay after stop).
+        for (qsizetype i = 0; i < m_members.size(); ++i) {
+            if (m_private[i].captureIndex >= 0) {
+                const receive::LocalCapture::Counters target = m_capture->targetCounters(m_private[i].captureIndex);
+                m_members[i].capturedPackets = qint64(target.packets);
+                m_members[i].capturedBytes = qint64(target.bytes);
+            }
+        }
+        const receive::LocalCapture::Counters total = m_capture->counters();
+        m_capturedPackets = qint64(total.packets);
+        m_capturedBytes = qint64(total.bytes);
+        m_captureDrops = qint64(total.drops);
+        Q_EMIT countersChanged();
     }
     if (m_failedBeforeTeardown) {
         setState(State::Failed, tr("Failed: %1").arg(m_failureSummary));

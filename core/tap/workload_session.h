@@ -197,7 +197,7 @@ private:
         QString containerId; ///< the running container the agent enters (empty: not running)
         bool runnable = false; ///< Running with a node, an IP and a container ID
         bool listed = false; ///< its line is in its node's target list
-        bool inCapture = false; ///< the receiver has its interface
+        int captureIndex = -1; ///< its target in the receiver while it receives for it (-1: none)
         bool skipWarned = false;
         qint64 lastBytes = -1; ///< for the rate: the agent's byte count at lastStatsMs
         qint64 lastStatsMs = 0;
