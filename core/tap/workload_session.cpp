@@ -57,6 +57,10 @@ constexpr const char *kStuckReasons[] = {"ErrImagePull", "ImagePullBackOff", "In
 
 constexpr int kStoppedWaitMs = 5000;
 constexpr int kMaxLogReopens = 5;
+// Tries of a pod whose container the agent did not find (a container reported running before its process is in
+// its cgroup), and how long to wait for the agent to drop the line before putting it back anyway.
+constexpr int kTargetRetries = 3;
+constexpr int kReAddFallbackMs = 4000;
 
 QString megabits(double bitsPerSecond)
 {
@@ -639,6 +643,7 @@ void WorkloadTapSession::memberGone(const QString &key, const QString &why)
     }
     const bool wasListed = extra.listed;
     extra.listed = false;
+    extra.reAddPending = false;
     member.state = WorkloadMember::State::Gone;
     member.detail = why;
     removeCaptureTarget(index);
@@ -664,6 +669,40 @@ void WorkloadTapSession::memberFailed(qsizetype index, const QString &why)
     if (m_state == State::Starting) {
         checkStarted();
     }
+}
+
+void WorkloadTapSession::retryLater(qsizetype index, const QString &why)
+{
+    WorkloadMember &member = m_members[index];
+    MemberPrivate &extra = m_private[index];
+    ++extra.retries;
+    extra.listed = false; // out of the list; its VNIs and its interface stay for the same line
+    extra.reAddPending = true;
+    member.state = WorkloadMember::State::Starting;
+    member.detail = tr("the agent did not find its container yet (%1); trying again").arg(why);
+    Q_EMIT memberChanged(member.key);
+    Q_EMIT progress(tr("The agent on node %1 did not find the container of %2 yet; trying again (%3 of %4)")
+                        .arg(member.node, member.key)
+                        .arg(extra.retries)
+                        .arg(kTargetRetries));
+    reconcile();
+    const QString key = member.key;
+    // Should the agent's `targets` answer not come (a lost log line), the line goes back anyway.
+    QTimer::singleShot(kReAddFallbackMs * extra.retries, this, [this, key] { reAdd(key); });
+}
+
+void WorkloadTapSession::reAdd(const QString &key)
+{
+    const qsizetype index = memberIndex(key);
+    if (index < 0 || !m_private[index].reAddPending || m_tearingDown) {
+        return;
+    }
+    m_private[index].reAddPending = false;
+    if (!m_private[index].runnable || m_members[index].state != WorkloadMember::State::Starting) {
+        return; // it went, or changed meanwhile: the usual rules apply
+    }
+    m_private[index].listed = true;
+    reconcile();
 }
 
 void WorkloadTapSession::onInitialPods()
@@ -969,8 +1008,11 @@ bool WorkloadTapSession::giveLine(qsizetype index)
         }
         return false;
     }
+    // A new line gets new VNIs: an interface the pod had before (another line) stops receiving, a new one starts.
+    removeCaptureTarget(index);
     allocateVnis(member);
     extra.listed = true;
+    extra.reAddPending = false;
     member.state = WorkloadMember::State::Starting;
     member.detail = tr("handed to the agent on node %1").arg(member.node);
     addCaptureTarget(index);
@@ -1281,6 +1323,22 @@ void WorkloadTapSession::onAgentLine(const QString &node, const QByteArray &line
             }
         }
         agent.logReopens = 0;
+        // Lines taken out for a retry go back once the agent has dropped them.
+        QSet<QString> listed;
+        for (const char *field : {"active", "ended"}) {
+            for (const QJsonValue &tag : event->raw.value(QLatin1String(field)).toArray()) {
+                listed.insert(tag.toString());
+            }
+        }
+        QStringList due;
+        for (qsizetype i = 0; i < m_members.size(); ++i) {
+            if (m_private[i].reAddPending && m_members[i].node == node && !listed.contains(m_members[i].key)) {
+                due << m_members[i].key;
+            }
+        }
+        for (const QString &key : std::as_const(due)) {
+            reAdd(key);
+        }
         return;
     }
     switch (event->type) {
@@ -1378,7 +1436,12 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
         break;
     case AgentEvent::Type::Error:
         if (current && member.state != WorkloadMember::State::Gone) {
-            memberFailed(index, event.message);
+            if (event.raw.value(QLatin1String("code")).toString() == QLatin1String("target-not-found") &&
+                extra.retries < kTargetRetries) {
+                retryLater(index, event.message);
+            } else {
+                memberFailed(index, event.message);
+            }
         }
         break;
     case AgentEvent::Type::Stopped:

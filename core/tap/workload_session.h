@@ -199,6 +199,10 @@ private:
         bool listed = false; ///< its line is in its node's target list
         int captureIndex = -1; ///< its target in the receiver while it receives for it (-1: none)
         bool skipWarned = false;
+        /// The agent did not find its container (yet): its line is out of the list until the agent dropped it,
+        /// then it goes back unchanged, so the agent installs it anew.
+        bool reAddPending = false;
+        int retries = 0;
         qint64 lastBytes = -1; ///< for the rate: the agent's byte count at lastStatsMs
         qint64 lastStatsMs = 0;
         double bitsPerSecond = 0;
@@ -259,6 +263,8 @@ private:
     void memberWaiting(const QString &key, const QString &uid, const QString &why);
     void memberGone(const QString &key, const QString &why);
     void memberFailed(qsizetype index, const QString &why);
+    void retryLater(qsizetype index, const QString &why);
+    void reAdd(const QString &key);
     qsizetype memberIndex(const QString &key) const;
     qsizetype ensureMember(const QString &key);
     int activeCount() const;

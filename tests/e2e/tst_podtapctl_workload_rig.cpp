@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QMap>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
@@ -178,16 +179,23 @@ private Q_SLOTS:
             QStringLiteral("-l"), kSelector, QStringLiteral("--to"), QStringLiteral("local"), QStringLiteral("--write"),
             file, QStringLiteral("--duration"), QStringLiteral("20s")});
         QByteArray err;
+        // podtapctl's whole account of the session, when something failed: its progress, member events, warnings.
+        const auto printOnFailure = qScopeGuard([&] {
+            if (QTest::currentTestFailed()) {
+                qWarning("podtapctl's stderr:\n%s", (err + tap->readAllStandardError()).constData());
+            }
+        });
         connect(tap.get(), &QProcess::readyReadStandardError, this, [&] { err += tap->readAllStandardError(); });
         QVERIFY2(
             waitUntil([&] { return err.contains("capturing 6 pods") || tap->state() == QProcess::NotRunning; }, 90000),
             err.constData());
-        QVERIFY2(err.contains("capturing 6 pods"), err.constData());
+        QVERIFY2(err.contains("capturing 6 pods"), "see podtapctl's stderr below");
 
         // One agent pod per node with matching pods, each listing exactly its node's pods.
         const QMap<QString, QString> agents = agentPodNodes();
         QCOMPARE(agents.size(), 3);
-        QCOMPARE(QSet<QString>(agents.values().begin(), agents.values().end()), nodesBefore);
+        const QStringList agentNodes = agents.values();
+        QCOMPARE(QSet<QString>(agentNodes.begin(), agentNodes.end()), nodesBefore);
         for (auto it = agents.begin(); it != agents.end(); ++it) {
             QStringList expected;
             for (const RigFixture::Pod &pod : before) {
@@ -228,8 +236,8 @@ private Q_SLOTS:
         const ProcessResult created =
             m_rig.kubectl({QStringLiteral("create"), QStringLiteral("-f"), QStringLiteral("-")}, 30000, newPod);
         QVERIFY2(created.ok(), qPrintable(created.describe({QStringLiteral("kubectl create -f -")})));
-        QVERIFY2(waitUntil([&] { return err.contains("+shop/db-9 tapped on"); }, 30000), err.constData());
-        QVERIFY2(waitUntil([&] { return err.contains("-shop/db-1 gone"); }, 30000), err.constData());
+        QVERIFY2(waitUntil([&] { return err.contains("+shop/db-9 tapped on"); }, 30000), "see podtapctl's stderr below");
+        QVERIFY2(waitUntil([&] { return err.contains("-shop/db-1 gone"); }, 30000), "see podtapctl's stderr below");
         RigFixture::Pod added;
         for (const RigFixture::Pod &pod : matchingPods()) {
             if (pod.name == QLatin1String("db-9")) {
@@ -242,10 +250,10 @@ private Q_SLOTS:
         QVERIFY2(targetsOf(nodeAgentPodOf(agentPodNodes(), added.node)).contains(QStringLiteral("shop/db-9 ")),
             qPrintable(targetsOf(nodeAgentPodOf(agentPodNodes(), added.node))));
 
-        QVERIFY2(tap->waitForFinished(90000), err.constData());
+        QVERIFY2(tap->waitForFinished(90000), "see podtapctl's stderr below");
         err += tap->readAllStandardError();
-        QVERIFY2(tap->exitStatus() == QProcess::NormalExit && tap->exitCode() == 0, err.constData());
-        QVERIFY2(err.contains("stopped (--duration 20s reached)"), err.constData());
+        QVERIFY2(tap->exitStatus() == QProcess::NormalExit && tap->exitCode() == 0, "see podtapctl's stderr below");
+        QVERIFY2(err.contains("stopped (--duration 20s reached)"), "see podtapctl's stderr below");
 
         // The file: an interface per pod, the new one included, and every pod's marker flow on its own interface.
         QSet<QString> interfaces;
