@@ -57,6 +57,10 @@ constexpr const char *kStuckReasons[] = {"ErrImagePull", "ImagePullBackOff", "In
 
 constexpr int kStoppedWaitMs = 5000;
 constexpr int kMaxLogReopens = 5;
+// Tries of a pod whose container the agent did not find (a container reported running before its process is in
+// its cgroup), and how long to wait for the agent to drop the line before putting it back anyway.
+constexpr int kTargetRetries = 3;
+constexpr int kReAddFallbackMs = 4000;
 
 QString megabits(double bitsPerSecond)
 {
@@ -359,8 +363,7 @@ void WorkloadTapSession::resolve()
             }
             if (!resolution.ok()) {
                 // The resolver's message names the object, the reason and the fix (for the limit: --max-pods).
-                fail(tr("Cannot tap %1: %2").arg(resolution.target, resolution.error),
-                    tr("Correct the target as the message says and start again."));
+                fail(resolution.error);
                 return;
             }
             Q_EMIT progress(tr("%1 selects %n running pod(s) (selector %2)", nullptr, int(resolution.running.size()))
@@ -640,6 +643,7 @@ void WorkloadTapSession::memberGone(const QString &key, const QString &why)
     }
     const bool wasListed = extra.listed;
     extra.listed = false;
+    extra.reAddPending = false;
     member.state = WorkloadMember::State::Gone;
     member.detail = why;
     removeCaptureTarget(index);
@@ -665,6 +669,40 @@ void WorkloadTapSession::memberFailed(qsizetype index, const QString &why)
     if (m_state == State::Starting) {
         checkStarted();
     }
+}
+
+void WorkloadTapSession::retryLater(qsizetype index, const QString &why)
+{
+    WorkloadMember &member = m_members[index];
+    MemberPrivate &extra = m_private[index];
+    ++extra.retries;
+    extra.listed = false; // out of the list; its VNIs and its interface stay for the same line
+    extra.reAddPending = true;
+    member.state = WorkloadMember::State::Starting;
+    member.detail = tr("the agent did not find its container yet (%1); trying again").arg(why);
+    Q_EMIT memberChanged(member.key);
+    Q_EMIT progress(tr("The agent on node %1 did not find the container of %2 yet; trying again (%3 of %4)")
+                        .arg(member.node, member.key)
+                        .arg(extra.retries)
+                        .arg(kTargetRetries));
+    reconcile();
+    const QString key = member.key;
+    // Should the agent's `targets` answer not come (a lost log line), the line goes back anyway.
+    QTimer::singleShot(kReAddFallbackMs * extra.retries, this, [this, key] { reAdd(key); });
+}
+
+void WorkloadTapSession::reAdd(const QString &key)
+{
+    const qsizetype index = memberIndex(key);
+    if (index < 0 || !m_private[index].reAddPending || m_tearingDown) {
+        return;
+    }
+    m_private[index].reAddPending = false;
+    if (!m_private[index].runnable || m_members[index].state != WorkloadMember::State::Starting) {
+        return; // it went, or changed meanwhile: the usual rules apply
+    }
+    m_private[index].listed = true;
+    reconcile();
 }
 
 void WorkloadTapSession::onInitialPods()
@@ -841,7 +879,7 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
 {
     WorkloadMember &member = m_members[index];
     MemberPrivate &extra = m_private[index];
-    if (!m_capture || extra.inCapture) {
+    if (!m_capture || extra.captureIndex >= 0) {
         return;
     }
     const NodeAgent agent = m_nodes.value(member.node);
@@ -852,15 +890,13 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
     target.sender = QHostAddress(agent.nodeIp);
     target.ingressVni = member.vni;
     target.egressVni = member.egressVni;
-    if (m_capture->isRunning()) {
-        // The receiver takes interfaces only before it starts (until it learns to add them while running).
-        warn(tr("%1 is mirrored, but this receiver cannot add its interface to the running capture: its packets are "
-                "not captured.")
-                 .arg(member.key));
+    // Before the capture starts the interface is noted; while it runs, its interface block goes out mid-stream.
+    QString error;
+    extra.captureIndex = m_capture->addTarget(target, &error);
+    if (extra.captureIndex < 0) {
+        warn(tr("%1 is mirrored, but this machine's receiver cannot take it: %2").arg(member.key, error));
         return;
     }
-    m_capture->addTarget(target);
-    extra.inCapture = true;
     if (!member.podIp.isEmpty()) {
         const QStringList parts = member.key.split(QLatin1Char('/'));
         m_capture->addNames({PodAddress {member.podIp, parts.value(0), parts.value(1)}});
@@ -869,9 +905,16 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
 
 void WorkloadTapSession::removeCaptureTarget(qsizetype index)
 {
-    // The interface stays in the stream (a pcapng interface cannot end); no more packets arrive for it once the
-    // agent removed its target.
-    Q_UNUSED(index);
+    // Its interface stays in the stream with what it captured (a pcapng interface does not end); its routes go, so
+    // a later line may take its sender and VNIs.
+    MemberPrivate &extra = m_private[index];
+    if (m_capture && extra.captureIndex >= 0) {
+        const receive::LocalCapture::Counters counters = m_capture->targetCounters(extra.captureIndex);
+        m_members[index].capturedPackets = qint64(counters.packets);
+        m_members[index].capturedBytes = qint64(counters.bytes);
+        m_capture->removeTarget(extra.captureIndex);
+    }
+    extra.captureIndex = -1;
 }
 
 void WorkloadTapSession::startCapture()
@@ -892,6 +935,18 @@ void WorkloadTapSession::startCapture()
             m_capturedPackets = qint64(counters.packets);
             m_capturedBytes = qint64(counters.bytes);
             m_captureDrops = qint64(counters.drops);
+            for (qsizetype i = 0; i < m_members.size(); ++i) {
+                if (m_private[i].captureIndex < 0) {
+                    continue; // a gone member keeps the counts it had when its target went
+                }
+                const receive::LocalCapture::Counters target = m_capture->targetCounters(m_private[i].captureIndex);
+                WorkloadMember &member = m_members[i];
+                if (member.capturedPackets != qint64(target.packets) || member.capturedBytes != qint64(target.bytes)) {
+                    member.capturedPackets = qint64(target.packets);
+                    member.capturedBytes = qint64(target.bytes);
+                    Q_EMIT memberChanged(member.key);
+                }
+            }
             Q_EMIT countersChanged();
             const qint64 limit = m_options.capture.packetCount;
             if (limit > 0 && m_capturedPackets >= limit && m_state == State::Running) {
@@ -953,8 +1008,11 @@ bool WorkloadTapSession::giveLine(qsizetype index)
         }
         return false;
     }
+    // A new line gets new VNIs: an interface the pod had before (another line) stops receiving, a new one starts.
+    removeCaptureTarget(index);
     allocateVnis(member);
     extra.listed = true;
+    extra.reAddPending = false;
     member.state = WorkloadMember::State::Starting;
     member.detail = tr("handed to the agent on node %1").arg(member.node);
     addCaptureTarget(index);
@@ -1265,6 +1323,22 @@ void WorkloadTapSession::onAgentLine(const QString &node, const QByteArray &line
             }
         }
         agent.logReopens = 0;
+        // Lines taken out for a retry go back once the agent has dropped them.
+        QSet<QString> listed;
+        for (const char *field : {"active", "ended"}) {
+            for (const QJsonValue &tag : event->raw.value(QLatin1String(field)).toArray()) {
+                listed.insert(tag.toString());
+            }
+        }
+        QStringList due;
+        for (qsizetype i = 0; i < m_members.size(); ++i) {
+            if (m_private[i].reAddPending && m_members[i].node == node && !listed.contains(m_members[i].key)) {
+                due << m_members[i].key;
+            }
+        }
+        for (const QString &key : std::as_const(due)) {
+            reAdd(key);
+        }
         return;
     }
     switch (event->type) {
@@ -1362,7 +1436,12 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
         break;
     case AgentEvent::Type::Error:
         if (current && member.state != WorkloadMember::State::Gone) {
-            memberFailed(index, event.message);
+            if (event.raw.value(QLatin1String("code")).toString() == QLatin1String("target-not-found") &&
+                extra.retries < kTargetRetries) {
+                retryLater(index, event.message);
+            } else {
+                memberFailed(index, event.message);
+            }
         }
         break;
     case AgentEvent::Type::Stopped:
@@ -1447,7 +1526,20 @@ void WorkloadTapSession::checkStarted()
         if (!viewer) {
             warn(error);
         } else if (m_options.capture.tool == CaptureTool::Tshark) {
+            // tshark's text lines are the session's packet lines, as for a single-pod tap.
             m_viewer = viewer;
+            connect(viewer, &QProcess::readyRead, this, [this, viewer] {
+                while (viewer->canReadLine()) {
+                    const QString line = QString::fromUtf8(viewer->readLine()).trimmed();
+                    // tshark's own notes (merged from stderr) are not packets.
+                    if (line.isEmpty() || line.startsWith(QLatin1String("Capturing on")) ||
+                        line.endsWith(QLatin1String("packets captured")) ||
+                        line.endsWith(QLatin1String("packet captured"))) {
+                        continue;
+                    }
+                    Q_EMIT packetLine(line);
+                }
+            });
         }
     }
     if (!m_readyEmitted) {
@@ -1645,6 +1737,19 @@ void WorkloadTapSession::finishTeardown()
     // The capture stops after the agents are gone, so every mirrored packet had its chance to arrive.
     if (m_capture) {
         m_capture->stop();
+        // The last word on what each pod's interface got (the counters stay after stop).
+        for (qsizetype i = 0; i < m_members.size(); ++i) {
+            if (m_private[i].captureIndex >= 0) {
+                const receive::LocalCapture::Counters target = m_capture->targetCounters(m_private[i].captureIndex);
+                m_members[i].capturedPackets = qint64(target.packets);
+                m_members[i].capturedBytes = qint64(target.bytes);
+            }
+        }
+        const receive::LocalCapture::Counters total = m_capture->counters();
+        m_capturedPackets = qint64(total.packets);
+        m_capturedBytes = qint64(total.bytes);
+        m_captureDrops = qint64(total.drops);
+        Q_EMIT countersChanged();
     }
     if (m_failedBeforeTeardown) {
         setState(State::Failed, tr("Failed: %1").arg(m_failureSummary));

@@ -181,6 +181,8 @@ Q_SIGNALS:
     void memberChanged(const QString &key);
     /// Totals changed (about once a second while running).
     void countersChanged();
+    /// A packet summary line from the session's own tshark viewer (TapSessionOptions::capture.tool Tshark).
+    void packetLine(const QString &line);
     /// Every pod found at the start is tapped (or failed): the session runs.
     void ready();
     void failed(const QString &summary, const QString &fix);
@@ -195,8 +197,12 @@ private:
         QString containerId; ///< the running container the agent enters (empty: not running)
         bool runnable = false; ///< Running with a node, an IP and a container ID
         bool listed = false; ///< its line is in its node's target list
-        bool inCapture = false; ///< the receiver has its interface
+        int captureIndex = -1; ///< its target in the receiver while it receives for it (-1: none)
         bool skipWarned = false;
+        /// The agent did not find its container (yet): its line is out of the list until the agent dropped it,
+        /// then it goes back unchanged, so the agent installs it anew.
+        bool reAddPending = false;
+        int retries = 0;
         qint64 lastBytes = -1; ///< for the rate: the agent's byte count at lastStatsMs
         qint64 lastStatsMs = 0;
         double bitsPerSecond = 0;
@@ -257,6 +263,8 @@ private:
     void memberWaiting(const QString &key, const QString &uid, const QString &why);
     void memberGone(const QString &key, const QString &why);
     void memberFailed(qsizetype index, const QString &why);
+    void retryLater(qsizetype index, const QString &why);
+    void reAdd(const QString &key);
     qsizetype memberIndex(const QString &key) const;
     qsizetype ensureMember(const QString &key);
     int activeCount() const;

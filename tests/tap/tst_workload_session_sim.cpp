@@ -393,10 +393,11 @@ private Q_SLOTS:
         QCOMPARE(session.state(), WorkloadTapSession::State::Stopped);
         QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
         QVERIFY(session.agentPods().isEmpty());
-        // One capture file, an interface per pod the tap started with.
+        // One capture file, an interface per pod: those the tap started with and those that came later.
         const QStringList interfaces = fileInterfaces(file);
-        for (const QString &pod :
-            {QStringLiteral("cart-a"), QStringLiteral("cart-b"), QStringLiteral("cart-c"), QStringLiteral("cart-d")}) {
+        QCOMPARE(interfaces.size(), 6);
+        for (const QString &pod : {QStringLiteral("cart-a"), QStringLiteral("cart-b"), QStringLiteral("cart-c"),
+                 QStringLiteral("cart-d"), QStringLiteral("cart-e"), QStringLiteral("cart-f")}) {
             QVERIFY2(interfaces.contains(QStringLiteral("shop/%1/eth0").arg(pod)), qPrintable(interfaces.join(' ')));
         }
         session.stop(); // idempotent
@@ -459,6 +460,58 @@ private Q_SLOTS:
         // A slot frees up (cart-a deleted): the skipped pod is tapped.
         deletePod(*f.client, QStringLiteral("cart-a"));
         QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent0), QStringList {QStringLiteral("shop/cart-c")}, 15000);
+
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
+    }
+
+    void triesAgainWhenTheAgentDidNotFindANewContainerYet()
+    {
+        // A pod reported Running may not have its process in its cgroup yet when the agent looks: the agent
+        // reports the target not found, and the session takes the line out and puts it back once the agent
+        // dropped it, so the agent tries again (it leaves an unchanged line that ended alone).
+        Fixture f;
+        QVERIFY2(startCluster(f, {{QStringLiteral("cart-a"), 0}}), "the sim did not start with the cart pod running");
+        WorkloadTapSession session(f.client.get(), cartRequest(), fastOptions());
+        QSignalSpy ready(&session, &WorkloadTapSession::ready);
+        QSignalSpy finished(&session, &WorkloadTapSession::finished);
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodNodes(*f.client).size(), 1, 20000);
+        const QString agent = nodeAgentPodName(f.nodes[0], session.sessionId());
+        speakForAgent(*f.client, agent, targetsLine({QStringLiteral("shop/cart-a")}));
+        speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-a")));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 15000);
+
+        QString error;
+        QVERIFY2(createCartPod(*f.client, QStringLiteral("cart-b"), f.nodes[0], &error), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent),
+            (QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-b")}), 15000);
+        const QStringList lines = targetLines(*f.client, agent);
+        speakForAgent(*f.client, agent,
+            "{\"event\":\"error\",\"target\":\"shop/cart-b\",\"code\":\"target-not-found\",\"message\":\"container "
+            "x not found\",\"exit_code\":3}");
+        speakForAgent(*f.client, agent, "{\"event\":\"stopped\",\"target\":\"shop/cart-b\",\"reason\":\"failed\"}");
+        // The agent keeps the failed target as ended while its line is listed.
+        speakForAgent(*f.client, agent,
+            "{\"event\":\"targets\",\"active\":[\"shop/cart-a\"],\"ended\":[\"shop/cart-b\"],\"version\":\"9.8.7\","
+            "\"contract\":2}");
+        // Out of the list, then back with the same line.
+        QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent), QStringList {QStringLiteral("shop/cart-a")}, 15000);
+        const auto stateOf = [&](const QString &key) {
+            for (const WorkloadMember &m : session.members()) {
+                if (m.key == key) {
+                    return m.state;
+                }
+            }
+            return WorkloadMember::State::Waiting;
+        };
+        QCOMPARE(stateOf(QStringLiteral("shop/cart-b")), WorkloadMember::State::Starting);
+        speakForAgent(*f.client, agent,
+            "{\"event\":\"targets\",\"active\":[\"shop/cart-a\"],\"ended\":[],\"version\":\"9.8.7\",\"contract\":2}");
+        QTRY_COMPARE_WITH_TIMEOUT(targetLines(*f.client, agent), lines, 15000);
+        speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-b")));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("shop/cart-b")), WorkloadMember::State::Tapped, 10000);
 
         session.stop();
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
