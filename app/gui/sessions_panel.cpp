@@ -66,11 +66,26 @@ SessionsPanel::SessionsPanel(QWidget *parent)
         if (parent.isValid())
             m_view->expand(parent);
     });
-    // The table and the tshark pane share a splitter, so the operator sizes the pane to read it.
+    // Room for a tap and a few of its pods before the tshark pane takes the rest.
+    m_view->setMinimumHeight(m_view->header()->sizeHint().height() + 4 * (m_view->fontMetrics().height() + 4));
+    // The list and the tshark pane share a splitter, so the operator sizes the pane to read it. The pods'
+    // events sit right under the list they belong to.
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->setObjectName(QStringLiteral("sessionsSplitter"));
     splitter->setChildrenCollapsible(false);
-    splitter->addWidget(m_view);
+    auto *top = new QWidget(splitter);
+    auto *topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    topLayout->setSpacing(2);
+    topLayout->addWidget(m_view, 1);
+    m_memberEvents = plainLabel(top); // pod names and agent messages, shown literally
+    m_memberEvents->setObjectName(QStringLiteral("memberEvents"));
+    m_memberEvents->setWordWrap(true);
+    m_memberEvents->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_memberEvents->setContentsMargins(4, 0, 4, 0);
+    m_memberEvents->hide();
+    topLayout->addWidget(m_memberEvents);
+    splitter->addWidget(top);
     layout->addWidget(splitter, 1);
 
     m_empty =
@@ -78,13 +93,6 @@ SessionsPanel::SessionsPanel(QWidget *parent)
     m_empty->setObjectName(QStringLiteral("sessionsEmpty"));
     m_empty->setEnabled(false);
     layout->addWidget(m_empty);
-
-    m_memberEvents = plainLabel(this); // pod names and agent messages, shown literally
-    m_memberEvents->setObjectName(QStringLiteral("memberEvents"));
-    m_memberEvents->setWordWrap(true);
-    m_memberEvents->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_memberEvents->hide();
-    layout->addWidget(m_memberEvents);
 
     m_fixView = new FixView(this);
     m_fixView->hide();
