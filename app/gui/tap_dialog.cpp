@@ -148,7 +148,10 @@ void TapDialog::build()
     auto *filterBox = new QVBoxLayout;
     filterBox->addWidget(m_filter);
     filterBox->addWidget(m_filterStatus);
-    form->addRow(tr("Capture &filter:"), filterBox);
+    auto *filterLabel = new QLabel(tr("Capture &filter:"), this);
+    // A row holding a layout gets no buddy from the form: Alt+F would underline and do nothing.
+    filterLabel->setBuddy(m_filter);
+    form->addRow(filterLabel, filterBox);
 
     m_destinationGroup = new QButtonGroup(this);
     m_toThisMachine = new QRadioButton(tr("This &machine"), this);
@@ -228,7 +231,9 @@ void TapDialog::build()
     tool->addWidget(m_tool);
     tool->addWidget(m_file, 1);
     tool->addWidget(m_browse);
-    form->addRow(tr("&Then:"), tool);
+    auto *toolLabel = new QLabel(tr("&Then:"), this);
+    toolLabel->setBuddy(m_tool);
+    form->addRow(toolLabel, tool);
 
     m_agentNamespace = new QLineEdit(this);
     m_agentNamespace->setObjectName(QStringLiteral("agentNamespace"));
@@ -246,7 +251,9 @@ void TapDialog::build()
         m_maxPods = new QSpinBox(this);
         m_maxPods->setObjectName(QStringLiteral("maxPods"));
         m_maxPods->setRange(1, WorkloadTapRequest::kMaxMaxPods);
-        m_maxPods->setToolTip(tr("The most pods this tap may hold at once; more stop the start with a message"));
+        m_maxPods->setToolTip(
+            tr("The most pods this tap takes at once: with more, it does not start; pods that appear later above it "
+               "are left out, with a warning"));
         form->addRow(tr("Max &pods:"), m_maxPods);
     }
 

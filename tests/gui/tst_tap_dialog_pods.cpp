@@ -154,6 +154,25 @@ private Q_SLOTS:
             qPrintable(dialog.problems().join(QLatin1Char('\n'))));
     }
 
+    // Alt+F and Alt+T reach their fields (rows that hold a layout get no buddy by themselves), in both dialogs.
+    void mnemonicsOfEveryRowReachTheirField()
+    {
+        TapDialog several(threePods());
+        TapDialog one(QStringLiteral("shop"), QStringLiteral("cart-a"));
+        for (TapDialog *dialog : {&several, &one}) {
+            const QList<QLabel *> labels = dialog->findChildren<QLabel *>();
+            const auto buddyOf = [&labels](const QString &text) -> QWidget * {
+                for (QLabel *label : labels) {
+                    if (label->text() == text)
+                        return label->buddy();
+                }
+                return nullptr;
+            };
+            QCOMPARE(buddyOf(QStringLiteral("Capture &filter:")), field<QLineEdit>(*dialog, "captureFilter"));
+            QCOMPARE(buddyOf(QStringLiteral("&Then:")), field<QComboBox>(*dialog, "tool"));
+        }
+    }
+
     void toolsAreTheOnesOfOnePod()
     {
         TapDialog dialog(threePods());
