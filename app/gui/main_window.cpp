@@ -864,8 +864,14 @@ void MainWindow::tapPods(const QList<QModelIndex> &rows)
     QStringList keys;
     for (const cluster::PodRow *pod : std::as_const(pods))
         keys << pod->namespaceName + QLatin1Char('/') + pod->name;
+    QStringList notRunning;
+    for (const cluster::PodRow *pod : std::as_const(pods)) {
+        if (pod->status != QLatin1String("Running"))
+            notRunning << QStringLiteral("%1/%2 (%3)").arg(pod->namespaceName, pod->name, pod->status);
+    }
     TapDialog dialog(keys, this);
     dialog.setInterfaces(commonInterfaces(pods));
+    dialog.setPodsNotRunning(notRunning);
     if (dialog.exec() != QDialog::Accepted)
         return;
     startWorkloadTap(dialog.workloadRequest(), dialog.tool(), dialog.saveFile());

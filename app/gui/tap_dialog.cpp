@@ -120,6 +120,12 @@ void TapDialog::build()
         target->setToolTip(plainToolTip(m_pods.join(QLatin1Char('\n'))));
         target->setTextInteractionFlags(Qt::TextSelectableByMouse);
         form->addRow(tr("Pods:"), target);
+        m_notRunning = plainLabel(this);
+        m_notRunning->setObjectName(QStringLiteral("podsNotRunning"));
+        m_notRunning->setWordWrap(true);
+        m_notRunning->setEnabled(false);
+        m_notRunning->hide();
+        form->addRow(QString(), m_notRunning);
     } else {
         auto *target = new QLabel(
             QStringLiteral("<b>%1</b> / <b>%2</b>").arg(namespaceName.toHtmlEscaped(), pod.toHtmlEscaped()), this);
@@ -372,6 +378,16 @@ void TapDialog::setNodes(const QStringList &nodes)
     m_node->clear();
     m_node->addItems(nodes);
     m_node->setEditText(current);
+}
+
+void TapDialog::setPodsNotRunning(const QStringList &pods)
+{
+    if (!m_notRunning)
+        return;
+    m_notRunning->setText(pods.isEmpty() ? QString()
+                                         : tr("Not running now, tapped once they run: %1.")
+                                               .arg(describePods(pods).section(QStringLiteral(": "), 1)));
+    m_notRunning->setVisible(!pods.isEmpty());
 }
 
 TapTool TapDialog::tool() const

@@ -55,6 +55,9 @@ public:
 
     void setInterfaces(const QList<TapInterfaceChoice> &interfaces);
     void setNodes(const QStringList &nodes);
+    /// Several pods: those of them not running now, each "NS/NAME (STATUS)"; the dialog says they are tapped
+    /// once they run.
+    void setPodsNotRunning(const QStringList &pods);
 
     /// The validated request (meaningful when problems() is empty).
     TapRequest request() const { return m_request; }
@@ -108,6 +111,7 @@ private:
     QLineEdit *m_agentNamespace = nullptr;
     QLineEdit *m_agentImage = nullptr;
     QSpinBox *m_maxPods = nullptr; ///< several pods only
+    QLabel *m_notRunning = nullptr; ///< several pods only
     QLabel *m_problemsLabel = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
     QPushButton *m_start = nullptr;

@@ -69,6 +69,20 @@ private Q_SLOTS:
         QVERIFY(request.validate().isEmpty());
     }
 
+    void podsNotRunningAreNamed()
+    {
+        TapDialog dialog(threePods());
+        auto *note = field<QLabel>(dialog, "podsNotRunning");
+        QVERIFY(!note->isVisibleTo(&dialog));
+        dialog.setPodsNotRunning({QStringLiteral("web/cart-c (Pending)")});
+        QVERIFY(note->isVisibleTo(&dialog));
+        QCOMPARE(note->text(), QStringLiteral("Not running now, tapped once they run: web/cart-c (Pending)."));
+        // A note, not a problem: the tap may start.
+        QVERIFY(start(dialog)->isEnabled());
+        dialog.setPodsNotRunning({});
+        QVERIFY(!note->isVisibleTo(&dialog));
+    }
+
     void manyPodsAreCutWithTheFullListInTheTooltip()
     {
         QStringList pods;
