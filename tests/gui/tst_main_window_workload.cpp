@@ -357,6 +357,38 @@ private Q_SLOTS:
         QCOMPARE(sessions->index(0, SessionTableModel::PacketsColumn).data(SessionTableModel::SortRole).toLongLong(),
             15 + 30 + 45);
 
+        // A tapped pod is deleted: its row says Gone and keeps its counts, and the operator reads "-NS/POD gone".
+        const QString goneKey = picked.first();
+        podtap::kube::KubeReply *removed =
+            waitFor(client->remove(podtap::kube::KubeClient::corePath(QStringLiteral("pods"),
+                                       goneKey.section(QLatin1Char('/'), 0, 0), goneKey.section(QLatin1Char('/'), 1)),
+                0));
+        removed->deleteLater();
+        QVERIFY2(removed->ok(), qPrintable(removed->error().toString()));
+        const auto childRowOf = [&](const QString &key) {
+            for (int row = 0; row < sessions->rowCount(sessionRow); ++row) {
+                if (sessions->index(row, SessionTableModel::TargetColumn, sessionRow).data().toString() == key)
+                    return row;
+            }
+            return -1;
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(sessions->index(childRowOf(goneKey), SessionTableModel::StateColumn, sessionRow)
+                                      .data()
+                                      .toString()
+                                      .startsWith(QStringLiteral("Gone")),
+            qPrintable(
+                sessions->index(childRowOf(goneKey), SessionTableModel::StateColumn, sessionRow).data().toString()),
+            15000);
+        QCOMPARE(sessions->index(childRowOf(goneKey), SessionTableModel::PacketsColumn, sessionRow)
+                     .data(SessionTableModel::SortRole)
+                     .toLongLong(),
+            expected.value(goneKey));
+        QTRY_VERIFY2(events->text().contains(QStringLiteral("-%1 gone").arg(goneKey)), qPrintable(events->text()));
+        QVERIFY2(window.statusBar()->currentMessage().startsWith(QStringLiteral("-%1 gone").arg(goneKey)),
+            qPrintable(window.statusBar()->currentMessage()));
+        QCOMPARE(sessions->index(0, SessionTableModel::StateColumn).data().toString(),
+            QStringLiteral("Running: 2 pods tapped, 1 ended"));
+
         // What the operator sees (kept next to the test binary, not the README's screenshot).
         QTest::qWait(50);
         QVERIFY(window.grab().toImage().save(builtExecutable(QStringLiteral("console-workload.png"))));
