@@ -634,7 +634,9 @@ void WorkloadTapSession::memberGone(const QString &key, const QString &why)
     }
     WorkloadMember &member = m_members[index];
     MemberPrivate &extra = m_private[index];
-    const bool wasTapped = extra.listed || member.state == WorkloadMember::State::Tapped;
+    // Announced once: a pod whose netns went (target-gone) was announced gone then.
+    const bool wasTapped = (extra.listed || extra.reAddPending || member.state == WorkloadMember::State::Tapped) &&
+        member.state != WorkloadMember::State::Gone;
     extra.runnable = false;
     extra.uid.clear();
     extra.containerId.clear();
@@ -1565,10 +1567,10 @@ void WorkloadTapSession::checkBandwidth()
         return;
     }
     m_bandwidthWarned = true;
-    warn(tr("The %n tapped pod(s) mirror about %1 Mbit/s together, and the tunnel carries that much (plus about 50 "
-            "bytes per packet) from the nodes to this machine; above %2 Mbit/s. Narrow the target, or mirror less "
-            "with a capture filter (--filter).",
-        nullptr, pods)
+    warn(tr("%1 about %2 Mbit/s together, and the tunnel carries that much (plus about 50 bytes per packet) "
+            "from the nodes to this machine; above %3 Mbit/s. Narrow the target, or mirror less with a capture filter "
+            "(--filter).")
+             .arg(pods == 1 ? tr("The tapped pod mirrors") : tr("The %1 tapped pods mirror").arg(pods))
              .arg(megabits(total), megabits(double(m_request.bandwidthWarningBitsPerSecond))));
 }
 

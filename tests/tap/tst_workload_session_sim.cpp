@@ -518,6 +518,57 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
     }
 
+    void warnsWithTheExpectedBandwidthOnceTheAgentsCountersGiveRates()
+    {
+        Fixture f;
+        QVERIFY2(startCluster(f, {{QStringLiteral("cart-a"), 0}, {QStringLiteral("cart-b"), 1}}),
+            "the sim did not start with the cart pods running");
+        WorkloadTapRequest request = cartRequest();
+        request.bandwidthWarningBitsPerSecond = 50'000'000;
+        WorkloadTapSession session(f.client.get(), request, fastOptions());
+        QSignalSpy ready(&session, &WorkloadTapSession::ready);
+        QSignalSpy finished(&session, &WorkloadTapSession::finished);
+        QStringList warnings;
+        connect(&session, &WorkloadTapSession::warningRaised, this, [&](const QString &text) { warnings << text; });
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodNodes(*f.client).size(), 2, 20000);
+        const QString agent0 = nodeAgentPodName(f.nodes[0], session.sessionId());
+        const QString agent1 = nodeAgentPodName(f.nodes[1], session.sessionId());
+        speakForAgent(*f.client, agent0, targetsLine({QStringLiteral("shop/cart-a")}));
+        speakForAgent(*f.client, agent0, readyLine(*f.client, agent0, QStringLiteral("shop/cart-a")));
+        speakForAgent(*f.client, agent1, targetsLine({QStringLiteral("shop/cart-b")}));
+        speakForAgent(*f.client, agent1, readyLine(*f.client, agent1, QStringLiteral("shop/cart-b")));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 15000);
+        const auto stats = [&](const QString &agent, const char *tag, qint64 bytes) {
+            speakForAgent(*f.client, agent,
+                QByteArrayLiteral("{\"event\":\"stats\",\"target\":\"") + tag +
+                    "\",\"ingress\":{\"packets\":1,\"bytes\":" + QByteArray::number(bytes) + "}}");
+        };
+        // A first count gives no rate; one pod alone below the threshold is no warning.
+        stats(agent0, "shop/cart-a", 0);
+        stats(agent1, "shop/cart-b", 0);
+        QTest::qWait(1100);
+        stats(agent0, "shop/cart-a", 1000);
+        QTest::qWait(300);
+        QVERIFY2(warnings.filter(QStringLiteral("Mbit/s")).isEmpty(), qPrintable(warnings.join('\n')));
+        // Then both mirror a lot: together well above 50 Mbit/s.
+        QTest::qWait(1000);
+        stats(agent0, "shop/cart-a", 100'000'000);
+        stats(agent1, "shop/cart-b", 100'000'000);
+        QTRY_VERIFY_WITH_TIMEOUT(!warnings.filter(QStringLiteral("Mbit/s")).isEmpty(), 10000);
+        const QString warning = warnings.filter(QStringLiteral("Mbit/s")).first();
+        QVERIFY2(warning.contains(QStringLiteral("The 2 tapped pods mirror about")), qPrintable(warning));
+        QVERIFY2(warning.contains(QStringLiteral("above 50 Mbit/s")), qPrintable(warning));
+        QVERIFY2(warning.contains(QStringLiteral("--filter")), qPrintable(warning));
+        // Once.
+        stats(agent0, "shop/cart-a", 300'000'000);
+        QTest::qWait(500);
+        QCOMPARE(warnings.filter(QStringLiteral("Mbit/s")).size(), 1);
+
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
+    }
+
     void refusesOtherDestinationsWithTheReasonAndTheFix()
     {
         WorkloadTapRequest request = cartRequest();
