@@ -49,16 +49,25 @@ WorkloadSessionHandle::WorkloadSessionHandle(
     // The session says failed() when a step fails and only then removes what it created (Stopping); the row
     // turns Failed, with the fix, once that is done, so it never goes from Failed back to Stopping.
     connect(m_session, &WorkloadTapSession::stateChanged, this, [this](WorkloadTapSession::State state) {
+        // The pods' rows as they are when the tap's row changes state (its summary counts them).
+        updateMembers();
         if (state == WorkloadTapSession::State::Failed)
             reportFailure(m_session->failureSummary(), m_session->failureFix());
         else
             reportState(handleState(state));
     });
-    connect(m_session, &WorkloadTapSession::countersChanged, this, [this] {
+    m_membersTimer.setSingleShot(true);
+    m_membersTimer.setInterval(kMembersIntervalMs);
+    connect(&m_membersTimer, &QTimer::timeout, this, &WorkloadSessionHandle::updateMembers);
+    const auto membersLater = [this] {
+        if (!m_membersTimer.isActive())
+            m_membersTimer.start();
+    };
+    connect(m_session, &WorkloadTapSession::countersChanged, this, [this, membersLater] {
         updateStats();
-        updateMembers();
+        membersLater();
     });
-    connect(m_session, &WorkloadTapSession::memberChanged, this, &WorkloadSessionHandle::updateMembers);
+    connect(m_session, &WorkloadTapSession::memberChanged, this, membersLater);
     connect(m_session, &WorkloadTapSession::memberEvent, this, &SessionHandle::reportMemberEvent);
     // A warning (the pod limit reached, the expected bandwidth) belongs with the pods' events.
     connect(m_session, &WorkloadTapSession::warningRaised, this,
@@ -126,6 +135,7 @@ SessionHandle::Member WorkloadSessionHandle::memberRow(const WorkloadMember &mem
 
 void WorkloadSessionHandle::updateMembers()
 {
+    m_membersTimer.stop();
     if (!m_session)
         return;
     QList<Member> rows;

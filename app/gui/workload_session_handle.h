@@ -5,6 +5,7 @@
 #include "tap_dialog.h"
 
 #include <QPointer>
+#include <QTimer>
 
 namespace podtap {
 class WorkloadTapSession;
@@ -45,6 +46,10 @@ private:
     QPointer<WorkloadTapSession> m_session;
     TapTool m_tool;
     QPointer<QProcess> m_ownTshark; ///< "Show tshark output": a viewer whose lines go to the Sessions panel
+    /// Pods' rows are refreshed at most this often: with many pods, each agent's stats would otherwise
+    /// redraw every child row several times a second.
+    QTimer m_membersTimer;
+    static constexpr int kMembersIntervalMs = 100;
 };
 
 /// The console's factory for taps of several pods, backed by WorkloadTapSession.
