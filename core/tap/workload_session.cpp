@@ -459,11 +459,15 @@ void WorkloadTapSession::startPodWatches()
         connect(watch, &kube::ListWatch::relistFinished, this, [this, path, ns] {
             // A pod the new list does not show went while the watch was down.
             const QSet<QString> seen = m_relistSeen.take(path);
+            QStringList went;
             for (const WorkloadMember &member : std::as_const(m_members)) {
                 if (member.key.section(QLatin1Char('/'), 0, 0) == ns && !seen.contains(member.key) &&
                     member.state != WorkloadMember::State::Gone) {
-                    memberGone(member.key, tr("deleted"));
+                    went << member.key;
                 }
+            }
+            for (const QString &key : std::as_const(went)) {
+                memberGone(key, tr("deleted"));
             }
             if (!m_initialDone && ++m_watchesSynced == m_podWatches.size()) {
                 m_initialDone = true;
