@@ -23,6 +23,7 @@
 #include "widgets/namespace_delegate.h"
 #include "widgets/plain_text.h"
 #include "widgets/pod_status_delegate.h"
+#include "workload_session_handle.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -72,6 +73,8 @@ namespace {
 constexpr int kContextNameRole = Qt::UserRole;
 constexpr int kContextErrorRole = Qt::UserRole + 1;
 constexpr int kStopAllTimeoutMs = 20000;
+/// A bigger multi-selection (Ctrl+A on a large cluster) keeps only its current row across a relist.
+constexpr int kMaxRestoredSelection = 1000;
 
 QLabel *makeBanner(const QString &objectName, const QString &background, QWidget *parent)
 {
@@ -249,7 +252,8 @@ void MainWindow::buildUi()
     m_podView->setSortingEnabled(true);
     m_podView->sortByColumn(0, Qt::AscendingOrder);
     m_podView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_podView->setSelectionMode(QAbstractItemView::SingleSelection);
+    // Ctrl/Shift-click picks several pods for one tap; the details panel follows the current one.
+    m_podView->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_podView->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_podView->setAlternatingRowColors(true);
     m_podView->setShowGrid(false);
@@ -282,16 +286,32 @@ void MainWindow::buildUi()
     }
     // The first page of pods is shown while the rest is listed; the reset that swaps in the whole
     // list must not take the operator's selection away.
-    connect(m_podProxy, &QAbstractItemModel::modelAboutToBeReset, this,
-        [this] { m_selectedUidBeforeReset = m_podView->currentIndex().data(PodTableModel::UidRole).toString(); });
+    connect(m_podProxy, &QAbstractItemModel::modelAboutToBeReset, this, [this] {
+        m_selectedUidBeforeReset = m_podView->currentIndex().data(PodTableModel::UidRole).toString();
+        m_otherSelectedUidsBeforeReset.clear();
+        const QModelIndexList rows = m_podView->selectionModel()->selectedRows();
+        if (rows.size() > 1 && rows.size() <= kMaxRestoredSelection) {
+            for (const QModelIndex &row : rows) {
+                const QString uid = row.data(PodTableModel::UidRole).toString();
+                if (uid != m_selectedUidBeforeReset)
+                    m_otherSelectedUidsBeforeReset << uid;
+            }
+        }
+    });
     connect(m_podProxy, &QAbstractItemModel::modelReset, this, [this] {
         const QString uid = std::exchange(m_selectedUidBeforeReset, QString());
+        const QStringList others = std::exchange(m_otherSelectedUidsBeforeReset, QStringList());
         const int sourceRow = uid.isEmpty() ? -1 : m_pods->rowOf(uid);
         const QModelIndex index = m_podProxy->indexOfPod(sourceRow);
         if (!index.isValid())
             return;
         m_podView->selectionModel()->setCurrentIndex(
             index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        for (const QString &other : others) {
+            const QModelIndex row = m_podProxy->indexOfPod(m_pods->rowOf(other));
+            if (row.isValid())
+                m_podView->selectionModel()->select(row, QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        }
         m_podView->scrollTo(index);
     });
     connect(m_pods, &PodTableModel::staleChanged, this, &MainWindow::updateConnectionState);
@@ -306,7 +326,7 @@ void MainWindow::buildUi()
 
     // Right: the selected pod.
     m_details = new PodDetailsPanel(splitter);
-    connect(m_details, &PodDetailsPanel::tapRequested, this, &MainWindow::tapSelectedPod);
+    connect(m_details, &PodDetailsPanel::tapRequested, this, &MainWindow::tapCurrentPod);
 
     splitter->addWidget(left);
     splitter->addWidget(middle);
@@ -334,6 +354,9 @@ void MainWindow::buildUi()
         if (m_closing)
             close();
     });
+    // "+shop/cart-7f9 tapped on worker-2": seen even while the Sessions panel shows another tap.
+    connect(m_sessions, &SessionsPanel::memberEvent, this,
+        [this](SessionHandle *, const QString &text) { statusBar()->showMessage(text, 10000); });
 
     // Status bar: the server and the connection.
     // The server's version and the connection's host come from the cluster and the kubeconfig.
@@ -401,8 +424,9 @@ void MainWindow::buildActions()
 
     QMenu *tap = menuBar()->addMenu(tr("&Tap"));
     tap->setObjectName(QStringLiteral("menuTap"));
-    add(tap, tr("&Tap the Selected Pod…"), QKeySequence(Qt::CTRL | Qt::Key_T), "actionTapPod",
-        &MainWindow::tapSelectedPod);
+    add(tap, tr("&Tap the Selected Pods…"), QKeySequence(Qt::CTRL | Qt::Key_T), "actionTapPod",
+        &MainWindow::tapSelectedPod)
+        ->setStatusTip(tr("Tap the selected pod, or several selected pods (Ctrl/Shift-click) into one capture"));
     add(tap, tr("&Stop the Selected Tap"), QKeySequence(Qt::CTRL | Qt::Key_W), "actionStopSession",
         [this] { m_sessions->stopSelected(); });
 
@@ -761,27 +785,112 @@ void MainWindow::showBanner(QLabel *banner, const QString &text)
 
 void MainWindow::tapSelectedPod()
 {
-    const QModelIndex current = m_podView->currentIndex();
-    if (!current.isValid())
+    QModelIndexList rows = m_podView->selectionModel()->selectedRows();
+    // One pod selected (or none): the pod Enter was pressed on, as before multi-select.
+    if (rows.size() <= 1)
+        rows = {m_podView->currentIndex()};
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+    tapPods(rows);
+}
+
+void MainWindow::tapCurrentPod()
+{
+    tapPods({m_podView->currentIndex()});
+}
+
+QStringList MainWindow::selectedPods() const
+{
+    QModelIndexList rows = m_podView->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+    QStringList pods;
+    for (const QModelIndex &row : std::as_const(rows)) {
+        if (const cluster::PodRow *pod = PodTableModel::podAt(row))
+            pods << pod->namespaceName + QLatin1Char('/') + pod->name;
+    }
+    return pods;
+}
+
+namespace {
+
+/// The interfaces every one of @p pods can have tapped: the first pod's, each marked untappable with the
+/// reason when another pod lacks it or cannot have it tapped.
+QList<cluster::TapInterface> commonInterfaces(const QList<const cluster::PodRow *> &pods)
+{
+    QList<cluster::TapInterface> common = cluster::tapInterfaces(*pods.first());
+    for (qsizetype i = 1; i < pods.size(); ++i) {
+        const QList<cluster::TapInterface> theirs = cluster::tapInterfaces(*pods.at(i));
+        const QString pod = pods.at(i)->namespaceName + QLatin1Char('/') + pods.at(i)->name;
+        for (cluster::TapInterface &choice : common) {
+            if (!choice.tappable)
+                continue;
+            const auto found = std::find_if(theirs.begin(), theirs.end(),
+                [&choice](const cluster::TapInterface &other) { return other.name == choice.name; });
+            if (found == theirs.end()) {
+                choice.tappable = false;
+                choice.reason = QCoreApplication::translate("podtap", "%1 has no %2").arg(pod, choice.name);
+            } else if (!found->tappable) {
+                choice.tappable = false;
+                choice.reason = QStringLiteral("%1: %2").arg(pod, found->reason);
+            }
+        }
+    }
+    return common;
+}
+
+} // namespace
+
+void MainWindow::tapPods(const QList<QModelIndex> &rows)
+{
+    QList<const cluster::PodRow *> pods;
+    for (const QModelIndex &row : rows) {
+        if (const cluster::PodRow *pod = row.isValid() ? PodTableModel::podAt(row) : nullptr)
+            pods << pod;
+    }
+    if (pods.isEmpty())
         return;
-    const cluster::PodRow *pod = PodTableModel::podAt(current);
-    if (!pod)
+    if (pods.size() == 1) {
+        const cluster::PodRow *pod = pods.first();
+        TapDialog dialog(pod->namespaceName, pod->name, this);
+        dialog.setInterfaces(cluster::tapInterfaces(*pod));
+        QStringList nodes;
+        for (int row = 0; row < m_nodes->rowCount(); ++row)
+            nodes << m_nodes->at(row).name;
+        dialog.setNodes(nodes);
+        if (dialog.exec() != QDialog::Accepted)
+            return;
+        startTap(dialog.request(), dialog.tool(), dialog.saveFile());
         return;
-    TapDialog dialog(pod->namespaceName, pod->name, this);
-    dialog.setInterfaces(cluster::tapInterfaces(*pod));
-    QStringList nodes;
-    for (int row = 0; row < m_nodes->rowCount(); ++row)
-        nodes << m_nodes->at(row).name;
-    dialog.setNodes(nodes);
+    }
+    QStringList keys;
+    for (const cluster::PodRow *pod : std::as_const(pods))
+        keys << pod->namespaceName + QLatin1Char('/') + pod->name;
+    QStringList notRunning;
+    for (const cluster::PodRow *pod : std::as_const(pods)) {
+        if (pod->status != QLatin1String("Running"))
+            notRunning << QStringLiteral("%1/%2 (%3)").arg(pod->namespaceName, pod->name, pod->status);
+    }
+    TapDialog dialog(keys, this);
+    dialog.setInterfaces(commonInterfaces(pods));
+    dialog.setPodsNotRunning(notRunning);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    startTap(dialog.request(), dialog.tool(), dialog.saveFile());
+    startWorkloadTap(dialog.workloadRequest(), dialog.tool(), dialog.saveFile());
 }
 
 void MainWindow::startTap(const TapRequest &request, TapTool tool, const QString &saveFile)
 {
     // Tests set their own factory; otherwise the console taps through core's TapSession.
     const SessionFactory factory = m_sessionFactory ? m_sessionFactory : SessionFactory(&createTapSession);
+    if (SessionHandle *session = factory(client(), request, tool, saveFile)) {
+        m_sessions->addSession(session);
+        m_sessions->parentWidget()->show();
+    }
+}
+
+void MainWindow::startWorkloadTap(const WorkloadTapRequest &request, TapTool tool, const QString &saveFile)
+{
+    const WorkloadSessionFactory factory =
+        m_workloadSessionFactory ? m_workloadSessionFactory : WorkloadSessionFactory(&createWorkloadTapSession);
     if (SessionHandle *session = factory(client(), request, tool, saveFile)) {
         m_sessions->addSession(session);
         m_sessions->parentWidget()->show();

@@ -55,6 +55,9 @@ struct MainWindowOptions
 /// @brief Starts one tap; returns the handle the Sessions panel shows (it takes ownership).
 using SessionFactory = std::function<SessionHandle *(
     kube::KubeClient *client, const TapRequest &request, TapTool tool, const QString &saveFile)>;
+/// @brief Starts one tap of several pods into one capture; returns the handle the Sessions panel shows.
+using WorkloadSessionFactory = std::function<SessionHandle *(
+    kube::KubeClient *client, const WorkloadTapRequest &request, TapTool tool, const QString &saveFile)>;
 
 /// @brief The console's top-level window: context, namespaces, pods, details and sessions.
 class MainWindow final : public QMainWindow
@@ -85,6 +88,12 @@ public:
     void setSessionFactory(SessionFactory factory) { m_sessionFactory = std::move(factory); }
     /// Starts a tap from a filled-in dialog (what Enter → dialog → Start ends in).
     void startTap(const TapRequest &request, TapTool tool, const QString &saveFile);
+    /// How taps of several pods are started; until one is set, the console's WorkloadTapSession.
+    void setWorkloadSessionFactory(WorkloadSessionFactory factory) { m_workloadSessionFactory = std::move(factory); }
+    /// Starts one tap of several pods from a filled-in dialog.
+    void startWorkloadTap(const WorkloadTapRequest &request, TapTool tool, const QString &saveFile);
+    /// The pods selected in the pod table, each `NS/NAME`, in the table's order.
+    QStringList selectedPods() const;
 
     /// The text of Help → About: podtap's, Qt's and the API server's versions, and the docs link.
     QString aboutText() const;
@@ -99,8 +108,10 @@ public:
 public Q_SLOTS:
     /// Looks for agent pods of dead sessions in the agent namespace and offers to remove them.
     void findLeftovers();
-    /// Opens the tap dialog for the selected pod.
+    /// Opens the tap dialog for the selected pod, or for several pods when several are selected (Ctrl/Shift-click).
     void tapSelectedPod();
+    /// Opens the tap dialog for the current pod only (the details panel's button), whatever else is selected.
+    void tapCurrentPod();
 
 Q_SIGNALS:
     /// A context was connected: where the leftover sweep and other per-cluster hooks attach.
@@ -122,6 +133,7 @@ private:
     void updateConnectionState();
     void updateStatusDelegate();
     void onPodSelectionChanged();
+    void tapPods(const QList<QModelIndex> &rows);
     void onNamespaceSelectionChanged();
     /// Shows @p text in @p banner as plain text: banners quote names and messages from the cluster.
     void showBanner(QLabel *banner, const QString &text);
@@ -140,6 +152,7 @@ private:
     PodFilterProxyModel *m_podProxy = nullptr;
     QSortFilterProxyModel *m_namespaceProxy = nullptr;
     SessionFactory m_sessionFactory;
+    WorkloadSessionFactory m_workloadSessionFactory;
 
     QComboBox *m_contextCombo = nullptr;
     QLabel *m_contextError = nullptr;
@@ -164,6 +177,7 @@ private:
     QLabel *m_connectionLabel = nullptr;
     QStringList m_leftovers;
     QString m_selectedUidBeforeReset; ///< the selection survives the reset that ends a (re)list
+    QStringList m_otherSelectedUidsBeforeReset; ///< the rest of a multi-selection, restored with it
 };
 
 } // namespace podtap::gui

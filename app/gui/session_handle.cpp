@@ -122,4 +122,22 @@ void SessionHandle::setAttachesViewers(bool attaches)
     Q_EMIT changed();
 }
 
+void SessionHandle::reportMembers(const QList<Member> &members)
+{
+    if (m_members == members)
+        return;
+    m_members = members;
+    Q_EMIT membersChanged();
+}
+
+void SessionHandle::reportMemberEvent(const QString &text)
+{
+    m_memberEvents.append(text);
+    if (m_memberEvents.size() > kMaxMemberEvents)
+        m_memberEvents.removeFirst();
+    Q_EMIT memberEvent(text);
+    // The session's row shows the latest event in its tooltip.
+    Q_EMIT changed();
+}
+
 } // namespace podtap::gui

@@ -4,8 +4,10 @@
 #include "capture/capture_options.h"
 
 #include <QDateTime>
+#include <QList>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 class QProcess;
 
@@ -37,6 +39,28 @@ public:
         qint64 bytes = 0;
         qint64 drops = 0;
         bool operator==(const Stats &) const = default;
+    };
+
+    /// @brief One pod of a tap of several pods: what its child row in the Sessions panel shows.
+    struct Member
+    {
+        /// How the row is coloured; the words are in stateText.
+        enum class Health {
+            Pending, ///< waiting for its pod or its agent
+            Tapped, ///< mirrored by its node's agent
+            Ended, ///< gone or skipped: its interface ended cleanly
+            Failed, ///< refused by the agent; the other pods go on
+        };
+
+        QString key; ///< `NS/POD`
+        QString node;
+        QString stateText; ///< "Tapped", "Failed: no such container", …
+        Health health = Health::Pending;
+        qint64 mirroredPackets = 0; ///< from the agent's stats for this pod
+        qint64 mirroredBytes = 0;
+        qint64 capturedPackets = 0; ///< arrived on this machine on this pod's interface
+        qint64 capturedBytes = 0;
+        bool operator==(const Member &) const = default;
     };
 
     /// @p target is "ns/pod/iface", @p destination as TapRequest's Destination::toString() spells it.
@@ -73,6 +97,12 @@ public:
     bool attachesViewers() const { return m_attachesViewers; }
     /// Starts @p tool reading this session's stream; null with @p error when it cannot. The base has no stream.
     virtual QProcess *openViewer(CaptureTool tool, QString *error);
+    /// The pods of a tap of several pods, in the order they were first seen (ended ones stay); empty for a
+    /// tap of one pod.
+    const QList<Member> &members() const { return m_members; }
+    /// The latest member events, oldest first ("+shop/cart-7f9 tapped on worker-2"), at most kMaxMemberEvents.
+    const QStringList &memberEvents() const { return m_memberEvents; }
+    static constexpr int kMaxMemberEvents = 50;
     QDateTime startedAt() const { return m_startedAt; }
     /// Seconds from start until now, or until the session ended.
     qint64 elapsedSeconds(const QDateTime &now = QDateTime::currentDateTimeUtc()) const;
@@ -91,6 +121,10 @@ public:
     void reportCaptureLine(const QString &line) { Q_EMIT captureLine(line); }
     void setSessionId(const QString &sessionId) { m_sessionId = sessionId; }
     void setAttachesViewers(bool attaches);
+    /// Replaces the member list (a pod joined, or a pod's state or counters changed).
+    void reportMembers(const QList<Member> &members);
+    /// A pod joined, left, failed or was skipped.
+    void reportMemberEvent(const QString &text);
 
 Q_SIGNALS:
     /// Anything shown in the session's row changed.
@@ -98,6 +132,10 @@ Q_SIGNALS:
     void stateChanged(podtap::gui::SessionHandle::State state);
     void failed(const QString &summary, const QString &fix);
     void captureLine(const QString &line);
+    /// members() changed: a pod joined, or a pod's row changed.
+    void membersChanged();
+    /// A pod joined, left, failed or was skipped: "+shop/cart-7f9 tapped on worker-2", "-shop/cart-x2 gone".
+    void memberEvent(const QString &text);
 
 private:
     QString m_target;
@@ -113,6 +151,8 @@ private:
     QString m_captureInterface;
     QString m_hostsFile;
     bool m_attachesViewers = false;
+    QList<Member> m_members;
+    QStringList m_memberEvents;
     QDateTime m_startedAt;
     QDateTime m_endedAt;
 };

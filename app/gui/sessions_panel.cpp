@@ -6,6 +6,8 @@
 #include "models/session_table_model.h"
 #include "session_handle.h"
 #include "widgets/fix_view.h"
+#include "widgets/plain_text.h"
+#include "widgets/sessions_tree_view.h"
 
 #include <QFontDatabase>
 #include <QFontMetrics>
@@ -18,7 +20,6 @@
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
-#include <QTableView>
 #include <QVBoxLayout>
 
 namespace podtap::gui {
@@ -51,26 +52,44 @@ SessionsPanel::SessionsPanel(QWidget *parent)
     auto *proxy = new QSortFilterProxyModel(this);
     proxy->setSourceModel(m_model);
     proxy->setSortRole(SessionTableModel::SortRole);
-    m_view = new QTableView(this);
+    // A tree: a tap of several pods has a child row per pod under its own row.
+    m_view = new SessionsTreeView(this);
     m_view->setObjectName(QStringLiteral("sessionsView"));
     m_view->setModel(proxy);
-    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setSortingEnabled(true);
     m_view->setAlternatingRowColors(true);
-    m_view->setShowGrid(false);
-    m_view->verticalHeader()->hide();
-    m_view->horizontalHeader()->setStretchLastSection(false);
-    m_view->horizontalHeader()->setSectionResizeMode(SessionTableModel::TargetColumn, QHeaderView::Stretch);
-    m_view->horizontalHeader()->setSectionResizeMode(SessionTableModel::StateColumn, QHeaderView::ResizeToContents);
-    // The table and the tshark pane share a splitter, so the operator sizes the pane to read it.
+    m_view->header()->setStretchLastSection(false);
+    m_view->header()->setSectionResizeMode(SessionTableModel::TargetColumn, QHeaderView::Stretch);
+    m_view->header()->setSectionResizeMode(SessionTableModel::StateColumn, QHeaderView::ResizeToContents);
+    // A tap's pods show as soon as they join.
+    connect(proxy, &QAbstractItemModel::rowsInserted, m_view, [this](const QModelIndex &parent) {
+        if (parent.isValid())
+            m_view->expand(parent);
+    });
+    // Room for a tap and a few of its pods before the tshark pane takes the rest.
+    m_view->setMinimumHeight(m_view->header()->sizeHint().height() + 4 * (m_view->fontMetrics().height() + 4));
+    // The list and the tshark pane share a splitter, so the operator sizes the pane to read it. The pods'
+    // events sit right under the list they belong to.
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->setObjectName(QStringLiteral("sessionsSplitter"));
     splitter->setChildrenCollapsible(false);
-    splitter->addWidget(m_view);
+    auto *top = new QWidget(splitter);
+    auto *topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    topLayout->setSpacing(2);
+    topLayout->addWidget(m_view, 1);
+    m_memberEvents = plainLabel(top); // pod names and agent messages, shown literally
+    m_memberEvents->setObjectName(QStringLiteral("memberEvents"));
+    m_memberEvents->setWordWrap(true);
+    m_memberEvents->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_memberEvents->setContentsMargins(4, 0, 4, 0);
+    m_memberEvents->hide();
+    topLayout->addWidget(m_memberEvents);
+    splitter->addWidget(top);
     layout->addWidget(splitter, 1);
 
-    m_empty = new QLabel(tr("No taps yet. Select a pod and press Enter to tap it."), this);
+    m_empty =
+        new QLabel(tr("No taps yet. Select a pod (Ctrl/Shift-click for several) and press Enter to tap it."), this);
     m_empty->setObjectName(QStringLiteral("sessionsEmpty"));
     m_empty->setEnabled(false);
     layout->addWidget(m_empty);
@@ -98,6 +117,7 @@ SessionsPanel::SessionsPanel(QWidget *parent)
     connect(m_stopAll, &QPushButton::clicked, this, &SessionsPanel::stopAll);
     connect(m_clear, &QPushButton::clicked, m_model, &SessionTableModel::removeFinished);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &SessionsPanel::updateActions);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &SessionsPanel::showMemberEvents);
     connect(m_model, &QAbstractItemModel::dataChanged, this, &SessionsPanel::updateActions);
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &SessionsPanel::updateActions);
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, &SessionsPanel::updateActions);
@@ -131,10 +151,17 @@ void SessionsPanel::addSession(SessionHandle *session)
         m_tsharkOutput->show();
         m_tsharkOutput->appendPlainText(line);
     });
+    connect(session, &SessionHandle::memberEvent, this, [this, session](const QString &text) {
+        if (selectedSession() == session)
+            showMemberEvents();
+        Q_EMIT memberEvent(session, text);
+    });
     const auto *proxy = qobject_cast<QSortFilterProxyModel *>(m_view->model());
     const QModelIndex index = proxy->mapFromSource(m_model->index(m_model->rowOf(session), 0));
     m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_view->expand(index);
     updateActions();
+    showMemberEvents();
 }
 
 SessionHandle *SessionsPanel::selectedSession() const
@@ -143,7 +170,21 @@ SessionHandle *SessionsPanel::selectedSession() const
     const QModelIndex current = m_view->selectionModel()->currentIndex();
     if (!current.isValid())
         return nullptr;
-    return m_model->sessionAt(proxy->mapToSource(current).row());
+    return m_model->sessionOf(proxy->mapToSource(current));
+}
+
+void SessionsPanel::showMemberEvents()
+{
+    const SessionHandle *session = selectedSession();
+    const QStringList events = session ? session->memberEvents() : QStringList();
+    if (events.isEmpty()) {
+        m_memberEvents->clear();
+        m_memberEvents->hide();
+        return;
+    }
+    // The latest few; the session row's tooltip has more.
+    m_memberEvents->setText(events.mid(std::max<qsizetype>(0, events.size() - 3)).join(QLatin1Char('\n')));
+    m_memberEvents->show();
 }
 
 void SessionsPanel::updateActions()

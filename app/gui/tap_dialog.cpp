@@ -16,6 +16,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QSpinBox>
 #include <QStandardItemModel>
 #include <QVBoxLayout>
 
@@ -58,8 +59,37 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     , m_namespace(namespaceName)
     , m_pod(pod)
 {
-    setObjectName(QStringLiteral("tapDialog"));
     setWindowTitle(tr("Tap %1/%2").arg(namespaceName, pod));
+    build();
+}
+
+TapDialog::TapDialog(const QStringList &pods, QWidget *parent)
+    : QDialog(parent)
+    , m_pods(pods)
+{
+    // The shared fields (interface, port, filter, duration, agent) are checked as for one pod: the first.
+    const QString first = pods.value(0);
+    const qsizetype slash = first.indexOf(QLatin1Char('/'));
+    m_namespace = slash > 0 ? first.left(slash) : QString();
+    m_pod = slash > 0 ? first.mid(slash + 1) : first;
+    setWindowTitle(tr("Tap %1 pods").arg(pods.size()));
+    build();
+}
+
+QString TapDialog::describePods(const QStringList &pods)
+{
+    constexpr qsizetype kShown = 6;
+    QString names = pods.mid(0, kShown).join(QStringLiteral(", "));
+    if (pods.size() > kShown)
+        names += tr(" and %1 more").arg(pods.size() - kShown);
+    return tr("%1 pods: %2").arg(pods.size()).arg(names);
+}
+
+void TapDialog::build()
+{
+    setObjectName(QStringLiteral("tapDialog"));
+    const QString namespaceName = m_namespace;
+    const QString pod = m_pod;
 
     auto *layout = new QVBoxLayout(this);
 
@@ -81,10 +111,27 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     layout->addLayout(form);
 
-    auto *target = new QLabel(
-        QStringLiteral("<b>%1</b> / <b>%2</b>").arg(namespaceName.toHtmlEscaped(), pod.toHtmlEscaped()), this);
-    target->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    form->addRow(tr("Pod:"), target);
+    if (isForSeveralPods()) {
+        // Pod names are shown literally; the tooltip lists every one.
+        QLabel *target = plainLabel(this);
+        target->setObjectName(QStringLiteral("podsLabel"));
+        target->setText(describePods(m_pods));
+        target->setWordWrap(true);
+        target->setToolTip(plainToolTip(m_pods.join(QLatin1Char('\n'))));
+        target->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        form->addRow(tr("Pods:"), target);
+        m_notRunning = plainLabel(this);
+        m_notRunning->setObjectName(QStringLiteral("podsNotRunning"));
+        m_notRunning->setWordWrap(true);
+        m_notRunning->setEnabled(false);
+        m_notRunning->hide();
+        form->addRow(QString(), m_notRunning);
+    } else {
+        auto *target = new QLabel(
+            QStringLiteral("<b>%1</b> / <b>%2</b>").arg(namespaceName.toHtmlEscaped(), pod.toHtmlEscaped()), this);
+        target->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        form->addRow(tr("Pod:"), target);
+    }
 
     m_interface = new QComboBox(this);
     m_interface->setObjectName(QStringLiteral("interface"));
@@ -107,7 +154,10 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     auto *filterBox = new QVBoxLayout;
     filterBox->addWidget(m_filter);
     filterBox->addWidget(m_filterStatus);
-    form->addRow(tr("Capture &filter:"), filterBox);
+    auto *filterLabel = new QLabel(tr("Capture &filter:"), this);
+    // A row holding a layout gets no buddy from the form: Alt+F would underline and do nothing.
+    filterLabel->setBuddy(m_filter);
+    form->addRow(filterLabel, filterBox);
 
     m_destinationGroup = new QButtonGroup(this);
     m_toThisMachine = new QRadioButton(tr("This &machine"), this);
@@ -187,7 +237,9 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     tool->addWidget(m_tool);
     tool->addWidget(m_file, 1);
     tool->addWidget(m_browse);
-    form->addRow(tr("&Then:"), tool);
+    auto *toolLabel = new QLabel(tr("&Then:"), this);
+    toolLabel->setBuddy(m_tool);
+    form->addRow(toolLabel, tool);
 
     m_agentNamespace = new QLineEdit(this);
     m_agentNamespace->setObjectName(QStringLiteral("agentNamespace"));
@@ -200,6 +252,16 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     agent->addWidget(new QLabel(tr("Image"), this));
     agent->addWidget(m_agentImage, 2);
     form->addRow(tr("Agent:"), agent);
+
+    if (isForSeveralPods()) {
+        m_maxPods = new QSpinBox(this);
+        m_maxPods->setObjectName(QStringLiteral("maxPods"));
+        m_maxPods->setRange(1, WorkloadTapRequest::kMaxMaxPods);
+        m_maxPods->setToolTip(
+            tr("The most pods this tap takes at once: with more, it does not start; pods that appear later above it "
+               "are left out, with a warning"));
+        form->addRow(tr("Max &pods:"), m_maxPods);
+    }
 
     m_problemsLabel = new QLabel(this);
     m_problemsLabel->setObjectName(QStringLiteral("problems"));
@@ -236,6 +298,25 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     m_agentNamespace->setText(ConsoleSettings::agentNamespace());
     m_agentImage->setText(ConsoleSettings::agentImage());
 
+    if (isForSeveralPods()) {
+        // One receiver on this machine writes the one capture with an interface per pod; the other
+        // destinations end one tunnel per tap elsewhere or stream one pod through the API server.
+        m_toThisMachine->setChecked(true);
+        const QString why = tr("A tap of several pods goes to this machine only: podtap's receiver makes one "
+                               "capture with an interface per pod. Tap pods one at a time for this destination.");
+        for (QRadioButton *button : {m_toLocalInterface, m_toApiServer, m_toNode, m_toIp}) {
+            button->setEnabled(false);
+            button->setToolTip(why);
+        }
+        m_vni->setEnabled(false);
+        m_vni->setPlaceholderText(tr("one per pod"));
+        m_maxPods->setValue(ConsoleSettings::dialogValue(
+            QStringLiteral("maxPods"), QString::number(cluster::WorkloadResolver::defaultMaxPods))
+                                .toInt());
+        if (m_maxPods->value() < 1)
+            m_maxPods->setValue(cluster::WorkloadResolver::defaultMaxPods);
+    }
+
     setInterfaces({TapInterfaceChoice {QStringLiteral("eth0"), {}, true, {}}});
 
     const auto changed = [this] { revalidate(); };
@@ -244,6 +325,8 @@ TapDialog::TapDialog(const QString &namespaceName, const QString &pod, QWidget *
     for (QComboBox *combo : {m_interface, m_direction, m_tool})
         connect(combo, &QComboBox::currentIndexChanged, this, changed);
     connect(m_node, &QComboBox::editTextChanged, this, changed);
+    if (m_maxPods)
+        connect(m_maxPods, &QSpinBox::valueChanged, this, changed);
     connect(m_destinationGroup, &QButtonGroup::buttonToggled, this, [this](QAbstractButton *button, bool checked) {
         // The tunnel ends elsewhere, so no local tool can show it.
         if (checked && button != m_toThisMachine && button != m_toLocalInterface && button != m_toApiServer)
@@ -297,6 +380,16 @@ void TapDialog::setNodes(const QStringList &nodes)
     m_node->setEditText(current);
 }
 
+void TapDialog::setPodsNotRunning(const QStringList &pods)
+{
+    if (!m_notRunning)
+        return;
+    m_notRunning->setText(pods.isEmpty() ? QString()
+                                         : tr("Not running now, tapped once they run: %1.")
+                                               .arg(describePods(pods).section(QStringLiteral(": "), 1)));
+    m_notRunning->setVisible(!pods.isEmpty());
+}
+
 TapTool TapDialog::tool() const
 {
     const QString key = m_tool->currentData().toString();
@@ -345,6 +438,12 @@ void TapDialog::updateDestinationWidgets()
     if (m_toLocalInterface->isChecked())
         m_destinationNote->setText(tr("Creates the interface ptap<VNI> with podtap-agent: asks for your password "
                                       "(pkexec) unless podtap runs as root or has CAP_NET_ADMIN."));
+    else if (m_toThisMachine->isChecked() && isForSeveralPods())
+        m_destinationNote->setText(tr("podtap receives every pod's tunnel on UDP port %1 itself, one agent pod per "
+                                      "node, and feeds one capture with an interface per pod to Wireshark, tshark or "
+                                      "the file: no root, no password. The other destinations take one pod at a "
+                                      "time.")
+                                       .arg(m_port->text().trimmed()));
     else if (m_toThisMachine->isChecked())
         m_destinationNote->setText(tr("podtap receives the tunnel on UDP port %1 itself and feeds Wireshark, tshark "
                                       "or the file through a pipe: no root, no password.")
@@ -367,10 +466,32 @@ void TapDialog::revalidate()
 
     QStringList problems;
     if (m_interface->currentIndex() < 0)
-        problems << tr("This pod has no interface that can be tapped.");
+        problems << (isForSeveralPods() ? tr("The selected pods have no interface that all of them can have tapped: "
+                                             "select pods with a common interface, or tap them one at a time.")
+                                        : tr("This pod has no interface that can be tapped."));
 
     ValidationProblems requestProblems;
     m_request = TapRequest::fromFields(fields(), &requestProblems);
+    if (isForSeveralPods()) {
+        // The fields they share were checked above, as for one pod; the rest is the workload request's.
+        m_workloadRequest = WorkloadTapRequest {};
+        m_workloadRequest.pods = m_pods;
+        m_workloadRequest.interfaceName = m_request.interfaceName;
+        m_workloadRequest.direction = m_request.direction;
+        m_workloadRequest.destination = m_request.destination;
+        m_workloadRequest.port = m_request.port;
+        m_workloadRequest.captureFilter = m_request.captureFilter;
+        m_workloadRequest.maxDuration = m_request.maxDuration;
+        m_workloadRequest.agentNamespace = m_request.agentNamespace;
+        m_workloadRequest.agentImage = m_request.agentImage;
+        m_workloadRequest.maxPods = m_maxPods->value();
+        if (requestProblems.isEmpty())
+            requestProblems = m_workloadRequest.validate();
+        if (m_pods.size() > m_workloadRequest.maxPods)
+            problems << tr("%1 pods are selected, more than Max pods (%2): select fewer pods, or raise Max pods.")
+                            .arg(m_pods.size())
+                            .arg(m_workloadRequest.maxPods);
+    }
     for (const ValidationProblem &problem : std::as_const(requestProblems))
         problems << problem.toString();
 
@@ -415,12 +536,17 @@ void TapDialog::revalidate()
 void TapDialog::saveDefaults() const
 {
     ConsoleSettings::setDialogValue(QStringLiteral("direction"), m_direction->currentData().toString());
-    ConsoleSettings::setDialogValue(QStringLiteral("destinationKind"),
-        m_toNode->isChecked()                 ? QStringLiteral("node")
-            : m_toIp->isChecked()             ? QStringLiteral("ip")
-            : m_toLocalInterface->isChecked() ? QStringLiteral("local-interface")
-            : m_toApiServer->isChecked()      ? QStringLiteral("api")
-                                              : QStringLiteral("local"));
+    if (isForSeveralPods()) {
+        // Its destination was not a choice: the one-pod dialog keeps the operator's.
+        ConsoleSettings::setDialogValue(QStringLiteral("maxPods"), QString::number(m_maxPods->value()));
+    } else {
+        ConsoleSettings::setDialogValue(QStringLiteral("destinationKind"),
+            m_toNode->isChecked()                 ? QStringLiteral("node")
+                : m_toIp->isChecked()             ? QStringLiteral("ip")
+                : m_toLocalInterface->isChecked() ? QStringLiteral("local-interface")
+                : m_toApiServer->isChecked()      ? QStringLiteral("api")
+                                                  : QStringLiteral("local"));
+    }
     ConsoleSettings::setDialogValue(QStringLiteral("node"), m_node->currentText().trimmed());
     ConsoleSettings::setDialogValue(QStringLiteral("ip"), m_ip->text().trimmed());
     ConsoleSettings::setDialogValue(QStringLiteral("port"), m_port->text().trimmed());

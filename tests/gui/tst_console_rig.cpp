@@ -9,6 +9,7 @@
 #include "tap_dialog.h"
 #include "tap_session_handle.h"
 
+#include <QAbstractItemView>
 #include <QApplication>
 #include <QComboBox>
 #include <QFile>
@@ -140,7 +141,7 @@ private Q_SLOTS:
             qPrintable(output->toPlainText().right(2000)), 30000);
 
         // Open tshark starts a fresh capture on the same interface, with the same names.
-        auto *sessionsView = child<QTableView>(*panel, "sessionsView");
+        auto *sessionsView = child<QAbstractItemView>(*panel, "sessionsView");
         sessionsView->setCurrentIndex(sessions->index(0, 0));
         QTest::mouseClick(child<QPushButton>(*panel, "openTshark"), Qt::LeftButton);
         QTRY_VERIFY2_WITH_TIMEOUT(

@@ -10,7 +10,6 @@
 #include <QFile>
 #include <QPushButton>
 #include <QStandardPaths>
-#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -75,9 +74,9 @@ private Q_SLOTS:
         panel.addSession(session);
         session->reportState(SessionHandle::State::Running);
         session->setCaptureInterface(QStringLiteral("ptap4242"), hostsFile);
-        auto *table = panel.findChild<QTableView *>();
-        QVERIFY(table);
-        table->selectRow(0);
+        auto *view = panel.view();
+        QVERIFY(view);
+        view->selectRow(0);
         auto *open = panel.findChild<QPushButton *>(QStringLiteral("openWireshark"));
         QVERIFY(open);
         QVERIFY(open->isEnabled());
