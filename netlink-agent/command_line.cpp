@@ -50,7 +50,8 @@ const std::map<std::string, std::set<std::string>> kValueFlags = {
     {"mirror",
         {"--container-id", "--pod-uid", "--pid", "--netns", "--vni", "--remote", "--local", "--underlay-dev", "--port",
             "--interface", "--direction", "--name", "--egress-vni", "--egress-name", "--bpf", "--session",
-            "--heartbeat-file", "--heartbeat-timeout", "--proc-root", "--netns-dir", "--stats-interval", "--deadline"}},
+            "--heartbeat-file", "--heartbeat-timeout", "--proc-root", "--netns-dir", "--stats-interval", "--deadline",
+            "--targets-file", "--targets-key"}},
     {"receive", {"--vni", "--port", "--remote", "--local", "--underlay-dev", "--name"}},
     {"cleanup", {"--container-id", "--pod-uid", "--pid", "--netns", "--session", "--proc-root", "--netns-dir"}},
     {"inspect", {"--container-id", "--pod-uid", "--pid", "--netns", "--proc-root", "--netns-dir"}},
@@ -61,7 +62,7 @@ const std::map<std::string, std::set<std::string>> kValueFlags = {
     {"hold", {"--session", "--heartbeat-file", "--heartbeat-timeout", "--deadline"}},
 };
 const std::map<std::string, std::set<std::string>> kBoolFlags = {
-    {"mirror", {}},
+    {"mirror", {"--exit-with-parent"}},
     {"receive", {"--exit-with-parent"}},
     {"cleanup", {}},
     {"inspect", {}},
@@ -149,6 +150,7 @@ std::string usageText(const std::string &command)
 {
     if (command == "mirror") {
         return std::string("usage: podtap-agent mirror TARGET --vni N --remote IP [flags]\n"
+                           "       podtap-agent mirror --targets-file PATH [--targets-key KEY] --remote IP [flags]\n"
                            "Mirrors a pod interface into a VXLAN device created in the node netns and moved into\n"
                            "the pod netns; tears everything down on SIGTERM/SIGINT, heartbeat lapse, deadline,\n"
                            "when the pod's processes are gone, or when the VXLAN device is changed under it\n"
@@ -176,7 +178,28 @@ std::string usageText(const std::string &command)
             "                        this node's monotonic clock, never compared with a wall clock\n"
             "                        (default 180; a missing file counts from the agent's start)\n"
             "  --stats-interval S    seconds between stats events, 0 for none (default 5)\n"
-            "  --deadline S          stop after S seconds\n";
+            "  --deadline S          stop after S seconds\n"
+            "  --exit-with-parent    stop when the parent process dies (PR_SET_PDEATHSIG)\n"
+            "Many targets in one process:\n"
+            "  --targets-file PATH   one target per line, re-read about once a second (and on inotify):\n"
+            "                          TAG FLAG VALUE [FLAG VALUE ...]\n"
+            "                        TAG is 1-253 bytes of A-Z a-z 0-9 . _ / - and unique (e.g. ns/pod);\n"
+            "                        the flags are exactly one of --container-id, --pod-uid, --pid, --netns,\n"
+            "                        then --vni N (required), --egress-vni M, --interface, --direction,\n"
+            "                        --name, --egress-name. At most 256 targets; VNIs and device names\n"
+            "                        unique. Blank lines and lines starting with # are ignored. The other\n"
+            "                        flags above are defaults for every line; TARGET, --vni, --egress-vni,\n"
+            "                        --name and --egress-name are refused on the command line.\n"
+            "                        A new line is installed, a removed one torn down (stopped, reason\n"
+            "                        removed), a changed one torn down (reason changed) and installed again.\n"
+            "                        A bad line is an error event (code bad-target) and is skipped. Every\n"
+            "                        target's events carry \"target\": TAG and its marks the session key\n"
+            "                        <session>/<TAG>; a `targets` event (active, ended, version, contract)\n"
+            "                        follows every change. A signal, heartbeat lapse or deadline stops every\n"
+            "                        target, then the agent (stopped without target, with \"targets\": N).\n"
+            "  --targets-key KEY     the list is the value of annotation KEY in a downward-API annotations\n"
+            "                        file (KEY=\"VALUE\", Go-quoted, e.g. podtap.io/targets); a missing\n"
+            "                        key is an empty list\n";
     }
     if (command == "receive") {
         return "usage: podtap-agent receive --vni N [flags]\n"
@@ -252,6 +275,118 @@ std::string usageText(const std::string &command)
     return overview();
 }
 
+int selectTarget(const FlagValues &values, AgentOptions &options)
+{
+    const auto has = [&values](const char *flag) { return values.count(flag) > 0; };
+    int targets = 0;
+    for (const auto &[flag, kind] : std::initializer_list<std::pair<const char *, TargetSelector::Kind>> {
+             {"--container-id", TargetSelector::Kind::ContainerId},
+             {"--pod-uid", TargetSelector::Kind::PodUid},
+             {"--pid", TargetSelector::Kind::Pid},
+             {"--netns", TargetSelector::Kind::Netns},
+         }) {
+        if (!has(flag)) {
+            continue;
+        }
+        ++targets;
+        options.target.kind = kind;
+        options.target.value = values.at(flag);
+        if (options.target.value.empty()) {
+            throw usageError(std::string("flag ") + flag + " needs a non-empty value");
+        }
+    }
+    return targets;
+}
+
+void validateTarget(const FlagValues &values, AgentOptions &options)
+{
+    if (options.target.kind == TargetSelector::Kind::ContainerId) {
+        options.target.value = TargetFinder::normalizeContainerId(options.target.value);
+        const std::string &id = options.target.value;
+        const bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+        });
+        if (!ok) {
+            throw usageError("--container-id '" + values.at("--container-id") +
+                "': a container ID is letters and digits, optionally after containerd://, cri-o:// or docker://");
+        }
+    }
+    if (options.target.kind == TargetSelector::Kind::PodUid) {
+        const std::string &uid = options.target.value;
+        const bool ok = uid.size() <= 64 && std::all_of(uid.begin(), uid.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-' || c == '_';
+        });
+        if (!ok) {
+            throw usageError("--pod-uid '" + uid + "': a pod UID looks like 3f1c2a9e-5b7d-4c1e-9a2b-0c4d6e8f1a3b");
+        }
+    }
+    if (options.target.kind == TargetSelector::Kind::Pid) {
+        options.target.value = std::to_string(parseInteger("--pid", options.target.value, 1, 4194304, "a pid"));
+    }
+}
+
+void applyVniFlag(const FlagValues &values, AgentOptions &options)
+{
+    options.vni = static_cast<std::uint32_t>(parseInteger("--vni", values.at("--vni"), 1, 16777215, "the VNI"));
+}
+
+void applyDeviceFlags(const FlagValues &values, const std::string &command, AgentOptions &options)
+{
+    const auto has = [&values](const char *flag) { return values.count(flag) > 0; };
+    if (has("--interface")) {
+        options.interface = values.at("--interface");
+        requireInterfaceName("--interface", options.interface);
+    }
+    if (has("--direction")) {
+        const std::string &direction = values.at("--direction");
+        if (direction == "ingress") {
+            options.ingress = true;
+            options.egress = false;
+        } else if (direction == "egress") {
+            options.ingress = false;
+            options.egress = true;
+        } else if (direction == "both") {
+            options.ingress = true;
+            options.egress = true;
+        } else {
+            throw usageError("--direction '" + direction + "': use ingress, egress or both");
+        }
+    }
+    options.name = command == "receive" ? "mirror" : "ptap" + std::to_string(options.vni);
+    if (has("--name")) {
+        options.name = values.at("--name");
+        requireInterfaceName("--name", options.name);
+    }
+    if (has("--egress-vni")) {
+        options.egressVni =
+            static_cast<std::uint32_t>(parseInteger("--egress-vni", values.at("--egress-vni"), 1, 16777215, "the VNI"));
+        if (options.egressVni == options.vni) {
+            throw usageError("--egress-vni " + values.at("--egress-vni") + " equals --vni " +
+                std::to_string(options.vni) +
+                ": the egress device needs its own VNI so the receiver can tell the directions apart");
+        }
+        if (!options.egress) {
+            throw usageError("--egress-vni with --direction ingress: nothing would use the egress device; drop "
+                             "--egress-vni or use --direction both");
+        }
+        if (has("--egress-name")) {
+            options.egressName = values.at("--egress-name");
+            requireInterfaceName("--egress-name", options.egressName);
+        } else if (options.name.size() >= 15) {
+            throw usageError("--name " + options.name +
+                " leaves no room for the default egress device name <name>e (15 bytes at most); give --egress-name");
+        } else {
+            options.egressName = options.name + "e";
+        }
+        if (options.egressName == options.name) {
+            throw usageError("--egress-name " + options.egressName + " equals --name: the two devices need two names");
+        }
+    } else if (has("--egress-name")) {
+        throw usageError(
+            "--egress-name " + values.at("--egress-name") + " without --egress-vni: give --egress-vni M too");
+    }
+}
+
 AgentOptions parseCommandLine(int argc, const char *const *argv)
 {
     AgentOptions options;
@@ -275,7 +410,7 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
     }
     const std::set<std::string> &boolFlags = kBoolFlags.at(command);
 
-    std::map<std::string, std::string> values;
+    FlagValues values;
     std::set<std::string> switches;
     for (int i = 2; i < argc; ++i) {
         std::string arg = argv[i];
@@ -319,24 +454,33 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
     const auto has = [&values](const char *flag) { return values.count(flag) > 0; };
 
     // Target selection.
-    int targets = 0;
-    for (const auto &[flag, kind] : std::initializer_list<std::pair<const char *, TargetSelector::Kind>> {
-             {"--container-id", TargetSelector::Kind::ContainerId},
-             {"--pod-uid", TargetSelector::Kind::PodUid},
-             {"--pid", TargetSelector::Kind::Pid},
-             {"--netns", TargetSelector::Kind::Netns},
-         }) {
-        if (!has(flag)) {
-            continue;
+    const bool targetsFile = has("--targets-file");
+    if (targetsFile) {
+        // The targets and their devices come from the file, one per line; the command line holds what they share.
+        for (const char *flag :
+            {"--container-id", "--pod-uid", "--pid", "--netns", "--vni", "--egress-vni", "--name", "--egress-name"}) {
+            if (has(flag)) {
+                throw usageError(std::string(flag) + " " + values[flag] + " with --targets-file: each target's " +
+                    flag + " goes on its line of the targets file, not on the command line");
+            }
         }
-        ++targets;
-        options.target.kind = kind;
-        options.target.value = values[flag];
-        if (options.target.value.empty()) {
-            throw usageError(std::string("flag ") + flag + " needs a non-empty value");
+        options.targetsFile = values["--targets-file"];
+        if (options.targetsFile.empty()) {
+            throw usageError("flag --targets-file needs a non-empty value");
         }
+        if (has("--targets-key")) {
+            options.targetsKey = values["--targets-key"];
+            if (options.targetsKey.empty() || options.targetsKey.find_first_of("=\n\r\"") != std::string::npos) {
+                throw usageError("--targets-key '" + options.targetsKey +
+                    "': an annotation key, e.g. podtap.io/targets (no '=', quote or line break)");
+            }
+        }
+    } else if (has("--targets-key")) {
+        throw usageError("--targets-key " + values["--targets-key"] +
+            " without --targets-file: give --targets-file PATH (the annotations file) too");
     }
-    if (command != "receive" && command != "hold") {
+    const int targets = selectTarget(values, options);
+    if (command != "receive" && command != "hold" && !targetsFile) {
         if (targets == 0) {
             throw usageError(command + " needs a target: one of --container-id, --pod-uid, --pid or --netns");
         }
@@ -344,33 +488,11 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
             throw usageError("give only one of --container-id, --pod-uid, --pid or --netns");
         }
     }
-    if (options.target.kind == TargetSelector::Kind::ContainerId) {
-        options.target.value = TargetFinder::normalizeContainerId(options.target.value);
-        const std::string &id = options.target.value;
-        const bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-        });
-        if (!ok) {
-            throw usageError("--container-id '" + values["--container-id"] +
-                "': a container ID is letters and digits, optionally after containerd://, cri-o:// or docker://");
-        }
-    }
-    if (options.target.kind == TargetSelector::Kind::PodUid) {
-        const std::string &uid = options.target.value;
-        const bool ok = uid.size() <= 64 && std::all_of(uid.begin(), uid.end(), [](char c) {
-            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-' || c == '_';
-        });
-        if (!ok) {
-            throw usageError("--pod-uid '" + uid + "': a pod UID looks like 3f1c2a9e-5b7d-4c1e-9a2b-0c4d6e8f1a3b");
-        }
-    }
-    if (options.target.kind == TargetSelector::Kind::Pid) {
-        options.target.value = std::to_string(parseInteger("--pid", options.target.value, 1, 4194304, "a pid"));
-    }
+    validateTarget(values, options);
 
     if (has("--vni")) {
-        options.vni = static_cast<std::uint32_t>(parseInteger("--vni", values["--vni"], 1, 16777215, "the VNI"));
-    } else if (command == "mirror" || command == "receive") {
+        applyVniFlag(values, options);
+    } else if ((command == "mirror" && !targetsFile) || command == "receive") {
         throw usageError(command + " needs --vni N (1-16777215)");
     }
     if (has("--port")) {
@@ -403,51 +525,7 @@ AgentOptions parseCommandLine(int argc, const char *const *argv)
                 "--local " + options.local + " and --remote " + options.remote + " are of different address families");
         }
     }
-    if (has("--interface")) {
-        options.interface = values["--interface"];
-        requireInterfaceName("--interface", options.interface);
-    }
-    if (has("--direction")) {
-        const std::string &direction = values["--direction"];
-        if (direction == "ingress") {
-            options.egress = false;
-        } else if (direction == "egress") {
-            options.ingress = false;
-        } else if (direction != "both") {
-            throw usageError("--direction '" + direction + "': use ingress, egress or both");
-        }
-    }
-    options.name = command == "receive" ? "mirror" : "ptap" + std::to_string(options.vni);
-    if (has("--name")) {
-        options.name = values["--name"];
-        requireInterfaceName("--name", options.name);
-    }
-    if (has("--egress-vni")) {
-        options.egressVni =
-            static_cast<std::uint32_t>(parseInteger("--egress-vni", values["--egress-vni"], 1, 16777215, "the VNI"));
-        if (options.egressVni == options.vni) {
-            throw usageError("--egress-vni " + values["--egress-vni"] + " equals --vni " + std::to_string(options.vni) +
-                ": the egress device needs its own VNI so the receiver can tell the directions apart");
-        }
-        if (!options.egress) {
-            throw usageError("--egress-vni with --direction ingress: nothing would use the egress device; drop "
-                             "--egress-vni or use --direction both");
-        }
-        if (has("--egress-name")) {
-            options.egressName = values["--egress-name"];
-            requireInterfaceName("--egress-name", options.egressName);
-        } else if (options.name.size() >= 15) {
-            throw usageError("--name " + options.name +
-                " leaves no room for the default egress device name <name>e (15 bytes at most); give --egress-name");
-        } else {
-            options.egressName = options.name + "e";
-        }
-        if (options.egressName == options.name) {
-            throw usageError("--egress-name " + options.egressName + " equals --name: the two devices need two names");
-        }
-    } else if (has("--egress-name")) {
-        throw usageError("--egress-name " + values["--egress-name"] + " without --egress-vni: give --egress-vni M too");
-    }
+    applyDeviceFlags(values, command, options);
     if (has("--bpf")) {
         BpfProgram program;
         std::string error;

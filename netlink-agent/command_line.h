@@ -5,6 +5,7 @@
 #include "target_finder.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ struct AgentOptions
     /// stream: the pcapng interface name (`if_name`); default the interface name. The console passes
     /// `ns/pod/iface`.
     std::string ifName;
+    /// mirror: the file listing the targets, one per line (re-read while running); empty for one target.
+    std::string targetsFile;
+    /// mirror: the annotation of a downward-API annotations file whose value is the list; empty: the whole file.
+    std::string targetsKey;
 
     /// Scope of this session's marks: the session ID, or the device name when no session was given.
     std::string sessionKey() const { return session.empty() ? "name:" + name : session; }
@@ -53,6 +58,20 @@ struct AgentOptions
 
 /// The largest --if-name, in bytes.
 inline constexpr std::size_t kMaxIfNameBytes = 1024;
+
+/// The value flags of one command line (or one line of a targets file), by flag.
+using FlagValues = std::map<std::string, std::string>;
+
+/// The target flags (--container-id, --pod-uid, --pid, --netns) of @p values into @p options; returns how many
+/// were given. Throws AgentError(2) for an empty value.
+int selectTarget(const FlagValues &values, AgentOptions &options);
+/// Checks and normalizes the selected target's value. Throws AgentError(2) naming the flag, value and rule.
+void validateTarget(const FlagValues &values, AgentOptions &options);
+/// --vni into @p options. Throws AgentError(2) naming the flag, value and rule.
+void applyVniFlag(const FlagValues &values, AgentOptions &options);
+/// --interface, --direction, --name (default ptap<vni>, or `mirror` for receive), --egress-vni and
+/// --egress-name into @p options. Throws AgentError(2) naming the flag, value and rule.
+void applyDeviceFlags(const FlagValues &values, const std::string &command, AgentOptions &options);
 
 /// Parses argv. Throws AgentError(2) naming the flag on any usage error.
 AgentOptions parseCommandLine(int argc, const char *const *argv);

@@ -146,6 +146,17 @@ JsonLine &JsonLine::add(std::string_view k, const std::vector<std::string> &valu
     return *this;
 }
 
+JsonLine &JsonLine::append(const JsonLine &other)
+{
+    if (!other.m_body.empty()) {
+        if (!m_body.empty()) {
+            m_body += ',';
+        }
+        m_body += other.m_body;
+    }
+    return *this;
+}
+
 JsonLine &JsonLine::addRaw(std::string_view k, std::string_view rawJson)
 {
     key(k);

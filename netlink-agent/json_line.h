@@ -21,6 +21,8 @@ public:
     JsonLine &add(std::string_view key, unsigned value) { return add(key, static_cast<std::uint64_t>(value)); }
     JsonLine &add(std::string_view key, bool value);
     JsonLine &add(std::string_view key, const std::vector<std::string> &values);
+    /// Appends the fields of @p other after these.
+    JsonLine &append(const JsonLine &other);
     /// Adds @p rawJson (an object or array the caller built) verbatim.
     JsonLine &addRaw(std::string_view key, std::string_view rawJson);
 

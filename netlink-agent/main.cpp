@@ -7,6 +7,7 @@
 #include "json_line.h"
 #include "link_control.h"
 #include "mirror_session.h"
+#include "multi_mirror.h"
 #include "receiver.h"
 #include "stream_session.h"
 #include "tc_control.h"
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/pkt_sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -201,6 +203,12 @@ int main(int argc, char **argv)
             std::fputs(options.helpText.c_str(), stdout);
             return ExitOk;
         case AgentOptions::Command::Mirror: {
+            if (options.exitWithParent) {
+                ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+            }
+            if (!options.targetsFile.empty()) {
+                return MultiMirror(options).run();
+            }
             MirrorSession session(options);
             return session.run();
         }

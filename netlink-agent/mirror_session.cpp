@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -104,7 +105,15 @@ bool hasDuty(const std::string &alias, const std::string &ifname)
 
 std::string deviceAlias(const std::string &sessionKey)
 {
-    return kAliasPrefix + sessionKey;
+    // The kernel keeps 255 bytes of alias, and " clsact=IFNAME" duties are appended to it: a long key (a
+    // multi-target session's `<session>/<TAG>`) is cut and kept unique by its hash, the same way every time.
+    constexpr std::size_t kMaxKeyInAlias = 160;
+    if (sessionKey.size() <= kMaxKeyInAlias) {
+        return kAliasPrefix + sessionKey;
+    }
+    char hash[20];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(sessionHash(sessionKey)));
+    return kAliasPrefix + sessionKey.substr(0, kMaxKeyInAlias - 17) + "~" + hash;
 }
 
 void releaseClsact(const LinkControl &links, const std::string &ifname, const std::set<int> &leaving)
@@ -217,8 +226,9 @@ int removePodtapDevices(const LinkControl &links, const std::string *sessionKey)
     return removed;
 }
 
-MirrorSession::MirrorSession(AgentOptions options)
+MirrorSession::MirrorSession(AgentOptions options, std::string tag)
     : m_options(std::move(options))
+    , m_tag(std::move(tag))
 {
 }
 
@@ -320,7 +330,7 @@ void MirrorSession::install()
 
     const unsigned overhead = family == AF_INET6 ? 70 : 50;
     if (underlay.mtu > 0 && podIf.mtu + overhead > underlay.mtu) {
-        emitEvent("warning",
+        emit("warning",
             JsonLine()
                 .add("code", "mtu")
                 .add("message",
@@ -381,7 +391,7 @@ void MirrorSession::install()
             .add("egress_vni", m_tunnels[1].vni)
             .add("egress_ifindex", m_tunnels[1].ifindex);
     }
-    emitEvent("ready", std::move(ready));
+    emit("ready", std::move(ready));
 }
 
 void MirrorSession::createTunnel(
@@ -702,7 +712,7 @@ void MirrorSession::emitStats()
         line.add("egress_device", m_tunnels[1].name);
     }
     addCounters(line);
-    emitEvent("stats", std::move(line));
+    emit("stats", std::move(line));
 }
 
 std::string MirrorSession::deviceChange() const
@@ -829,7 +839,16 @@ std::string MirrorSession::waitForStop()
     }
 }
 
-int MirrorSession::run()
+void MirrorSession::emit(const std::string &event, JsonLine fields) const
+{
+    if (m_tag.empty()) {
+        emitEvent(event, std::move(fields));
+        return;
+    }
+    emitEvent(event, JsonLine().add("target", m_tag).append(fields));
+}
+
+void MirrorSession::start()
 {
     try {
         install();
@@ -841,11 +860,53 @@ int MirrorSession::run()
         }
         throw;
     }
-    const std::string reason = waitForStop();
+}
+
+std::string MirrorSession::onLinkNotification()
+{
+    if (!drainLinkMonitor(m_linkMonitor.get(), tunnelIfindexes())) {
+        return {};
+    }
+    m_checkDevice = false;
+    m_deviceChange = deviceChange();
+    if (m_deviceChange.empty()) {
+        return {};
+    }
+    note(m_deviceChange + ", tearing down");
+    return "device-changed";
+}
+
+std::string MirrorSession::checkTarget()
+{
+    if (m_checkDevice) {
+        m_checkDevice = false;
+        m_deviceChange = deviceChange();
+        if (!m_deviceChange.empty()) {
+            note(m_deviceChange + ", tearing down");
+            return "device-changed";
+        }
+    }
+    if (!TargetFinder(m_options.procRoot, m_options.netnsDir).stillPresent(m_options.target, m_target)) {
+        note(m_options.target.describe() + " is gone (no process left in netns " + m_target.netnsPath +
+            "), tearing down");
+        return "target-gone";
+    }
+    return {};
+}
+
+int MirrorSession::run()
+{
+    start();
+    finish(waitForStop());
+    return ExitOk;
+}
+
+void MirrorSession::finish(const std::string &reason)
+{
     if (reason == "device-changed") {
         // Reported as an error the console shows, but the agent still ends normally (exit 0): with
         // restartPolicy OnFailure a failure exit would put the mirror back into a pod that tampers with it.
-        emitEvent("error",
+        emit("error",
             JsonLine().add("code", "device-changed").add("message", m_deviceChange + "; the tap was torn down"));
     }
     // The final counters, read before the filters go (they take their counters with them); nothing is
@@ -856,9 +917,17 @@ int MirrorSession::run()
         stopped.add("egress_device", m_tunnels[1].name);
     }
     addCounters(stopped);
-    teardown();
-    emitEvent("stopped", std::move(stopped));
-    return ExitOk;
+    if (m_tag.empty()) {
+        teardown();
+    } else {
+        try {
+            teardown();
+        } catch (const AgentError &error) {
+            // One target's failed teardown must not keep the others from ending: say what is left, go on.
+            emit("error", JsonLine().add("code", "teardown").add("message", error.what()));
+        }
+    }
+    emit("stopped", std::move(stopped));
 }
 
 } // namespace podtap::agent

@@ -31,16 +31,42 @@ std::string deviceAlias(const std::string &sessionKey);
 void releaseClsact(const LinkControl &links, const std::string &ifname, const std::set<int> &leaving);
 
 /// @brief One running mirror: installs the VXLAN device and the tc filters, reports, and tears down.
+///
+/// `run()` is the single-target `mirror`. A multi-target agent drives the same steps itself: start(), then
+/// onLinkNotification() when linkMonitorFd() is readable, checkTarget() about once a second, emitStats(), and
+/// finish() with the reason it ends.
 class MirrorSession
 {
 public:
-    explicit MirrorSession(AgentOptions options);
+    /// @p tag: empty for the single-target mirror; otherwise every event the session emits carries
+    /// `"target": tag` right after "event".
+    explicit MirrorSession(AgentOptions options, std::string tag = {});
     ~MirrorSession();
     MirrorSession(const MirrorSession &) = delete;
     MirrorSession &operator=(const MirrorSession &) = delete;
 
     /// Runs until a stop condition; returns the exit code. Throws AgentError on failure (after tearing down).
     int run();
+
+    /// Installs the mirror and emits `ready` (after a `warning` on MTU). On failure it removes what it had
+    /// made and rethrows the AgentError.
+    void start();
+    /// The socket of link notifications in the pod netns (valid once start() succeeded).
+    int linkMonitorFd() const { return m_linkMonitor.get(); }
+    /// Reads the pending link notifications; "device-changed" when a tunnel device was changed under the
+    /// agent, else empty.
+    std::string onLinkNotification();
+    /// The checks of each second: "device-changed" (a change not seen through notifications, e.g. right
+    /// after start), "target-gone" (no process of the pod is left in its netns), else empty.
+    std::string checkTarget();
+    /// Emits a `stats` event.
+    void emitStats();
+    /// Ends the session for @p reason: an `error` for device-changed, then the final counters, teardown and
+    /// `stopped`. Untagged, a failed teardown throws AgentError (no `stopped`); tagged, it is an `error`
+    /// (code teardown) and `stopped` follows anyway.
+    void finish(const std::string &reason);
+    const std::string &tag() const { return m_tag; }
+    const AgentOptions &options() const { return m_options; }
 
 private:
     struct AddedFilter
@@ -82,7 +108,8 @@ private:
     void settlePriorityClashes(const PodtapCookie &cookie);
     void teardown();
     std::string waitForStop();
-    void emitStats();
+    /// Emits @p event with "target" first when the session has a tag.
+    void emit(const std::string &event, JsonLine fields) const;
     /// Appends the session's counters (the fields of `stats`) to @p line.
     void addCounters(JsonLine &line) const;
     /// What changed on a tunnel device since install (remote, VNI, down, deleted, ...), or empty.
@@ -101,6 +128,8 @@ private:
     bool m_tornDown = false;
     UniqueFd m_linkMonitor; ///< link notifications of the pod netns
     std::string m_deviceChange; ///< why the device-changed stop happened
+    std::string m_tag; ///< the target's tag in a multi-target agent, else empty
+    bool m_checkDevice = true; ///< look at the devices at the next check (once at the start, then on notice)
 };
 
 } // namespace podtap::agent

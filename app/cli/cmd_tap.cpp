@@ -5,9 +5,11 @@
 #include "common/defaults.h"
 #include "unix_signals.h"
 
+#include "cluster/workload_target.h"
 #include "kube/kube_client.h"
 #include "tap/agent_pod_spec.h"
 #include "tap/tap_session.h"
+#include "tap/workload_session.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -15,14 +17,52 @@
 #include <QTimer>
 
 namespace podtap::cli {
+namespace {
+
+/// What the positional targets and -l/-n ask for: one pod (TapSession, as always), or many (WorkloadTapSession).
+struct TapTargets
+{
+    bool workload = false;
+    QString singleNamespace; ///< one pod: its namespace and name
+    QString singlePod;
+    std::optional<cluster::WorkloadTarget> target; ///< a selector or a workload
+    QStringList pods; ///< several named pods, `NS/NAME` (a bare NAME gets the namespace later)
+    bool namespaceGiven = false; ///< -n, or NS/ in the target: the context's namespace does not apply
+};
+
+int runWorkloadTap(const QCommandLineParser &parser, const ConnectionFlags &flags, TapTargets targets,
+    WorkloadTapRequest request, TapSessionOptions options, std::optional<std::chrono::seconds> runFor,
+    const QString &durationText);
+
+} // namespace
 
 int runTapCommand(const QStringList &args)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
-        QStringLiteral("Tap a pod headless: mirror its interface into a VXLAN tunnel, capture it, and remove "
-                       "everything on Ctrl-C, --count or --duration.\nTARGET is NAMESPACE/POD."));
-    parser.addPositionalArgument(QStringLiteral("target"), QStringLiteral("NAMESPACE/POD to tap."));
+        QStringLiteral("Tap pods headless: mirror their interfaces into a VXLAN tunnel, capture them, and remove "
+                       "everything on Ctrl-C, --count or --duration.\n"
+                       "TARGET is NAMESPACE/POD (one pod), several pods (NS/POD or, with -n, POD), a workload "
+                       "(deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME) or -l SELECTOR: many pods are tapped "
+                       "into one capture with an interface per pod, one agent per node, following pods as they "
+                       "come and go."));
+    parser.addPositionalArgument(QStringLiteral("target"), QStringLiteral("NAMESPACE/POD, POD..., or KIND/NAME."),
+        QStringLiteral("[TARGET...]"));
+    const QCommandLineOption namespaceOpt(QStringList {QStringLiteral("n"), QStringLiteral("namespace")},
+        QStringLiteral("Namespace of the pods, workload or selector (default: the context's)."),
+        QStringLiteral("namespace"));
+    const QCommandLineOption selectorOpt(QStringList {QStringLiteral("l"), QStringLiteral("selector")},
+        QStringLiteral("Tap every pod this label selector picks in the namespace (e.g. app=cart)."),
+        QStringLiteral("selector"));
+    const QCommandLineOption maxPodsOpt(QStringLiteral("max-pods"),
+        QStringLiteral("The most pods one tap of many takes (default %1): above it the tap does not start; pods "
+                       "that come later above it are skipped with a warning.")
+            .arg(cluster::WorkloadResolver::defaultMaxPods),
+        QStringLiteral("n"));
+    const QCommandLineOption bandwidthOpt(QStringLiteral("warn-bandwidth"),
+        QStringLiteral("For a tap of many pods: warn when their mirrored traffic exceeds this many Mbit/s "
+                       "together (default 100; 0: never)."),
+        QStringLiteral("mbit"));
     ConnectionFlags flags;
     flags.addTo(parser);
     const QCommandLineOption interfaceOpt(QStringLiteral("interface"), QStringLiteral("Pod interface (default eth0)."),
@@ -63,19 +103,79 @@ int runTapCommand(const QStringList &args)
         QStringLiteral("seconds"), QString::number(kDefaultHeartbeatTimeoutSeconds));
     const QCommandLineOption privilegedOpt(
         QStringLiteral("privileged"), QStringLiteral("Run the agent privileged (SELinux hosts)."));
-    parser.addOptions({interfaceOpt, directionOpt, filterOpt, toOpt, vniOpt, portOpt, captureOpt, writeOpt, durationOpt,
-        maxDurationOpt, countOpt, imageOpt, heartbeatOpt, privilegedOpt});
+    parser.addOptions({namespaceOpt, selectorOpt, maxPodsOpt, bandwidthOpt, interfaceOpt, directionOpt, filterOpt,
+        toOpt, vniOpt, portOpt, captureOpt, writeOpt, durationOpt, maxDurationOpt, countOpt, imageOpt, heartbeatOpt,
+        privilegedOpt});
     if (const auto code = parse(parser, args, QStringLiteral("tap"))) {
         return *code;
     }
     const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 1 || positional.first().count(QLatin1Char('/')) != 1) {
-        return usageError(QStringLiteral("give exactly one target as NAMESPACE/POD"), QStringLiteral("tap"));
+    TapTargets targets;
+    targets.namespaceGiven = parser.isSet(namespaceOpt);
+    // Parsed with a stand-in namespace when -n is not given: the context's is known once connected.
+    const QString namespaceName = targets.namespaceGiven ? parser.value(namespaceOpt) : QStringLiteral("default");
+    if (parser.isSet(selectorOpt)) {
+        if (!positional.isEmpty()) {
+            return usageError(QStringLiteral("-l SELECTOR picks the pods itself; give no TARGET with it (got \"%1\")")
+                                  .arg(positional.join(QLatin1Char(' '))),
+                QStringLiteral("tap"));
+        }
+        QString error;
+        targets.target = cluster::WorkloadTarget::fromSelector(parser.value(selectorOpt), namespaceName, &error);
+        if (!targets.target) {
+            return usageError(error, QStringLiteral("tap"));
+        }
+        targets.workload = true;
+    } else if (positional.isEmpty()) {
+        return usageError(QStringLiteral("give a target: NAMESPACE/POD, several pods, KIND/NAME or -l SELECTOR"),
+            QStringLiteral("tap"));
+    } else if (positional.size() == 1) {
+        QString error;
+        const std::optional<cluster::WorkloadTarget> target =
+            cluster::WorkloadTarget::parse(positional.first(), namespaceName, &error);
+        if (!target) {
+            return usageError(error, QStringLiteral("tap"));
+        }
+        if (target->kind == cluster::WorkloadTarget::Kind::Pod) {
+            if (positional.first().count(QLatin1Char('/')) != 1 && !targets.namespaceGiven) {
+                return usageError(QStringLiteral("give exactly one target as NAMESPACE/POD (or POD with -n NAMESPACE)"),
+                    QStringLiteral("tap"));
+            }
+            targets.singleNamespace = target->namespaceName;
+            targets.singlePod = target->name;
+        } else {
+            targets.target = target;
+            targets.workload = true;
+        }
+    } else {
+        for (const QString &spec : positional) {
+            QString error;
+            const std::optional<cluster::WorkloadTarget> target =
+                cluster::WorkloadTarget::parse(spec, namespaceName, &error);
+            if (!target) {
+                return usageError(error, QStringLiteral("tap"));
+            }
+            if (target->kind != cluster::WorkloadTarget::Kind::Pod) {
+                return usageError(
+                    QStringLiteral("\"%1\" is not a pod: several TARGETs must all be pods (NS/POD, or POD with "
+                                   "-n); tap a workload on its own")
+                        .arg(spec),
+                    QStringLiteral("tap"));
+            }
+            // A bare POD takes the namespace (-n, or the context's once connected); NS/POD names its own.
+            targets.pods << (spec.contains(QLatin1Char('/')) ? spec : QStringLiteral("?/") + target->name);
+        }
+        targets.workload = true;
+    }
+    if (!targets.workload && (parser.isSet(maxPodsOpt) || parser.isSet(bandwidthOpt))) {
+        return usageError(QStringLiteral("--max-pods and --warn-bandwidth are for taps of many pods (-l, KIND/NAME or "
+                                         "several pods)"),
+            QStringLiteral("tap"));
     }
 
     TapRequestFields fields;
-    fields.targetNamespace = positional.first().section(QLatin1Char('/'), 0, 0);
-    fields.pod = positional.first().section(QLatin1Char('/'), 1);
+    fields.targetNamespace = targets.workload ? QStringLiteral("default") : targets.singleNamespace;
+    fields.pod = targets.workload ? QStringLiteral("pod") : targets.singlePod;
     fields.interfaceName = parser.value(interfaceOpt);
     fields.direction = parser.value(directionOpt);
     fields.destination = parser.value(toOpt);
@@ -106,6 +206,18 @@ int runTapCommand(const QStringList &args)
     if (!problems.isEmpty()) {
         for (const auto &p : problems) {
             err() << "podtapctl tap: " << p.toString() << "\n";
+        }
+        err().flush();
+        return 2;
+    }
+
+    if (targets.workload && request.destination.kind != Destination::Kind::ThisMachine) {
+        WorkloadTapRequest workload;
+        workload.destination = request.destination;
+        for (const auto &p : workload.validate()) {
+            if (p.field == QLatin1String("destination")) {
+                err() << "podtapctl tap: " << p.toString() << "\n";
+            }
         }
         err().flush();
         return 2;
@@ -148,6 +260,43 @@ int runTapCommand(const QStringList &args)
     // Heartbeats come several times per timeout, so one lost patch never stops a healthy tap.
     options.heartbeatIntervalMs = std::min(30000, options.heartbeatTimeoutSeconds * 1000 / 4);
     options.privileged = parser.isSet(privilegedOpt);
+
+    if (targets.workload) {
+        if (parser.isSet(vniOpt)) {
+            return usageError(QStringLiteral("--vni names one VNI; a tap of many pods chooses a pair per pod"),
+                QStringLiteral("tap"));
+        }
+        WorkloadTapRequest workload;
+        workload.interfaceName = request.interfaceName;
+        workload.direction = request.direction;
+        workload.destination = request.destination;
+        workload.port = request.port;
+        workload.captureFilter = request.captureFilter;
+        workload.maxDuration = request.maxDuration;
+        workload.agentNamespace = request.agentNamespace;
+        workload.agentImage = request.agentImage;
+        if (parser.isSet(maxPodsOpt)) {
+            bool ok = false;
+            workload.maxPods = parser.value(maxPodsOpt).toInt(&ok);
+            if (!ok || workload.maxPods < 1 || workload.maxPods > WorkloadTapRequest::kMaxMaxPods) {
+                return usageError(QStringLiteral("--max-pods must be a number from 1 to %1, not \"%2\"")
+                                      .arg(WorkloadTapRequest::kMaxMaxPods)
+                                      .arg(parser.value(maxPodsOpt)),
+                    QStringLiteral("tap"));
+            }
+        }
+        if (parser.isSet(bandwidthOpt)) {
+            bool ok = false;
+            const double mbit = parser.value(bandwidthOpt).toDouble(&ok);
+            if (!ok || mbit < 0 || mbit > 1e6) {
+                return usageError(QStringLiteral("--warn-bandwidth must be a rate in Mbit/s (0: never), not \"%1\"")
+                                      .arg(parser.value(bandwidthOpt)),
+                    QStringLiteral("tap"));
+            }
+            workload.bandwidthWarningBitsPerSecond = qint64(mbit * 1e6);
+        }
+        return runWorkloadTap(parser, flags, targets, workload, options, runFor, parser.value(durationOpt));
+    }
 
     auto connection = connect(parser, flags);
     if (!connection) {
@@ -219,5 +368,108 @@ int runTapCommand(const QStringList &args)
     err().flush();
     return code;
 }
+
+namespace {
+
+int runWorkloadTap(const QCommandLineParser &parser, const ConnectionFlags &flags, TapTargets targets,
+    WorkloadTapRequest request, TapSessionOptions options, std::optional<std::chrono::seconds> runFor,
+    const QString &durationText)
+{
+    auto connection = connect(parser, flags);
+    if (!connection) {
+        return 1;
+    }
+    // Without -n (or NS/ in the target) the context's namespace applies, as for kubectl.
+    if (targets.target) {
+        if (!targets.namespaceGiven) {
+            targets.target->namespaceName = connection->namespaceName;
+        }
+        request.target = *targets.target;
+    }
+    for (const QString &pod : std::as_const(targets.pods)) {
+        request.pods << (pod.startsWith(QLatin1String("?/"))
+                ? (targets.namespaceGiven ? parser.value(QStringLiteral("namespace")) : connection->namespaceName) +
+                    pod.mid(1)
+                : pod);
+    }
+    const ValidationProblems problems = request.validate();
+    if (!problems.isEmpty()) {
+        for (const auto &p : problems) {
+            err() << "podtapctl tap: " << p.toString() << "\n";
+        }
+        err().flush();
+        return 2;
+    }
+    WorkloadTapSession session(connection->client.get(), request, options);
+    UnixSignals signals;
+    int interrupts = 0;
+    QObject::connect(&signals, &UnixSignals::received, &session, [&](int) {
+        if (++interrupts > 1) {
+            err() << "podtapctl tap: interrupted twice, exiting without waiting; run 'podtapctl sweep' for leftovers\n";
+            err().flush();
+            QCoreApplication::exit(130);
+            return;
+        }
+        session.stop(QStringLiteral("interrupted"));
+    });
+    QObject::connect(&session, &WorkloadTapSession::progress, [](const QString &text) {
+        err() << "podtapctl: " << text << "\n";
+        err().flush();
+    });
+    QObject::connect(&session, &WorkloadTapSession::memberEvent, [](const QString &text) {
+        err() << "podtapctl: " << text << "\n";
+        err().flush();
+    });
+    QObject::connect(&session, &WorkloadTapSession::warningRaised, [](const QString &text) {
+        err() << "podtapctl: warning: " << text << "\n";
+        err().flush();
+    });
+    QObject::connect(&session, &WorkloadTapSession::packetLine, [](const QString &line) {
+        out() << line << "\n";
+        out().flush();
+    });
+    QObject::connect(&session, &WorkloadTapSession::failed, [](const QString &summary, const QString &fix) {
+        err() << "podtapctl: error: " << summary << "\n";
+        if (!fix.isEmpty()) {
+            err() << "podtapctl: fix: " << fix << "\n";
+        }
+        err().flush();
+    });
+    QTimer runTimer;
+    runTimer.setSingleShot(true);
+    QObject::connect(&runTimer, &QTimer::timeout, &session,
+        [&] { session.stop(QStringLiteral("--duration %1 reached").arg(durationText)); });
+    QObject::connect(&session, &WorkloadTapSession::ready, [&] {
+        err() << "podtapctl: session " << session.sessionId() << ": capturing " << session.members().size()
+              << " pods in this process (agent pods: " << session.agentPods().join(QStringLiteral(", ")) << ")\n";
+        err().flush();
+        if (runFor) {
+            runTimer.start(std::chrono::milliseconds(*runFor));
+        }
+    });
+    QObject::connect(&session, &WorkloadTapSession::finished,
+        [&] { QCoreApplication::exit(session.state() == WorkloadTapSession::State::Stopped ? 0 : 1); });
+    QTimer::singleShot(0, &session, &WorkloadTapSession::start);
+    const int code = QCoreApplication::exec();
+    err() << "podtapctl: " << WorkloadTapSession::stateName(session.state()).toLower();
+    if (!session.stopReason().isEmpty()) {
+        err() << " (" << session.stopReason() << ")";
+    }
+    err() << "; " << session.members().size() << " pods, mirrored " << session.stats().packets << " packets, captured "
+          << session.capturedPackets() << "\n";
+    // One line per pod: what the Sessions panel shows in its child rows.
+    for (const WorkloadMember &member : session.members()) {
+        err() << "podtapctl:   " << member.key << "  " << (member.node.isEmpty() ? QStringLiteral("-") : member.node)
+              << "  " << workloadMemberStateName(member.state) << "  mirrored " << member.mirroredPackets;
+        if (!member.detail.isEmpty()) {
+            err() << "  (" << member.detail << ")";
+        }
+        err() << "\n";
+    }
+    err().flush();
+    return code;
+}
+
+} // namespace
 
 } // namespace podtap::cli

@@ -221,10 +221,154 @@ LocalCapture::~LocalCapture()
     stop();
 }
 
-void LocalCapture::addTarget(const Target &target)
+int LocalCapture::addTarget(const Target &target, QString *error)
 {
-    Q_ASSERT(!m_running);
-    m_targets.append(target);
+    if (m_stopped) {
+        if (error) {
+            *error = QStringLiteral("Cannot capture %1: this capture has stopped; start a new one.")
+                         .arg(target.interfaceName);
+        }
+        return -1;
+    }
+    TargetEntry entry;
+    entry.target = target;
+    if (m_running) {
+        QString installError;
+        if (!installTarget(entry, &installError)) {
+            if (error) {
+                *error = installError;
+            }
+            return -1;
+        }
+        // A viewer reading the pipe learns of the interface now, not with its first packet.
+        m_writer->flush();
+    }
+    m_targets.append(entry);
+    return int(m_targets.size()) - 1;
+}
+
+bool LocalCapture::installTarget(TargetEntry &entry, QString *error)
+{
+    const Target &target = entry.target;
+    const bool twoVnis = target.egressVni != 0 && target.egressVni != target.ingressVni;
+    struct Leg
+    {
+        std::uint32_t vni;
+        PacketDirection direction;
+    };
+    QList<Leg> legs {{target.ingressVni, twoVnis ? PacketDirection::Inbound : PacketDirection::Unknown}};
+    if (twoVnis) {
+        legs.append({target.egressVni, PacketDirection::Outbound});
+    }
+    const auto refused = [&](const Leg &leg, const QString &reason) {
+        *error = QStringLiteral("Cannot receive %1 from %2 with VNI %3 on UDP port %4: %5")
+                     .arg(target.interfaceName, target.sender.toString())
+                     .arg(leg.vni)
+                     .arg(m_port)
+                     .arg(reason);
+        return false;
+    };
+    // Every route is checked before anything is written: an IDB cannot be taken back out of the stream.
+    if (m_receiver) {
+        for (const Leg &leg : std::as_const(legs)) {
+            QString reason;
+            if (!m_receiver->canAddRoute(target.sender, leg.vni, &reason)) {
+                return refused(leg, reason);
+            }
+        }
+    }
+    PcapngInterface interface;
+    interface.name = target.interfaceName;
+    interface.description = target.description;
+    entry.interfaceId = m_writer->addInterface(interface);
+    if (!m_receiver) {
+        return true; // a stream: no tunnel routes
+    }
+    for (const Leg &leg : std::as_const(legs)) {
+        TunnelRoute route;
+        route.sender = target.sender;
+        route.vni = leg.vni;
+        route.writer = m_writer;
+        route.interfaceId = entry.interfaceId;
+        route.direction = leg.direction;
+        QString reason;
+        const int id = m_receiver->addRoute(route, &reason);
+        if (id == 0) {
+            // Checked above, on this thread: not expected. The interface stays written, without routes.
+            releaseRoutes(entry);
+            return refused(leg, reason);
+        }
+        entry.routeIds.append(id);
+    }
+    return true;
+}
+
+void LocalCapture::releaseRoutes(TargetEntry &entry)
+{
+    if (!m_receiver) {
+        return;
+    }
+    // A route's counters go with it: keep them with the target first.
+    for (const int id : std::as_const(entry.routeIds)) {
+        const RouteCounters route = m_receiver->routeCounters(id);
+        entry.routesFinal.packets += route.packets;
+        entry.routesFinal.bytes += route.bytes;
+        entry.routesFinal.drops += route.drops;
+        m_receiver->removeRoute(id);
+    }
+    entry.routeIds.clear();
+}
+
+bool LocalCapture::ownsRoute(int routeId) const
+{
+    return std::any_of(m_targets.cbegin(), m_targets.cend(),
+        [routeId](const TargetEntry &entry) { return entry.routeIds.contains(routeId); });
+}
+
+bool LocalCapture::removeTarget(int index)
+{
+    if (!isTargetActive(index)) {
+        return false;
+    }
+    TargetEntry &entry = m_targets[index];
+    if (m_receiver) {
+        // What arrived before the removal is this target's: write it before its routes go.
+        m_receiver->readPending();
+    }
+    releaseRoutes(entry);
+    entry.removed = true;
+    return true;
+}
+
+bool LocalCapture::isTargetActive(int index) const
+{
+    return index >= 0 && index < m_targets.size() && !m_targets.at(index).removed;
+}
+
+LocalCapture::Counters LocalCapture::targetCounters(int index) const
+{
+    Counters c;
+    if (index < 0 || index >= m_targets.size()) {
+        return c;
+    }
+    const TargetEntry &entry = m_targets.at(index);
+    c.packets = entry.routesFinal.packets;
+    c.bytes = entry.routesFinal.bytes;
+    c.routeDrops = entry.routesFinal.drops;
+    if (m_receiver) {
+        for (const int id : entry.routeIds) {
+            const RouteCounters route = m_receiver->routeCounters(id);
+            c.packets += route.packets;
+            c.bytes += route.bytes;
+            c.routeDrops += route.drops;
+        }
+    }
+    c.streamPackets = entry.streamPackets;
+    c.packets += entry.streamPackets;
+    c.bytes += entry.streamBytes;
+    c.routeDrops += entry.streamWriteDrops;
+    c.drops = c.routeDrops;
+    return c;
 }
 
 bool LocalCapture::addFileSink(const QString &path, QString *error)
@@ -315,7 +459,9 @@ bool LocalCapture::start(QString *error)
         *error = QStringLiteral("This capture was started already (a capture starts once); create a new one.");
         return false;
     }
-    if (m_targets.isEmpty()) {
+    const bool anyTarget =
+        std::any_of(m_targets.cbegin(), m_targets.cend(), [](const TargetEntry &entry) { return !entry.removed; });
+    if (!anyTarget && !m_options.allowNoTargets) {
         *error = QStringLiteral("Nothing to capture: the session has no tapped pod interface.");
         return false;
     }
@@ -327,6 +473,8 @@ bool LocalCapture::start(QString *error)
             return false;
         }
         m_port = m_receiver->localPort();
+        // A shared port may have dropped for other sessions before: those are not this session's.
+        m_receiver->updateKernelDrops();
         m_kernelDropsBase = m_receiver->portCounters().kernelDrops;
     }
 
@@ -337,46 +485,15 @@ bool LocalCapture::start(QString *error)
     m_writer = std::make_shared<PcapngWriter>(m_fanout, writerOptions);
     m_writer->start();
 
-    for (const Target &target : std::as_const(m_targets)) {
-        PcapngInterface interface;
-        interface.name = target.interfaceName;
-        interface.description = target.description;
-        const std::uint32_t interfaceId = m_writer->addInterface(interface);
-        m_interfaceIds.append(interfaceId);
-        if (!m_receiver) {
-            continue; // a stream: no tunnel routes
+    for (TargetEntry &entry : m_targets) {
+        if (entry.removed) {
+            continue; // removed before the start: no interface
         }
-        const bool twoVnis = target.egressVni != 0 && target.egressVni != target.ingressVni;
-        struct Leg
-        {
-            std::uint32_t vni;
-            PacketDirection direction;
-        };
-        QList<Leg> legs {{target.ingressVni, twoVnis ? PacketDirection::Inbound : PacketDirection::Unknown}};
-        if (twoVnis) {
-            legs.append({target.egressVni, PacketDirection::Outbound});
-        }
-        for (const Leg &leg : legs) {
-            TunnelRoute route;
-            route.sender = target.sender;
-            route.vni = leg.vni;
-            route.writer = m_writer;
-            route.interfaceId = interfaceId;
-            route.direction = leg.direction;
-            QString routeError;
-            const int id = m_receiver->addRoute(route, &routeError);
-            if (id == 0) {
-                *error = QStringLiteral("Cannot receive %1 from %2 with VNI %3 on UDP port %4: %5")
-                             .arg(target.interfaceName, target.sender.toString())
-                             .arg(leg.vni)
-                             .arg(m_port)
-                             .arg(routeError);
-                // Nothing half-built stays: the routes taken so far, the port, the stream and its sinks go.
-                m_running = true;
-                stop();
-                return false;
-            }
-            m_routeIds.append(id);
+        if (!installTarget(entry, error)) {
+            // Nothing half-built stays: the routes taken so far, the port, the stream and its sinks go.
+            m_running = true;
+            stop();
+            return false;
         }
     }
     if (!m_pendingNames.isEmpty()) {
@@ -386,7 +503,7 @@ bool LocalCapture::start(QString *error)
     m_writer->flush();
     if (m_receiver) {
         connect(m_receiver.get(), &VxlanReceiver::routeActive, this, [this](int routeId) {
-            if (m_routeIds.contains(routeId)) {
+            if (ownsRoute(routeId)) {
                 onPacketsArrived();
             }
         });
@@ -436,18 +553,14 @@ void LocalCapture::releaseTunnel()
     if (!m_receiver) {
         return;
     }
-    // Take what is queued now, then read the routes' last counters before they go.
+    // Take what is queued now (and the kernel's drop count), then read the routes' last counters before they go.
     m_receiver->readPending();
-    m_tunnelFinal = counters();
-    m_tunnelFinal.packets -= m_streamPackets;
-    m_tunnelFinal.bytes -= m_streamBytes;
-    m_tunnelFinal.routeDrops -= m_streamWriteDrops;
-    m_tunnelFinal.streamPackets = m_tunnelFinal.streamDrops = 0;
+    const quint64 kernel = m_receiver->portCounters().kernelDrops;
+    m_kernelDropsFinal = kernel > m_kernelDropsBase ? kernel - m_kernelDropsBase : 0;
     disconnect(m_receiver.get(), nullptr, this, nullptr);
-    for (const int id : std::as_const(m_routeIds)) {
-        m_receiver->removeRoute(id);
+    for (TargetEntry &entry : m_targets) {
+        releaseRoutes(entry);
     }
-    m_routeIds.clear();
     // The last session to let go closes the port (the registry only holds weak references).
     m_receiver.reset();
 }
@@ -455,16 +568,18 @@ void LocalCapture::releaseTunnel()
 bool LocalCapture::writeStreamPacket(
     int targetIndex, std::int64_t timestampNs, PacketDirection direction, const char *data, qsizetype length)
 {
-    if (!m_running || !m_writer || targetIndex < 0 || targetIndex >= m_interfaceIds.size()) {
+    if (!m_running || !m_writer || !isTargetActive(targetIndex) ||
+        m_targets.at(targetIndex).interfaceId == kNoInterface) {
         ++m_streamWriteDrops;
         return false;
     }
-    if (!m_writer->writePacket(m_interfaceIds.at(targetIndex), timestampNs, direction, data, length)) {
-        ++m_streamWriteDrops;
+    TargetEntry &entry = m_targets[targetIndex];
+    if (!m_writer->writePacket(entry.interfaceId, timestampNs, direction, data, length)) {
+        ++entry.streamWriteDrops;
         return false;
     }
-    ++m_streamPackets;
-    m_streamBytes += quint64(length);
+    ++entry.streamPackets;
+    entry.streamBytes += quint64(length);
     return true;
 }
 
@@ -519,22 +634,21 @@ LocalCapture::Counters LocalCapture::counters() const
     if (m_stopped) {
         return m_final;
     }
-    // The tunnel's part: live while it runs, its last counters once released.
-    Counters c = m_tunnelFinal;
+    Counters c;
+    for (int i = 0; i < m_targets.size(); ++i) {
+        const Counters target = targetCounters(i);
+        c.packets += target.packets;
+        c.bytes += target.bytes;
+        c.routeDrops += target.routeDrops;
+        c.streamPackets += target.streamPackets;
+    }
+    c.routeDrops += m_streamWriteDrops;
+    // The port's kernel drops: live while the tunnel runs, the last count once released.
+    c.kernelDrops = m_kernelDropsFinal;
     if (m_receiver) {
-        for (const int id : m_routeIds) {
-            const RouteCounters route = m_receiver->routeCounters(id);
-            c.packets += route.packets;
-            c.bytes += route.bytes;
-            c.routeDrops += route.drops;
-        }
         const quint64 kernel = m_receiver->portCounters().kernelDrops;
         c.kernelDrops = kernel > m_kernelDropsBase ? kernel - m_kernelDropsBase : 0;
     }
-    c.streamPackets = m_streamPackets;
-    c.packets += m_streamPackets;
-    c.bytes += m_streamBytes;
-    c.routeDrops += m_streamWriteDrops;
     for (const quint64 total : m_streamDropTotals) {
         c.streamDrops += total;
     }
@@ -545,6 +659,10 @@ LocalCapture::Counters LocalCapture::counters() const
 
 void LocalCapture::pollCounters()
 {
+    if (m_receiver) {
+        // Drops after the last datagram read are only known by asking the kernel.
+        m_receiver->updateKernelDrops();
+    }
     const Counters now = counters();
     if (now.packets > 0 && !m_arrived) {
         onPacketsArrived();
@@ -625,8 +743,11 @@ void LocalCapture::setReachability(Reachability state)
 QString LocalCapture::reachabilityText() const
 {
     QStringList senders;
-    for (const Target &target : m_targets) {
-        const QString s = target.sender.toString();
+    for (const TargetEntry &entry : m_targets) {
+        if (entry.removed) {
+            continue;
+        }
+        const QString s = entry.target.sender.toString();
         if (!senders.contains(s)) {
             senders.append(s);
         }
@@ -656,7 +777,9 @@ QString LocalCapture::reachabilityFix() const
 {
     const QString local =
         m_options.localAddress.isNull() ? QStringLiteral("the local address") : m_options.localAddress.toString();
-    const QString node = m_targets.isEmpty() ? QStringLiteral("NODE") : m_targets.first().sender.toString();
+    const auto active =
+        std::find_if(m_targets.cbegin(), m_targets.cend(), [](const TargetEntry &entry) { return !entry.removed; });
+    const QString node = active == m_targets.cend() ? QStringLiteral("NODE") : active->target.sender.toString();
     return QStringLiteral(
         "Likely causes, most common first:\n"
         "- The nodes cannot route to this machine (NAT or a VPN between them): tap through the API server "

@@ -88,10 +88,12 @@ private:
 ///
 /// Configure the targets and sinks, then start(): it acquires the port from TunnelPortRegistry, writes the
 /// section header and one IDB per target, and adds routes for each target's sender node: the ingress VNI
-/// (direction inbound, or unknown when there is no egress VNI) and the egress VNI (outbound). Sinks may also be
-/// added while running. stop() releases the routes and the port, finishes the stream and closes the viewers'
-/// pipes (a viewer sees the end of its capture and keeps it); it is idempotent and also done by the destructor.
-/// A viewer still running then is left running. Main thread only.
+/// (direction inbound, or unknown when there is no egress VNI) and the egress VNI (outbound). Targets and sinks
+/// may also be added while running (a workload session's pods come and go): a new target's IDB is written
+/// mid-stream, and a sink that joins late gets every interface so far. A removed target's routes go, its interface
+/// stays. stop() releases the routes and the port, finishes the stream and closes the viewers' pipes (a viewer
+/// sees the end of its capture and keeps it); it is idempotent and also done by the destructor. A viewer still
+/// running then is left running. Main thread only.
 ///
 /// Reachability: after agentReady(), when no tunnel packet arrives within Options::reachabilityTimeoutMs while the
 /// agent reports mirrored packets (setAgentMirrored()), reachabilityProblem() names the likely causes and fixes.
@@ -127,9 +129,12 @@ public:
         /// false: no tunnel port at all; the packets come from a stream through the API server
         /// (writeStreamPacket()), and there is no reachability check.
         bool tunnel = true;
+        /// true: start() with no target is fine (a workload session whose pods are not Running yet adds them
+        /// later); false: it is refused as "nothing to capture".
+        bool allowNoTargets = false;
     };
 
-    /// @brief What the console shows for the session.
+    /// @brief What the console shows for the session (counters()), or for one target (targetCounters()).
     struct Counters
     {
         quint64 packets = 0; ///< frames written to the stream
@@ -165,8 +170,28 @@ public:
     explicit LocalCapture(const Options &options, QObject *parent = nullptr);
     ~LocalCapture() override;
 
-    /// Before start() only.
-    void addTarget(const Target &target);
+    /// Adds a pod interface to capture and returns its index (0, 1, 2...; never reused, also not after
+    /// removeTarget()), which writeStreamPacket(), targetCounters() and removeTarget() take.
+    /// Before start(): the target is noted; start() writes its interface and adds its routes.
+    /// While running: its interface (IDB) is written mid-stream and its routes added at once. When a route would be
+    /// refused (another session, or another target of this one, receives that sender and VNI; a bad sender or VNI)
+    /// nothing is added or written: -1 with @p error naming the interface, sender, VNI, port and reason.
+    /// After stop(): -1 with @p error.
+    int addTarget(const Target &target, QString *error = nullptr);
+    /// Stops capturing target @p index: first what is queued on the socket is read (packets that arrived before
+    /// are written), then its routes are released, so a later target may take the same sender and VNIs. Its
+    /// interface stays in the stream with what it captured, and its counters stay. Its later tunnel packets are
+    /// the port's (unrouted: wrong VNI or wrong source, not written); later writeStreamPacket() calls for it are
+    /// refused and counted as the session's drops. False for an unknown or already removed index.
+    bool removeTarget(int index);
+    /// Targets added so far, removed ones included (the next index addTarget() returns).
+    int targetCount() const { return int(m_targets.size()); }
+    /// True for an index addTarget() returned that removeTarget() has not removed.
+    bool isTargetActive(int index) const;
+    /// What target @p index wrote to its interface: packets, bytes, routeDrops (frames of its routes or its stream
+    /// the writer dropped), drops (= routeDrops: kernel drops belong to the port, viewer drops to the sink) and
+    /// streamPackets. Kept after removeTarget() and stop(). Zero for an unknown index.
+    Counters targetCounters(int index) const;
     /// Writes the stream to @p path too (created or truncated). Before or after start(). False with @p error
     /// naming the file and the reason when it cannot be opened.
     bool addFileSink(const QString &path, QString *error);
@@ -195,8 +220,9 @@ public:
     /// switches to the stream through the API server. The tunnel's counters stay in counters(). Idempotent.
     void releaseTunnel();
     bool hasTunnel() const { return m_receiver != nullptr; }
-    /// Writes one packet that came through the stream to target @p targetIndex's interface (addTarget() order).
-    /// False when it was dropped (unknown target, not running, stream closed); it is counted either way.
+    /// Writes one packet that came through the stream to target @p targetIndex's interface (addTarget()'s index,
+    /// also for targets added while running). False when it was dropped (unknown or removed target, not running,
+    /// stream closed); it is counted either way.
     bool writeStreamPacket(
         int targetIndex, std::int64_t timestampNs, PacketDirection direction, const char *data, qsizetype length);
     /// Packets lost before they reached this process (the agent's ring drops, bytes the exec client dropped),
@@ -227,9 +253,18 @@ Q_SIGNALS:
     void fileSinkFailed(const QString &error);
 
 private:
-    struct Route
+    /// No IDB written for the target (yet): before start(), or removed before start().
+    static constexpr std::uint32_t kNoInterface = 0xFFFFFFFF;
+    struct TargetEntry
     {
-        int id = 0;
+        Target target;
+        std::uint32_t interfaceId = kNoInterface;
+        QList<int> routeIds; ///< its routes on the receiver while it has them
+        bool removed = false;
+        RouteCounters routesFinal; ///< what its routes delivered before they were removed
+        quint64 streamPackets = 0;
+        quint64 streamBytes = 0;
+        quint64 streamWriteDrops = 0;
     };
     struct ViewerEntry
     {
@@ -243,11 +278,14 @@ private:
     void pollCounters();
     void releaseViewer(ViewerEntry &viewer);
     void dropViewerSink(int id, const QString &reason);
+    bool installTarget(TargetEntry &entry, QString *error);
+    void releaseRoutes(TargetEntry &entry);
+    bool ownsRoute(int routeId) const;
     QString reachabilityText() const;
     QString reachabilityFix() const;
 
     Options m_options;
-    QList<Target> m_targets;
+    QList<TargetEntry> m_targets; ///< by index; removed ones stay, so indexes are never reused
     std::shared_ptr<VxlanReceiver> m_receiver;
     std::shared_ptr<PcapngWriter> m_writer;
     PcapngFanout *m_fanout = nullptr;
@@ -256,12 +294,8 @@ private:
     QString m_filePath;
     QList<ViewerEntry> m_viewers;
     int m_nextViewerId = 1;
-    QList<int> m_routeIds;
-    QList<std::uint32_t> m_interfaceIds; ///< per target, in addTarget() order
-    Counters m_tunnelFinal; ///< the tunnel's counters when releaseTunnel() let it go
-    quint64 m_streamPackets = 0;
-    quint64 m_streamBytes = 0;
-    quint64 m_streamWriteDrops = 0;
+    quint64 m_kernelDropsFinal = 0; ///< the port's kernel drops for this session when releaseTunnel() let it go
+    quint64 m_streamWriteDrops = 0; ///< stream packets for no (active) target
     QHash<int, quint64> m_streamDropTotals;
     QList<PodAddress> m_pendingNames;
     bool m_running = false;

@@ -59,47 +59,58 @@ size_t qHash(const TunnelSender &sender, size_t seed) noexcept
     return qHashBits(sender.bytes.data(), sender.bytes.size(), seed);
 }
 
-int TunnelDemux::addRoute(const TunnelRoute &route, QString *error)
+bool TunnelDemux::canAddRoute(const QHostAddress &sender, std::uint32_t vni, QString *error) const
 {
     const auto fail = [error](const QString &why) {
         if (error) {
             *error = why;
         }
-        return 0;
+        return false;
     };
-    const TunnelSender sender = TunnelSender::fromAddress(route.sender);
-    if (sender.isNull() || route.sender == QHostAddress::AnyIPv4 || route.sender == QHostAddress::AnyIPv6 ||
-        route.sender.isMulticast() || route.sender.isBroadcast()) {
+    const TunnelSender key = TunnelSender::fromAddress(sender);
+    if (key.isNull() || sender == QHostAddress::AnyIPv4 || sender == QHostAddress::AnyIPv6 || sender.isMulticast() ||
+        sender.isBroadcast()) {
         return fail(QStringLiteral("tunnel route: the sender address \"%1\" is not a node's unicast address; "
                                    "give the IP the node sends VXLAN from")
-                        .arg(route.sender.toString()));
+                        .arg(sender.toString()));
     }
-    if (route.vni > kMaxVni) {
+    if (vni > kMaxVni) {
         return fail(QStringLiteral("tunnel route from %1: VNI %2 does not fit in 24 bits; use 0 to %3")
-                        .arg(route.sender.toString())
-                        .arg(route.vni)
+                        .arg(sender.toString())
+                        .arg(vni)
                         .arg(kMaxVni));
     }
+    if (m_routes.contains(Key {key, vni})) {
+        return fail(QStringLiteral("tunnel route from %1 VNI %2: another session on this port (or another pod of "
+                                   "this one) receives that sender and VNI already; choose another VNI")
+                        .arg(sender.toString())
+                        .arg(vni));
+    }
+    return true;
+}
+
+int TunnelDemux::addRoute(const TunnelRoute &route, QString *error)
+{
+    if (!canAddRoute(route.sender, route.vni, error)) {
+        return 0;
+    }
     if (!route.writer || route.interfaceId >= route.writer->interfaceCount()) {
-        return fail(QStringLiteral("tunnel route from %1 VNI %2: no pcapng interface to write to; add the interface "
-                                   "to the writer before the route")
-                        .arg(route.sender.toString())
-                        .arg(route.vni));
+        if (error) {
+            *error = QStringLiteral("tunnel route from %1 VNI %2: no pcapng interface to write to; add the interface "
+                                    "to the writer before the route")
+                         .arg(route.sender.toString())
+                         .arg(route.vni);
+        }
+        return 0;
     }
-    const Key key {sender, route.vni};
-    if (m_routes.contains(key)) {
-        return fail(QStringLiteral("tunnel route from %1 VNI %2: another session on this port receives that sender "
-                                   "and VNI already; choose another VNI")
-                        .arg(route.sender.toString())
-                        .arg(route.vni));
-    }
+    const Key key {TunnelSender::fromAddress(route.sender), route.vni};
     Entry entry;
     entry.id = m_nextId++;
     entry.route = route;
     entry.writer = route.writer.get();
     m_routes.insert(key, entry);
     m_keys.insert(entry.id, key);
-    ++m_senders[sender];
+    ++m_senders[key.sender];
     m_dirty.reserve(std::size_t(m_routes.size()));
     return entry.id;
 }

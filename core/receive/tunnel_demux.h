@@ -71,6 +71,10 @@ public:
     /// Adds a route; returns its id (> 0), or 0 with @p error set when the route is incomplete or its (sender,
     /// VNI) is taken already.
     int addRoute(const TunnelRoute &route, QString *error);
+    /// Whether addRoute() would take a route from @p sender with @p vni (given a writer with that interface):
+    /// false with @p error set when the sender or VNI is not valid or that (sender, VNI) is taken. Lets a session
+    /// refuse a target before it writes anything for it.
+    bool canAddRoute(const QHostAddress &sender, std::uint32_t vni, QString *error) const;
     /// Removes a route; its writer is released when no other route holds it. False for an unknown id.
     bool removeRoute(int id);
     bool hasRoute(int id) const { return m_keys.contains(id); }

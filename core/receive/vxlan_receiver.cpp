@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -283,6 +284,25 @@ void VxlanReceiver::readPending()
     } else if (m_udp) {
         readPortable();
     }
+    updateKernelDrops();
+}
+
+void VxlanReceiver::updateKernelDrops()
+{
+#if defined(Q_OS_LINUX)
+    const int fd = m_fd >= 0 ? m_fd : (m_udp ? int(m_udp->socketDescriptor()) : -1);
+    if (fd < 0) {
+        return;
+    }
+    // The same counter (sk_drops) SO_RXQ_OVFL reports with each datagram and /proc/net/udp shows.
+    std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+    socklen_t length = sizeof meminfo;
+    if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo, &length) == 0 &&
+        length >= socklen_t((SK_MEMINFO_DROPS + 1) * sizeof(std::uint32_t))) {
+        m_kernelDropReports = true;
+        m_demux.noteKernelDrops(meminfo[SK_MEMINFO_DROPS]);
+    }
+#endif
 }
 
 void VxlanReceiver::noteDelivered(int routeId)
@@ -312,6 +332,8 @@ bool VxlanReceiver::removeRoute(int id)
 
 void VxlanReceiver::close()
 {
+    // The socket's last word on what it dropped, before it goes.
+    updateKernelDrops();
     if (m_notifier) {
         m_notifier->setEnabled(false);
         delete m_notifier;

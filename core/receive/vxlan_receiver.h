@@ -58,19 +58,29 @@ public:
     int receiveBufferBytes() const { return m_receiveBuffer; }
     /// True when packet timestamps come from the kernel (SO_TIMESTAMPNS) rather than from the read.
     bool hasKernelTimestamps() const { return m_kernelTimestamps; }
-    /// True when the kernel reports its socket drops (SO_RXQ_OVFL) into PortCounters::kernelDrops.
+    /// True when the kernel reports its socket drops (SO_RXQ_OVFL with each datagram, SO_MEMINFO on demand) into
+    /// PortCounters::kernelDrops.
     bool reportsKernelDrops() const { return m_kernelDropReports; }
 
     /// See TunnelDemux::addRoute.
     int addRoute(const TunnelRoute &route, QString *error) { return m_demux.addRoute(route, error); }
+    /// See TunnelDemux::canAddRoute.
+    bool canAddRoute(const QHostAddress &sender, std::uint32_t vni, QString *error) const
+    {
+        return m_demux.canAddRoute(sender, vni, error);
+    }
     /// Removes the route and flushes its writer. A route's counters are gone afterwards: read them first.
     bool removeRoute(int id);
     RouteCounters routeCounters(int id) const { return m_demux.routeCounters(id); }
     const PortCounters &portCounters() const { return m_demux.portCounters(); }
     qsizetype routeCount() const { return m_demux.routeCount(); }
 
-    /// Reads whatever is queued now (normally the event loop does this).
+    /// Reads whatever is queued now (normally the event loop does this), then updateKernelDrops().
     void readPending();
+    /// Asks the kernel for the socket's drop count now (SO_MEMINFO). SO_RXQ_OVFL only tells it with the next
+    /// datagram read, so drops after the last datagram would otherwise go unreported; a session calls this
+    /// before its last look at the counters (LocalCapture's stop and counter polls).
+    void updateKernelDrops();
     /// Stops receiving and closes the socket; routes stay (and their writers are flushed).
     void close();
 

@@ -24,7 +24,7 @@ QJsonArray strings(const QStringList &list)
     return array;
 }
 
-QJsonObject objectMeta(const TapPlan &plan, AgentRole role)
+QJsonObject objectMeta(const TapPlan &plan, AgentRole role, const QString &name = {}, const QString &target = {})
 {
     const QJsonObject labels {
         {QLatin1String(kLabelName), QStringLiteral("podtap")},
@@ -33,14 +33,14 @@ QJsonObject objectMeta(const TapPlan &plan, AgentRole role)
         {QLatin1String(kLabelSession), plan.sessionId},
     };
     QJsonObject annotations {
-        {QLatin1String(kAnnotationTarget), plan.targetReference()},
+        {QLatin1String(kAnnotationTarget), target.isEmpty() ? plan.targetReference() : target},
         {QLatin1String(kAnnotationRequestedBy), plan.requestedBy.isEmpty() ? defaultRequester() : plan.requestedBy},
         {QLatin1String(kAnnotationHeartbeat),
             plan.heartbeatTimeoutSeconds == 0
                 ? QString::fromLatin1(kNoHeartbeat)
                 : heartbeatTimestamp(plan.heartbeat.isValid() ? plan.heartbeat : QDateTime::currentDateTimeUtc())},
     };
-    if (role != AgentRole::Streamer) {
+    if (role != AgentRole::Streamer && plan.vni != 0) {
         // A stream has no tunnel, so it holds no VNI on the node.
         annotations.insert(QLatin1String(kAnnotationVni), QString::number(plan.vni));
     }
@@ -49,7 +49,7 @@ QJsonObject objectMeta(const TapPlan &plan, AgentRole role)
         annotations.insert(QLatin1String(kAnnotationEgressVni), QString::number(plan.egressVni));
     }
     return QJsonObject {
-        {QStringLiteral("name"), agentPodName(plan.targetPod, plan.sessionId, role)},
+        {QStringLiteral("name"), name.isEmpty() ? agentPodName(plan.targetPod, plan.sessionId, role) : name},
         {QStringLiteral("namespace"), plan.agentNamespace},
         {QStringLiteral("labels"), labels},
         {QStringLiteral("annotations"), annotations},
@@ -124,7 +124,8 @@ QJsonObject podInfoVolume()
     };
 }
 
-QJsonObject pod(const TapPlan &plan, AgentRole role, const QString &nodeName, const QStringList &args)
+QJsonObject pod(const TapPlan &plan, AgentRole role, const QString &nodeName, const QStringList &args,
+    const QJsonObject &metadata = {})
 {
     // Both the sender and the streamer find the target's netns through the host's /proc and enter it.
     const bool entersTarget = role == AgentRole::Sender || role == AgentRole::Streamer;
@@ -189,7 +190,7 @@ QJsonObject pod(const TapPlan &plan, AgentRole role, const QString &nodeName, co
     return QJsonObject {
         {QStringLiteral("apiVersion"), QStringLiteral("v1")},
         {QStringLiteral("kind"), QStringLiteral("Pod")},
-        {QStringLiteral("metadata"), objectMeta(plan, role)},
+        {QStringLiteral("metadata"), metadata.isEmpty() ? objectMeta(plan, role) : metadata},
         {QStringLiteral("spec"), spec},
     };
 }
@@ -419,6 +420,97 @@ QStringList streamAgentCommand(const TapPlan &plan)
     command << QStringLiteral("--proc-root") << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir")
             << QLatin1String(kAgentNetnsDir);
     return command;
+}
+
+QString workloadTargetLine(const WorkloadTargetSpec &target)
+{
+    QStringList words {target.tag, QStringLiteral("--container-id"), target.containerId, QStringLiteral("--vni"),
+        QString::number(target.vni)};
+    if (target.egressVni != 0 && target.direction != Direction::Ingress) {
+        words << QStringLiteral("--egress-vni") << QString::number(target.egressVni);
+    }
+    words << QStringLiteral("--interface") << target.interfaceName << QStringLiteral("--direction")
+          << directionName(target.direction);
+    return words.join(QLatin1Char(' '));
+}
+
+QString workloadTargetList(const QList<WorkloadTargetSpec> &targets)
+{
+    QStringList lines;
+    for (const WorkloadTargetSpec &target : targets) {
+        lines << workloadTargetLine(target);
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
+QList<std::uint32_t> vnisInTargetList(const QString &list)
+{
+    QList<std::uint32_t> vnis;
+    for (const QString &line : list.split(QLatin1Char('\n'))) {
+        const QStringList words = line.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        for (qsizetype i = 1; i + 1 < words.size(); ++i) {
+            if (words[i] == QLatin1String("--vni") || words[i] == QLatin1String("--egress-vni")) {
+                bool ok = false;
+                const uint vni = words[i + 1].toUInt(&ok);
+                if (ok && vni >= 1 && vni <= TapRequest::kMaxVni) {
+                    vnis << vni;
+                }
+            }
+        }
+    }
+    return vnis;
+}
+
+QStringList multiSenderAgentArgs(const TapPlan &plan)
+{
+    QStringList args {
+        QStringLiteral("mirror"),
+        QStringLiteral("--targets-file"),
+        QLatin1String(kAgentHeartbeatFile), // the pod's annotations (downwardAPI), rewritten when they change
+        QStringLiteral("--targets-key"),
+        QLatin1String(kAnnotationTargets),
+        QStringLiteral("--remote"),
+        plan.destinationIp,
+        QStringLiteral("--port"),
+        QString::number(plan.port),
+        QStringLiteral("--interface"),
+        plan.interfaceName,
+        QStringLiteral("--direction"),
+        directionName(plan.direction),
+    };
+    if (!plan.bpfBytecode.isEmpty()) {
+        args << QStringLiteral("--bpf") << plan.bpfBytecode;
+    }
+    args << QStringLiteral("--session") << plan.sessionId;
+    if (plan.heartbeatTimeoutSeconds > 0) {
+        args << QStringLiteral("--heartbeat-file") << QLatin1String(kAgentHeartbeatFile)
+             << QStringLiteral("--heartbeat-timeout") << QString::number(plan.heartbeatTimeoutSeconds);
+    }
+    args << QStringLiteral("--proc-root") << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir")
+         << QLatin1String(kAgentNetnsDir);
+    return args;
+}
+
+QString nodeAgentPodName(const QString &node, const QString &sessionId)
+{
+    return agentPodName(node, sessionId, AgentRole::Sender);
+}
+
+QJsonObject nodeAgentPod(const TapPlan &plan, const QString &node, const QList<WorkloadTargetSpec> &targets)
+{
+    TapPlan nodePlan = plan;
+    nodePlan.vni = 0; // the VNIs are in the target list, which other planners read
+    nodePlan.egressVni = 0;
+    // podtap.io/target says what the agent taps, for `podtapctl list`: the first pod and how many more.
+    const QString target = targets.isEmpty() ? QStringLiteral("(no pods yet on %1)").arg(node)
+        : targets.size() == 1
+        ? QStringLiteral("%1/%2").arg(targets.first().tag, plan.interfaceName)
+        : QStringLiteral("%1/%2 +%3").arg(targets.first().tag, plan.interfaceName).arg(targets.size() - 1);
+    QJsonObject metadata = objectMeta(nodePlan, AgentRole::Sender, nodeAgentPodName(node, plan.sessionId), target);
+    QJsonObject annotations = metadata.value(QLatin1String("annotations")).toObject();
+    annotations.insert(QLatin1String(kAnnotationTargets), workloadTargetList(targets));
+    metadata.insert(QStringLiteral("annotations"), annotations);
+    return pod(nodePlan, AgentRole::Sender, node, multiSenderAgentArgs(nodePlan), metadata);
 }
 
 QJsonObject streamerPod(const TapPlan &plan)

@@ -102,6 +102,9 @@ inline constexpr auto kAnnotationHeartbeat = "podtap.io/heartbeat";
 inline constexpr auto kAnnotationVni = "podtap.io/vni";
 /// Set only when the sender sends egress frames with their own VNI (TapPlan::egressVni).
 inline constexpr auto kAnnotationEgressVni = "podtap.io/egress-vni";
+/// A node agent's target list (`mirror --targets-file ... --targets-key podtap.io/targets`): one line per tapped
+/// pod, see workloadTargetLine(). Other sessions' planners read the VNIs in it.
+inline constexpr auto kAnnotationTargets = "podtap.io/targets";
 /// The heartbeat annotation's value on pods no console watches (TapPlan::heartbeatTimeoutSeconds 0).
 inline constexpr auto kNoHeartbeat = "none";
 
@@ -132,6 +135,37 @@ QStringList holdAgentArgs(const TapPlan &plan);
 QStringList streamAgentCommand(const TapPlan &plan);
 /// The agent executable's path inside the agent image (the image's entrypoint).
 inline constexpr auto kAgentExecutablePath = "/podtap-agent";
+
+/// @brief One pod of a workload tap, as its node's agent gets it: a line of the `podtap.io/targets` annotation.
+struct WorkloadTargetSpec
+{
+    QString tag; ///< `NS/POD`: the agent tags this target's events with it
+    QString containerId; ///< any running container of the pod
+    std::uint32_t vni = 0;
+    std::uint32_t egressVni = 0; ///< 0: both directions on vni (and always for Direction::Ingress)
+    QString interfaceName = QStringLiteral("eth0");
+    Direction direction = Direction::Both;
+};
+
+/// `NS/POD --container-id ID --vni N [--egress-vni M] --interface IF --direction D`: the line of the target list
+/// the multi-target agent reads (the agent contract for many targets).
+QString workloadTargetLine(const WorkloadTargetSpec &target);
+/// The lines for @p targets, one per line, as the `podtap.io/targets` annotation carries them.
+QString workloadTargetList(const QList<WorkloadTargetSpec> &targets);
+/// The VNIs a target list holds (both of each line), for planners that must not reuse them on the node.
+QList<std::uint32_t> vnisInTargetList(const QString &list);
+
+/// The node agent of a workload tap: `mirror --targets-file /etc/podtap/annotations --targets-key podtap.io/targets`
+/// with the common flags (remote, port, session, heartbeat, filter, paths) from @p plan; the targets come from the
+/// annotation, so the console adds and removes pods by patching it.
+QStringList multiSenderAgentArgs(const TapPlan &plan);
+/// The node agent pod of a workload tap on @p node: a sender (same labels, so list, stop and sweep treat it like
+/// one), named agentPodName(@p node, session), with the target list @p targets in its `podtap.io/targets`
+/// annotation. @p plan gives the session, destination, port, direction, filter and agent settings; its target
+/// fields are not used.
+QJsonObject nodeAgentPod(const TapPlan &plan, const QString &node, const QList<WorkloadTargetSpec> &targets);
+/// The node agent pod's name: agentPodName(@p node, @p sessionId, AgentRole::Sender).
+QString nodeAgentPodName(const QString &node, const QString &sessionId);
 
 /// The sender pod as the API takes it (v1 Pod JSON), in the agent namespace, on the target's node.
 QJsonObject senderPod(const TapPlan &plan);

@@ -54,7 +54,10 @@ void emitValue(YAML::Emitter &out, const QJsonValue &value)
     }
     case QJsonValue::String: {
         const QString text = value.toString();
-        if (text.contains(QLatin1Char('\n'))) {
+        // A literal block (`|`) reads back with exactly one final newline: only a text that ends with one
+        // round-trips through it (a target list does not).
+        if (text.contains(QLatin1Char('\n')) && text.endsWith(QLatin1Char('\n')) &&
+            !text.endsWith(QStringLiteral("\n\n"))) {
             out << YAML::Literal << text.toStdString();
         } else if (looksLikeNonString(text)) {
             out << YAML::DoubleQuoted << text.toStdString();

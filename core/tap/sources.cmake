@@ -23,4 +23,8 @@ list(APPEND PODTAP_CORE_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/tap_planner.cpp
     ${CMAKE_CURRENT_LIST_DIR}/tap_session.h
     ${CMAKE_CURRENT_LIST_DIR}/tap_session.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/tap_preflight.h
+    ${CMAKE_CURRENT_LIST_DIR}/tap_preflight.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/workload_session.h
+    ${CMAKE_CURRENT_LIST_DIR}/workload_session.cpp
 )

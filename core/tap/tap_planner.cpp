@@ -20,6 +20,30 @@ using kube::KubeReply;
 
 static const QString kPods = QStringLiteral("pods");
 
+QSet<quint32> podtapVnisInUse(const QJsonArray &agentPods)
+{
+    QSet<quint32> used;
+    for (const QJsonValue &item : agentPods) {
+        const QJsonObject annotations =
+            item.toObject().value(QLatin1String("metadata")).toObject().value(QLatin1String("annotations")).toObject();
+        const uint vni = annotations.value(QLatin1String(kAnnotationVni)).toString().toUInt();
+        if (vni != 0) {
+            used.insert(vni);
+        }
+        // A session with a second device for egress holds that VNI on the node too.
+        const uint egress = annotations.value(QLatin1String(kAnnotationEgressVni)).toString().toUInt();
+        if (egress != 0) {
+            used.insert(egress);
+        }
+        // A workload tap's node agent holds the VNIs of every pod in its target list.
+        for (const std::uint32_t listed :
+            vnisInTargetList(annotations.value(QLatin1String(kAnnotationTargets)).toString())) {
+            used.insert(listed);
+        }
+    }
+    return used;
+}
+
 TapPlanner::TapPlanner(kube::KubeClient *client, TapRequest request, TapPlan plan, QObject *parent)
     : QObject(parent)
     , m_client(client)
@@ -227,19 +251,7 @@ void TapPlanner::chooseVni()
     request(m_client->get(KubeClient::corePath(kPods, m_plan.agentNamespace), query), [decide](KubeReply *reply) {
         QSet<quint32> used;
         if (reply->ok()) {
-            for (const QJsonValue &item : reply->json().value(QLatin1String("items")).toArray()) {
-                const QJsonObject annotations = item.toObject()
-                                                    .value(QLatin1String("metadata"))
-                                                    .toObject()
-                                                    .value(QLatin1String("annotations"))
-                                                    .toObject();
-                used.insert(annotations.value(QLatin1String(kAnnotationVni)).toString().toUInt());
-                // A session with a second device for egress holds that VNI on the node too.
-                const uint egress = annotations.value(QLatin1String(kAnnotationEgressVni)).toString().toUInt();
-                if (egress != 0) {
-                    used.insert(egress);
-                }
-            }
+            used = podtapVnisInUse(reply->json().value(QLatin1String("items")).toArray());
         } // A missing agent namespace is handled later (preflight, or the manifest's warning).
         decide(used);
     });

@@ -5,8 +5,10 @@
 #include "tap/agent_pod_spec.h"
 #include "tap/tap_request.h"
 
+#include <QJsonArray>
 #include <QList>
 #include <QObject>
+#include <QSet>
 #include <QString>
 
 #include <functional>
@@ -18,6 +20,10 @@ struct ApiError;
 } // namespace podtap::kube
 
 namespace podtap {
+
+/// The VNIs podtap agent pods (a v1 PodList's items) hold: their podtap.io/vni and podtap.io/egress-vni, and the
+/// VNIs in a workload tap's podtap.io/targets. A new tap on the same node must not reuse them.
+QSet<quint32> podtapVnisInUse(const QJsonArray &agentPods);
 
 /// @brief Turns a validated TapRequest into the TapPlan the pod builders read: the one place that
 /// resolves the target pod and its node, the destination, the VNI and this machine's address.

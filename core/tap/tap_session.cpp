@@ -18,6 +18,7 @@
 #include "tap/preflight_fix.h"
 #include "tap/session_id.h"
 #include "tap/tap_planner.h"
+#include "tap/tap_preflight.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -225,99 +226,31 @@ void TapSession::resolve()
 void TapSession::preflight()
 {
     setState(State::Preflight, tr("Checking permissions in namespace %1").arg(m_plan.agentNamespace));
-    const QList<PermissionCheck> checks = tapPermissionChecks(m_request.destination);
-    m_preflightPending = int(checks.size());
-    m_preflightDenied.clear();
-    m_streamAllowed = m_request.destination.mayStream();
-    for (const PermissionCheck &check : checks) {
-        request(m_client->selfSubjectAccessReview(check.verb, check.resource, m_plan.agentNamespace, check.subresource),
-            [this, check](KubeReply *reply) {
-                if (m_state != State::Preflight) {
-                    return;
-                }
-                const QJsonObject status = reply->json().value(QLatin1String("status")).toObject();
-                const bool allowed = reply->ok() && status.value(QLatin1String("allowed")).toBool();
-                if (!allowed && check.required) {
-                    m_preflightDenied << check.toString();
-                } else if (!allowed && check.resourcePath() == QLatin1String("pods/exec")) {
-                    // Only the fallback is lost: the tunnel may still work. Say so now, not when it is needed.
-                    m_streamAllowed = false;
-                    m_streamRefusal =
-                        explainMissingPermission(check.verb, check.resourcePath(), QString(), m_plan.agentNamespace);
-                }
-                if (--m_preflightPending > 0) {
-                    return;
-                }
-                if (!m_preflightDenied.isEmpty()) {
-                    // "get pods/log" → verb "get", resource "pods/log"
-                    const QString first = m_preflightDenied.first();
-                    const PreflightFix fix = explainMissingPermission(first.section(QLatin1Char(' '), 0, 0),
-                        first.section(QLatin1Char(' '), 1), QString(), m_plan.agentNamespace);
-                    fail(tr("You may not %1 in namespace %2, which a tap needs.")
-                             .arg(m_preflightDenied.join(QStringLiteral(", ")), m_plan.agentNamespace),
-                        fix.toText());
-                    return;
-                }
-                if (m_request.destination.kind == Destination::Kind::ThisMachine && !m_streamAllowed) {
-                    Q_EMIT progress(
-                        tr("You may not use pods/exec (get and create) in namespace %1: if the tunnel cannot reach "
-                           "this machine, this tap cannot fall back to the stream through the API server")
-                            .arg(m_plan.agentNamespace));
-                }
-                ensureAgentNamespace();
-            });
-    }
-}
-
-void TapSession::ensureAgentNamespace()
-{
-    request(m_client->get(KubeClient::corePath(QStringLiteral("namespaces"), {}, m_plan.agentNamespace)),
-        [this](KubeReply *reply) {
-            if (reply->ok()) {
-                dryRunCreate();
-                return;
-            }
-            if (!reply->error().isNotFound()) {
-                failWithApiError(tr("read namespace %1").arg(m_plan.agentNamespace), reply->error());
-                return;
-            }
-            Q_EMIT progress(tr("Creating the agent namespace %1").arg(m_plan.agentNamespace));
-            request(m_client->create(KubeClient::corePath(QStringLiteral("namespaces")),
-                        agentNamespaceObject(m_plan.agentNamespace)),
-                [this](KubeReply *created) {
-                    if (created->ok() || created->error().isAlreadyExists()) {
-                        dryRunCreate();
-                        return;
-                    }
-                    ApiRefusal refusal {created->error().httpStatus, created->error().reason, created->error().message,
-                        QStringLiteral("namespaces"), m_plan.agentNamespace};
-                    refusal.reason = QStringLiteral("NotFound"); // what the operator must fix: it is missing
-                    const PreflightFix fix = explainRefusal(refusal, m_plan.agentNamespace);
-                    fail(tr("The agent namespace %1 does not exist, and creating it was refused: %2")
-                             .arg(m_plan.agentNamespace, created->error().message),
-                        fix.toText());
-                });
-        });
-}
-
-void TapSession::dryRunCreate()
-{
-    Q_EMIT progress(tr("Asking the API server to admit the agent pod (dry run)"));
+    // The same checks as every tap (TapPreflight): permissions, the agent namespace, the dry run of the pod.
     const QJsonObject pod = m_agentRole == AgentRole::Streamer ? streamerPod(m_plan) : senderPod(m_plan);
-    request(m_client->create(podsPath(m_plan.agentNamespace), pod, true), [this](KubeReply *reply) {
-        if (!reply->ok()) {
-            const ApiError &e = reply->error();
-            const PreflightFix fix = explainRefusal(
-                ApiRefusal {e.httpStatus, e.reason, e.message, e.detailsKind, e.detailsName}, m_plan.agentNamespace);
-            fail(fix.summary.isEmpty() ? e.toString() : fix.summary + QLatin1Char('\n') + e.message, fix.fix);
+    m_preflight = new TapPreflight(m_client, m_request.destination, m_plan.agentNamespace, pod, this);
+    connect(m_preflight, &TapPreflight::progress, this, &TapSession::progress);
+    connect(m_preflight, &TapPreflight::warning, this, &TapSession::warn);
+    connect(m_preflight, &TapPreflight::failed, this, [this](const QString &summary, const QString &fix) {
+        if (m_state == State::Preflight) {
+            fail(summary, fix);
+        }
+    });
+    connect(m_preflight, &TapPreflight::passed, this, [this] {
+        if (m_state != State::Preflight) {
             return;
         }
-        for (const QString &warning : reply->warnings()) {
-            m_warnings << warning;
-            Q_EMIT warningRaised(warning);
+        m_streamAllowed = m_preflight->streamAllowed();
+        m_streamRefusal = m_preflight->streamRefusal();
+        m_preflight->deleteLater();
+        if (m_request.destination.kind == Destination::Kind::ThisMachine && !m_streamAllowed) {
+            Q_EMIT progress(tr("You may not use pods/exec (get and create) in namespace %1: if the tunnel cannot reach "
+                               "this machine, this tap cannot fall back to the stream through the API server")
+                                .arg(m_plan.agentNamespace));
         }
         startReceiver();
     });
+    m_preflight->start();
 }
 
 QString TapSession::captureInterface() const

@@ -39,6 +39,7 @@ namespace podtap {
 class CaptureProcess;
 class LocalReceiver;
 class TapPlanner;
+class TapPreflight;
 namespace receive {
 class LocalCapture;
 class PcapngStreamReader;
@@ -166,8 +167,6 @@ private:
     void failWithApiError(const QString &operation, const kube::ApiError &error);
     void resolve();
     void preflight();
-    void ensureAgentNamespace();
-    void dryRunCreate();
     void startReceiver();
     void startLocalCapture();
     void addPodNames();
@@ -219,8 +218,7 @@ private:
     QElapsedTimer m_elapsed;
     AgentStats m_stats;
     qint64 m_captured = 0;
-    int m_preflightPending = 0;
-    QStringList m_preflightDenied;
+    QPointer<TapPreflight> m_preflight;
     /// Preflight found `get` and `create pods/exec` allowed: the stream through the API server may run.
     bool m_streamAllowed = false;
     PreflightFix m_streamRefusal; ///< why it may not, with the fix (when m_streamAllowed is false)

@@ -2,20 +2,42 @@
 #pragma once
 
 #include "cluster/workload_target.h"
+#include "tap/agent_event.h"
+#include "tap/agent_pod_spec.h"
 #include "tap/tap_request.h"
 #include "tap/tap_session.h"
 
+#include <QElapsedTimer>
+#include <QHash>
 #include <QList>
 #include <QObject>
+#include <QPointer>
+#include <QSet>
 #include <QString>
 #include <QStringList>
+#include <QTimer>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 
 class QProcess;
 
+namespace podtap::kube {
+class KubeClient;
+class KubeReply;
+class KubeStream;
+class ListWatch;
+struct ApiError;
+} // namespace podtap::kube
+
 namespace podtap {
+
+class TapPreflight;
+namespace receive {
+class LocalCapture;
+} // namespace receive
 
 /// @brief A tap of many pods at once: the pods a label selector or a workload picks (followed as pods come
 /// and go), or pods picked by name (the console's multi-select).
@@ -42,6 +64,11 @@ struct WorkloadTapRequest
     /// The most pods tapped at once (default 64). Above it the start fails with a clear message; a pod that
     /// appears later while the limit is reached is not tapped, with a warning.
     int maxPods = cluster::WorkloadResolver::defaultMaxPods;
+    /// The most pods one tap takes (an agent takes at most 256 targets; a tap is for troubleshooting).
+    static constexpr int kMaxMaxPods = 256;
+    /// Above this summed rate of the pods' mirrored traffic (bits per second, from the agents' stats) the session
+    /// warns once with the expected bandwidth toward this machine; 0: never.
+    qint64 bandwidthWarningBitsPerSecond = 100'000'000;
 
     /// Every rule this request breaks; empty when it is valid.
     ValidationProblems validate() const;
@@ -96,7 +123,18 @@ class WorkloadTapSession final : public QObject
     Q_DISABLE_COPY_MOVE(WorkloadTapSession)
 
 public:
-    enum class State { Idle, Validating, Resolving, Preflight, StartingReceiver, Starting, Running, Stopping, Stopped, Failed };
+    enum class State {
+        Idle,
+        Validating,
+        Resolving,
+        Preflight,
+        StartingReceiver,
+        Starting,
+        Running,
+        Stopping,
+        Stopped,
+        Failed
+    };
     Q_ENUM(State)
 
     /// @p options: the capture (file, tool), the tools' paths, the local address and the timeouts, as for
@@ -143,6 +181,8 @@ Q_SIGNALS:
     void memberChanged(const QString &key);
     /// Totals changed (about once a second while running).
     void countersChanged();
+    /// A packet summary line from the session's own tshark viewer (TapSessionOptions::capture.tool Tshark).
+    void packetLine(const QString &line);
     /// Every pod found at the start is tapped (or failed): the session runs.
     void ready();
     void failed(const QString &summary, const QString &fix);
@@ -150,12 +190,125 @@ Q_SIGNALS:
     void finished();
 
 private:
+    /// What the session keeps about a member besides its public row.
+    struct MemberPrivate
+    {
+        QString uid;
+        QString containerId; ///< the running container the agent enters (empty: not running)
+        bool runnable = false; ///< Running with a node, an IP and a container ID
+        bool listed = false; ///< its line is in its node's target list
+        bool inCapture = false; ///< the receiver has its interface
+        bool skipWarned = false;
+        qint64 lastBytes = -1; ///< for the rate: the agent's byte count at lastStatsMs
+        qint64 lastStatsMs = 0;
+        double bitsPerSecond = 0;
+    };
+    /// One node with tapped pods: its agent pod and the state of its target list.
+    struct NodeAgent
+    {
+        QString node;
+        QString nodeIp; ///< InternalIP: the tunnel's source
+        QString remoteIp; ///< this machine's address toward the node: the agent's --remote
+        bool lookingUp = false;
+        QString podName;
+        bool creating = false;
+        bool created = false;
+        bool running = false;
+        bool ended = false; ///< the agent pod ended or went (no more patches)
+        QString appliedList; ///< the podtap.io/targets value the pod carries
+        bool patching = false;
+        QPointer<kube::KubeStream> log;
+        int logReopens = 0;
+        qint64 linesRead = 0; ///< log lines handled, so a re-followed log skips what was read
+        qint64 linesToSkip = 0;
+        bool contractChecked = false;
+        bool agentStopped = false; ///< the agent-wide `stopped` arrived
+    };
+
+    void setState(State state, const QString &text = {});
+    void fail(const QString &summary, const QString &fix = {});
+    void failWithApiError(const QString &operation, const kube::ApiError &error);
+    void warn(const QString &text);
+    void resolve();
+    void resolveNamedPods();
+    void startPodWatches();
+    void onPodObject(const QJsonObject &pod, bool deleted);
+    void onInitialPods();
+    void lookUpNodes(const std::function<void()> &next);
+    void lookUpNode(const QString &node, const std::function<void()> &next);
+    void preflight();
+    void loadUsedVnis();
+    void startCapture();
+    void startAgents();
+    void reconcile();
+    bool giveLine(qsizetype index);
+    void allocateVnis(WorkloadMember &member);
+    void addCaptureTarget(qsizetype index);
+    void removeCaptureTarget(qsizetype index);
+    QList<WorkloadTargetSpec> targetsOn(const QString &node) const;
+    TapPlan planFor(const NodeAgent &agent) const;
+    void createAgent(NodeAgent &agent);
+    void patchTargets(NodeAgent &agent);
+    void watchAgents();
+    void onAgentPod(const QJsonObject &pod, bool deleted);
+    void followLog(const QString &node);
+    void onAgentLine(const QString &node, const QByteArray &line);
+    void onTargetEvent(const QString &node, const QString &tag, const AgentEvent &event);
+    void memberSeen(
+        const QString &key, const QString &node, const QString &podIp, const QString &uid, const QString &containerId);
+    void memberWaiting(const QString &key, const QString &uid, const QString &why);
+    void memberGone(const QString &key, const QString &why);
+    void memberFailed(qsizetype index, const QString &why);
+    qsizetype memberIndex(const QString &key) const;
+    qsizetype ensureMember(const QString &key);
+    int activeCount() const;
+    void checkStarted();
+    void checkBandwidth();
+    void sendHeartbeat();
+    void teardown();
+    void finishTeardown();
+    template<typename Callback>
+    void request(kube::KubeReply *reply, Callback callback);
+
     State m_state = State::Idle;
     kube::KubeClient *m_client;
     WorkloadTapRequest m_request;
     TapSessionOptions m_options;
     QString m_sessionId;
     QList<WorkloadMember> m_members;
+    QList<MemberPrivate> m_private; ///< parallel to m_members
+    QHash<QString, qsizetype> m_index; ///< member key → index
+    QHash<QString, NodeAgent> m_nodes;
+    QHash<QString, QString> m_nodeOfAgentPod; ///< agent pod name → node
+    TapPlan m_plan; ///< the session's common settings (no target): session, filter, port, agent settings
+    QString m_selectorText; ///< the label selector the pods are followed with (empty: named pods)
+    std::optional<cluster::LabelSelector> m_selector;
+    QSet<QString> m_named; ///< the named pods (`NS/NAME`), when the request names them
+    QList<QPointer<kube::ListWatch>> m_podWatches;
+    int m_watchesSynced = 0;
+    bool m_initialDone = false;
+    QHash<QString, QSet<QString>> m_relistSeen; ///< per watch path, the pods a relist showed
+    QPointer<kube::ListWatch> m_agentWatch;
+    QPointer<cluster::WorkloadResolver> m_resolver;
+    QPointer<TapPreflight> m_preflight;
+    QPointer<receive::LocalCapture> m_capture;
+    QPointer<QProcess> m_viewer;
+    QSet<quint32> m_usedVnis;
+    QTimer m_heartbeatTimer;
+    QTimer m_durationTimer;
+    QTimer m_stepTimer;
+    QTimer m_stoppedWait;
+    QElapsedTimer m_elapsed;
+    int m_pendingDeletes = 0;
+    bool m_tearingDown = false;
+    bool m_failedBeforeTeardown = false;
+    bool m_deletesDone = false;
+    bool m_stoppedWaitOver = false;
+    bool m_readyEmitted = false;
+    bool m_bandwidthWarned = false;
+    qint64 m_capturedPackets = 0;
+    qint64 m_capturedBytes = 0;
+    qint64 m_captureDrops = 0;
     QString m_failureSummary;
     QString m_failureFix;
     QString m_stopReason;

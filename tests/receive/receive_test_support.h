@@ -135,4 +135,22 @@ inline QList<QStringList> tsharkFields(const QString &file, const QStringList &f
     return rows;
 }
 
+/// The kernel's own drop count for the IPv4 UDP socket bound to @p port (the last column of /proc/net/udp), or -1
+/// when no such socket is listed.
+inline qint64 procUdpDrops(quint16 port)
+{
+    QFile table(QStringLiteral("/proc/net/udp"));
+    if (!table.open(QIODevice::ReadOnly)) {
+        return -1;
+    }
+    const QByteArray wanted = QByteArray(":") + QByteArray::number(port, 16).toUpper().rightJustified(4, '0');
+    for (const QByteArray &line : table.readAll().split('\n')) {
+        const QList<QByteArray> fields = line.simplified().split(' ');
+        if (fields.size() > 2 && fields.at(1).endsWith(wanted)) {
+            return fields.last().toLongLong();
+        }
+    }
+    return -1;
+}
+
 } // namespace podtap::test::receive

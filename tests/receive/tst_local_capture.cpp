@@ -523,6 +523,32 @@ private Q_SLOTS:
         QVERIFY(!capture.start(&error));
     }
 
+    /// The kernel drops datagrams while the session does not read (a full receive buffer), and nothing is read
+    /// after them: stop() still counts every drop, as the kernel does, so sent = written + kernel drops.
+    void kernelDropsAfterTheLastReadAreCountedAtStop()
+    {
+        LocalCapture::Options options = loopbackOptions();
+        // A buffer of a few datagrams: the kernel drops the rest while the event loop does not run.
+        options.receiver.receiveBufferBytes = 4096;
+        LocalCapture capture(options);
+        capture.addTarget({QStringLiteral("shop/web-1/eth0"), QString(), QHostAddress::LocalHost, 750, 0});
+        QString error;
+        QVERIFY2(capture.start(&error), qPrintable(error));
+        const quint16 port = capture.port();
+        const QByteArray datagram = vxlanDatagram(750, marked(kDb, kWeb, QByteArray(1000, 'd')));
+        constexpr int kSent = 200;
+        for (int i = 0; i < kSent; ++i) {
+            sendTo(port, datagram);
+        }
+        const qint64 kernelCount = procUdpDrops(port);
+        QVERIFY2(kernelCount > 0, "the kernel dropped nothing: the receive buffer did not fill");
+        capture.stop();
+        const LocalCapture::Counters counters = capture.counters();
+        QCOMPARE(qint64(counters.kernelDrops), kernelCount);
+        QCOMPARE(counters.packets + counters.kernelDrops, quint64(kSent));
+        QCOMPARE(counters.drops, counters.kernelDrops);
+    }
+
     /// A session that switches from the tunnel to the stream through the API server: the port is given back at
     /// once, and the streamed packets go on in the same file, on the same interface, with their directions; what
     /// the stream lost counts as drops.

@@ -115,6 +115,84 @@ private Q_SLOTS:
         QVERIFY2(info.contains(QLatin1String("shop/web-1/eth0")), qPrintable(info));
     }
 
+    /// A pod that appears mid-capture gets its interface (IDB) after packets of the others were written: tshark
+    /// reads packets of all three interfaces, with their names and directions, from the file, from the file
+    /// through a pipe (`-r -`) and as a live capture on its stdin (`-i -`); capinfos counts three interfaces.
+    void anInterfaceAddedAfterPacketsIsReadFromFileAndPipes()
+    {
+        const QString file = path(QStringLiteral("late-interface.pcapng"));
+        {
+            QFile out(file);
+            QVERIFY(out.open(QIODevice::WriteOnly));
+            PcapngWriter writer(&out, {.application = QStringLiteral("podtap test")});
+            QVERIFY(writer.start());
+            const std::uint32_t cart = writer.addInterface({QStringLiteral("shop/cart-0/eth0"), {}, 65535});
+            const std::uint32_t web = writer.addInterface({QStringLiteral("shop/web-1/eth0"), {}, 65535});
+            const QHostAddress a(QStringLiteral("192.0.2.9"));
+            const QHostAddress b(QStringLiteral("192.0.2.20"));
+            const QByteArray frame = udpFrame(a, b, QByteArrayLiteral("podtap-marker-late-interface"));
+            std::int64_t ns = 1700000000000000000LL;
+            QVERIFY(writer.writePacket(cart, ns += 1000, PacketDirection::Inbound, frame.constData(), frame.size()));
+            QVERIFY(writer.writePacket(web, ns += 1000, PacketDirection::Outbound, frame.constData(), frame.size()));
+            QVERIFY(writer.writePacket(cart, ns += 1000, PacketDirection::Outbound, frame.constData(), frame.size()));
+            QVERIFY(writer.flush());
+            const std::uint32_t late = writer.addInterface({QStringLiteral("shop/cart-7f9/eth0"), {}, 65535});
+            QCOMPARE(late, 2u);
+            QCOMPARE(writer.interfaceCount(), 3u);
+            QVERIFY(writer.writePacket(late, ns += 1000, PacketDirection::Inbound, frame.constData(), frame.size()));
+            QVERIFY(writer.writePacket(web, ns += 1000, PacketDirection::Inbound, frame.constData(), frame.size()));
+            QVERIFY(writer.writePacket(late, ns += 1000, PacketDirection::Outbound, frame.constData(), frame.size()));
+            QVERIFY(writer.close());
+        }
+        QString error;
+        const QList<Block> blocks = pcapngBlocks(readFile(file), &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        // The third IDB really sits after packets: SHB, IDB, IDB, EPB x3, IDB, EPB x3.
+        QCOMPARE(blocks.size(), 10);
+        QCOMPARE(blocks.at(6).type, kTypeIdb);
+        QCOMPARE(blocks.at(5).type, kTypeEpb);
+
+        const QList<QStringList> expected {
+            {QStringLiteral("shop/cart-0/eth0"), QStringLiteral("1")},
+            {QStringLiteral("shop/web-1/eth0"), QStringLiteral("2")},
+            {QStringLiteral("shop/cart-0/eth0"), QStringLiteral("2")},
+            {QStringLiteral("shop/cart-7f9/eth0"), QStringLiteral("1")},
+            {QStringLiteral("shop/web-1/eth0"), QStringLiteral("1")},
+            {QStringLiteral("shop/cart-7f9/eth0"), QStringLiteral("2")},
+        };
+        const QStringList fields {QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-E"),
+            QStringLiteral("separator=|"), QStringLiteral("-e"), QStringLiteral("frame.interface_name"),
+            QStringLiteral("-e"), QStringLiteral("frame.packet_flags_direction")};
+        const auto rowsOf = [](const QByteArray &out) {
+            QList<QStringList> rows;
+            for (const QByteArray &line : out.split('\n')) {
+                QStringList row = QString::fromUtf8(line).trimmed().split(QLatin1Char('|'));
+                if (row.size() == 2) {
+                    row.last() = QString::number(row.last().toUInt(nullptr, 0));
+                    rows.append(row);
+                }
+            }
+            return rows;
+        };
+        const QByteArray bytes = readFile(file);
+        const QList<QPair<QString, QStringList>> readers {
+            {QStringLiteral("file"), QStringList {QStringLiteral("tshark"), QStringLiteral("-r"), file} + fields},
+            {QStringLiteral("-r -"),
+                QStringList {QStringLiteral("tshark"), QStringLiteral("-r"), QStringLiteral("-")} + fields},
+            {QStringLiteral("-i -"),
+                QStringList {QStringLiteral("tshark"), QStringLiteral("-i"), QStringLiteral("-")} + fields},
+        };
+        for (const auto &[name, command] : readers) {
+            const ProcessResult result = run(command, 60000, name == QLatin1String("file") ? QByteArray() : bytes);
+            QVERIFY2(result.ok(), qPrintable(result.describe(command)));
+            QVERIFY2(rowsOf(result.out) == expected,
+                qPrintable(QStringLiteral("%1: %2").arg(name, QString::fromUtf8(result.out))));
+        }
+        const QByteArray info = mustRun({QStringLiteral("capinfos"), QStringLiteral("-I"), file});
+        QVERIFY2(info.contains("Number of interfaces in file: 3"), info.constData());
+        QVERIFY2(info.contains("shop/cart-7f9/eth0"), info.constData());
+    }
+
     void everyBlockStaysUnderThePipeLimit()
     {
         const QString file = path(QStringLiteral("huge.pcapng"));

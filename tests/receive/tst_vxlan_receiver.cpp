@@ -90,6 +90,40 @@ private Q_SLOTS:
         }
     }
 
+    /// Drops the kernel made after the last datagram read are known once the counters are refreshed (SO_MEMINFO),
+    /// on both paths: sent = written + kernel drops, and the count is the kernel's own.
+    void kernelDropsAfterTheLastReadAreCounted_data() { addPaths(); }
+    void kernelDropsAfterTheLastReadAreCounted()
+    {
+        QFETCH(bool, portable);
+        VxlanReceiver receiver;
+        QString error;
+        // A buffer of a few datagrams: the kernel drops the rest while the event loop does not run.
+        QVERIFY2(
+            receiver.bind(
+                {.port = 0, .bindAddress = QHostAddress::LocalHost, .receiveBufferBytes = 4096, .portable = portable},
+                &error),
+            qPrintable(error));
+        const QString path = m_dir.filePath(QStringLiteral("kernel-drops-%1.pcapng").arg(portable));
+        Capture capture(path);
+        const std::uint32_t interface = capture.writer->addInterface({QStringLiteral("shop/cart-0/eth0"), {}, 65535});
+        const QHostAddress node(QStringLiteral("127.0.0.1"));
+        const int route = receiver.addRoute({node, 4250, capture.writer, interface, PacketDirection::Inbound}, &error);
+        QVERIFY2(route > 0, qPrintable(error));
+        constexpr int kSent = 200;
+        const QByteArray datagram = vxlanDatagram(4250, marked(QByteArray(1000, 'k').constData()));
+        for (int i = 0; i < kSent; ++i) {
+            sendFrom(node, receiver.localPort(), datagram);
+        }
+        const qint64 kernelCount = procUdpDrops(receiver.localPort());
+        QVERIFY2(kernelCount > 0, "the kernel dropped nothing: the receive buffer did not fill");
+        receiver.readPending();
+        QCOMPARE(qint64(receiver.portCounters().kernelDrops), kernelCount);
+        QCOMPARE(receiver.routeCounters(route).packets + receiver.portCounters().kernelDrops, quint64(kSent));
+        QVERIFY(receiver.reportsKernelDrops());
+        capture.finish();
+    }
+
     void onlyRegisteredSendersAndVnisAreWritten_data() { addPaths(); }
     void onlyRegisteredSendersAndVnisAreWritten()
     {

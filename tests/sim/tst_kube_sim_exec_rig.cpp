@@ -116,7 +116,11 @@ private:
                 {QStringLiteral("metadata"),
                     QJsonObject {{QStringLiteral("name"), agentPod}, {QStringLiteral("namespace"), agentNs},
                         {QStringLiteral("annotations"),
-                            QJsonObject {{QStringLiteral("podtap.io/exec-test"), QStringLiteral("volume seen")}}}}},
+                            QJsonObject {{QStringLiteral("podtap.io/exec-test"), QStringLiteral("volume seen")},
+                                // A multi-line list as the console writes it, with what Go's %q escapes.
+                                {QStringLiteral("podtap.io/targets"),
+                                    QString::fromUtf8(
+                                        "a/b --pid 1 --vni 1\nc/d \"q\"\t\\ \x01\x7f \xc3\xa9\xc2\xa0")}}}}},
                 {QStringLiteral("spec"), spec}})
             .toJson();
     }
@@ -197,7 +201,10 @@ private Q_SLOTS:
         const ProcessResult annotations =
             execInAgent({QStringLiteral("cat"), QStringLiteral("/etc/podtap/annotations")});
         QVERIFY2(annotations.ok(), qPrintable(annotations.describe({QStringLiteral("kubectl exec -- cat")})));
-        QCOMPARE(annotations.out, QByteArray("podtap.io/exec-test=\"volume seen\""));
+        // As the kubelet writes them: sorted `KEY=%q` lines, each value on one line, escaped as Go escapes it.
+        QCOMPARE(annotations.out,
+            QByteArray("podtap.io/exec-test=\"volume seen\"\n"
+                       "podtap.io/targets=\"a/b --pid 1 --vni 1\\nc/d \\\"q\\\"\\t\\\\ \\x01\\x7f \xc3\xa9\\u00a0\""));
 
         // hostNetwork: the node's namespace, as the agent's.
         const ProcessResult netns = execInAgent({QStringLiteral("readlink"), QStringLiteral("/proc/self/ns/net")});

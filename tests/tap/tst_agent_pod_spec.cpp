@@ -3,6 +3,7 @@
 #include "tap/agent_pod_spec.h"
 #include "tap/manifest_yaml.h"
 #include "tap/session_id.h"
+#include "tap/tap_planner.h"
 #include "tap/target_resolution.h"
 
 #include <QJsonArray>
@@ -299,6 +300,77 @@ private Q_SLOTS:
                     QStringLiteral("--port"), QStringLiteral("8472"), QStringLiteral("--remote"),
                     QStringLiteral("192.0.2.13"), QStringLiteral("--name"), QStringLiteral("ptap4242")}));
         }
+    }
+
+    void nodeAgentPodCarriesItsTargetListAndTheSendersShape()
+    {
+        TapPlan plan = samplePlan();
+        plan.direction = Direction::Both;
+        plan.interfaceName = QStringLiteral("eth0");
+        WorkloadTargetSpec a;
+        a.tag = QStringLiteral("shop/cart-1");
+        a.containerId = QStringLiteral("containerd://aaaaaaaaaaaaaaaa");
+        a.vni = 101;
+        a.egressVni = 102;
+        WorkloadTargetSpec b = a;
+        b.tag = QStringLiteral("shop/cart-2");
+        b.containerId = QStringLiteral("cri-o://bbbbbbbbbbbbbbbb");
+        b.vni = 201;
+        b.egressVni = 0;
+        b.direction = Direction::Ingress;
+        for (const QJsonObject &pod : {nodeAgentPod(plan, QStringLiteral("worker-2"), {a, b}),
+                 reparsedYaml(nodeAgentPod(plan, QStringLiteral("worker-2"), {a, b}))}) {
+            const QJsonObject metadata = path(pod, QStringLiteral("metadata"));
+            QCOMPARE(metadata.value(QLatin1String("name")).toString(),
+                nodeAgentPodName(QStringLiteral("worker-2"), plan.sessionId));
+            QCOMPARE(metadata.value(QLatin1String("name")).toString(), QStringLiteral("podtap-worker-2-k3x9q2m7ab"));
+            // The labels of a sender, so list, stop, sweep and the sweeper find it.
+            const QJsonObject labels = path(metadata, QStringLiteral("labels"));
+            QCOMPARE(labels.value(QLatin1String("app.kubernetes.io/managed-by")).toString(), QStringLiteral("podtap"));
+            QCOMPARE(labels.value(QLatin1String("app.kubernetes.io/component")).toString(), QStringLiteral("sender"));
+            QCOMPARE(labels.value(QLatin1String("podtap.io/session")).toString(), plan.sessionId);
+            const QJsonObject annotations = path(metadata, QStringLiteral("annotations"));
+            QCOMPARE(annotations.value(QLatin1String("podtap.io/targets")).toString(),
+                QStringLiteral("shop/cart-1 --container-id containerd://aaaaaaaaaaaaaaaa --vni 101 --egress-vni 102 "
+                               "--interface eth0 --direction both\n"
+                               "shop/cart-2 --container-id cri-o://bbbbbbbbbbbbbbbb --vni 201 --interface eth0 "
+                               "--direction ingress"));
+            QVERIFY(!annotations.value(QLatin1String("podtap.io/heartbeat")).toString().isEmpty());
+            QVERIFY(!annotations.contains(QLatin1String("podtap.io/vni"))); // the VNIs are in the list
+            QCOMPARE(path(pod, QStringLiteral("spec")).value(QLatin1String("nodeName")).toString(),
+                QStringLiteral("worker-2"));
+            const QStringList args = toStrings(firstContainer(pod).value(QLatin1String("args")));
+            QCOMPARE(args.mid(0, 7),
+                QStringList({QStringLiteral("mirror"), QStringLiteral("--targets-file"),
+                    QStringLiteral("/etc/podtap/annotations"), QStringLiteral("--targets-key"),
+                    QStringLiteral("podtap.io/targets"), QStringLiteral("--remote"), QStringLiteral("198.51.100.20")}));
+            QVERIFY(args.contains(QStringLiteral("--session")));
+            QVERIFY(args.contains(QStringLiteral("--heartbeat-file")));
+            // The contract forbids per-target flags beside --targets-file.
+            for (const char *flag : {"--container-id", "--vni", "--egress-vni", "--pod-uid", "--name"}) {
+                QVERIFY2(!args.contains(QLatin1String(flag)), flag);
+            }
+            // The downwardAPI volume the list and heartbeat come through, and the host paths the agent enters by.
+            const QJsonArray volumes = path(pod, QStringLiteral("spec")).value(QLatin1String("volumes")).toArray();
+            QVERIFY(!byName(volumes, QStringLiteral("podinfo")).isEmpty());
+            QVERIFY(!byName(volumes, QStringLiteral("host-proc")).isEmpty());
+        }
+    }
+
+    void vnisInUseIncludeWorkloadTargetLists()
+    {
+        TapPlan plan = samplePlan();
+        plan.egressVni = 4243;
+        plan.direction = Direction::Both;
+        WorkloadTargetSpec a;
+        a.tag = QStringLiteral("shop/cart-1");
+        a.containerId = QStringLiteral("containerd://aaaaaaaaaaaaaaaa");
+        a.vni = 101;
+        a.egressVni = 102;
+        const QJsonArray pods {senderPod(plan), nodeAgentPod(plan, QStringLiteral("worker-2"), {a})};
+        QCOMPARE(podtapVnisInUse(pods), (QSet<quint32> {4242, 4243, 101, 102}));
+        QCOMPARE(vnisInTargetList(QStringLiteral("# comment\nx/y --vni 7 --egress-vni 99999999\n\nbad --vni")),
+            QList<std::uint32_t> {7});
     }
 
     void streamerPodHoldsWithOnlyWhatAStreamNeeds()

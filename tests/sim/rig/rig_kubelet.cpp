@@ -34,11 +34,100 @@ bool isAgentImage(const QByteArray &image)
     return image.contains("podtap-agent");
 }
 
-// Go's %q, as the kubelet writes values; for the ASCII that annotations carry it matches JSON's escapes.
+/// False for the code points Go's strconv.IsPrint rejects that annotations may plausibly carry: C1 controls,
+/// spaces other than ' ' (Zs, Zl, Zp), format characters (Cf) and private use. Unassigned code points, which Go
+/// also escapes, are kept as they are: the rig needs no Unicode tables.
+bool goPrintable(char32_t r)
+{
+    if (r < 0xA0) {
+        return r >= 0x20 && r < 0x7F;
+    }
+    return !(r == 0xA0 || r == 0xAD || (r >= 0x600 && r <= 0x605) || r == 0x61C || r == 0x6DD || r == 0x70F ||
+        r == 0x1680 || r == 0x180E || (r >= 0x2000 && r <= 0x200F) || (r >= 0x2028 && r <= 0x202F) ||
+        (r >= 0x205F && r <= 0x2064) || (r >= 0x2066 && r <= 0x206F) || r == 0x3000 || (r >= 0xE000 && r <= 0xF8FF) ||
+        r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) || r >= 0xF0000);
+}
+
+// Go's %q (strconv.Quote), as the kubelet writes each value: \a \b \f \n \r \t \v, \xNN for other ASCII
+// controls and for bytes that are not UTF-8, \uNNNN / \UNNNNNNNN for code points that are not printable, and
+// printable UTF-8 as it is. A value with a line break so stays on one line.
 QByteArray goQuote(const QByteArray &value)
 {
+    static const char hex[] = "0123456789abcdef";
     QByteArray out = "\"";
-    JsonWriter::appendEscaped(out, value.constData(), value.size());
+    const auto escapeHex = [&](char kind, char32_t v, int digits) {
+        out += '\\';
+        out += kind;
+        for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
+            out += hex[(v >> shift) & 0xF];
+        }
+    };
+    for (qsizetype i = 0; i < value.size();) {
+        const auto c = static_cast<unsigned char>(value[i]);
+        // The length and code point of a well-formed UTF-8 sequence at i, or 0.
+        int length = 0;
+        char32_t r = c;
+        if (c < 0x80) {
+            length = 1;
+        } else if (c >= 0xC2 && c <= 0xF4) {
+            const int need = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            r = c & (need == 2 ? 0x1F : need == 3 ? 0x0F : 0x07);
+            bool ok = i + need <= value.size();
+            for (int k = 1; ok && k < need; ++k) {
+                const auto cc = static_cast<unsigned char>(value[i + k]);
+                ok = (cc & 0xC0) == 0x80;
+                r = (r << 6) | (cc & 0x3F);
+            }
+            const char32_t min = need == 2 ? 0x80 : need == 3 ? 0x800 : 0x10000;
+            if (ok && r >= min && r <= 0x10FFFF && !(r >= 0xD800 && r <= 0xDFFF)) {
+                length = need;
+            }
+        }
+        if (length == 0) {
+            escapeHex('x', c, 2);
+            ++i;
+            continue;
+        }
+        if (r == '"' || r == '\\') {
+            out += '\\';
+            out += static_cast<char>(r);
+        } else if (goPrintable(r)) {
+            out.append(value.constData() + i, length);
+        } else {
+            switch (r) {
+            case '\a':
+                out += "\\a";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\v':
+                out += "\\v";
+                break;
+            default:
+                if (r < 0x20 || r == 0x7F) {
+                    escapeHex('x', r, 2);
+                } else if (r < 0x10000) {
+                    escapeHex('u', r, 4);
+                } else {
+                    escapeHex('U', r, 8);
+                }
+            }
+        }
+        i += length;
+    }
     return out + '"';
 }
 
