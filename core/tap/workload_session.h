@@ -74,6 +74,9 @@ struct WorkloadTapRequest
     ValidationProblems validate() const;
     /// For people: `deployment "cart" in namespace "shop"`, or `3 pods: shop/a, shop/b, web/c`.
     QString describe() const;
+    /// What the pods are, for a sentence: `the pods of deployment "cart" in namespace "shop"`, `the pods matching
+    /// "app=cart" in namespace "shop"`, `3 pods: ...`.
+    QString subjectText() const;
 };
 
 /// @brief One pod of a workload session: what the Sessions panel shows in its child row.
@@ -203,6 +206,7 @@ private:
         /// then it goes back unchanged, so the agent installs it anew.
         bool reAddPending = false;
         int retries = 0;
+        AgentStats mirroredBefore; ///< the final counts of the installs of its line that ended
         qint64 lastBytes = -1; ///< for the rate: the agent's byte count at lastStatsMs
         qint64 lastStatsMs = 0;
         double bitsPerSecond = 0;

@@ -346,6 +346,16 @@ private Q_SLOTS:
         QCOMPARE(member(QStringLiteral("shop/cart-d")).mirroredBytes, 1000);
         QCOMPARE(member(QStringLiteral("shop/cart-a")).mirroredPackets, 0);
         QCOMPARE(session.stats().packets, 11);
+        // A reinstalled line (a new container) counts from zero in the agent; the pod's row keeps adding.
+        speakForAgent(*f.client, agent0,
+            "{\"event\":\"stopped\",\"target\":\"shop/cart-d\",\"reason\":\"changed\",\"ingress\":{\"packets\":12,"
+            "\"bytes\":1200}}");
+        speakForAgent(*f.client, agent0, readyLine(*f.client, agent0, QStringLiteral("shop/cart-d")));
+        speakForAgent(*f.client, agent0,
+            "{\"event\":\"stats\",\"target\":\"shop/cart-d\",\"ingress\":{\"packets\":2,\"bytes\":200}}");
+        QTRY_COMPARE_WITH_TIMEOUT(member(QStringLiteral("shop/cart-d")).mirroredPackets, 14, 10000);
+        QCOMPARE(member(QStringLiteral("shop/cart-d")).mirroredBytes, 1400);
+        QCOMPARE(member(QStringLiteral("shop/cart-d")).state, WorkloadMember::State::Tapped);
 
         // A pod created later is added to its node's list; one on the node without an agent gets an agent there.
         QString error;
