@@ -579,6 +579,71 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
     }
 
+    void tapsNamedPodsAndTapsAReCreatedOneAgain()
+    {
+        Fixture f;
+        QVERIFY2(startCluster(
+                     f, {{QStringLiteral("cart-a"), 0}, {QStringLiteral("cart-b"), 0}, {QStringLiteral("cart-c"), 1}}),
+            "the sim did not start with the cart pods running");
+        // A name that does not exist: refused, naming it, before anything is created.
+        WorkloadTapRequest missing;
+        missing.pods = QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/nope")};
+        missing.port = freeUdpPort();
+        WorkloadTapSession refused(f.client.get(), missing, fastOptions());
+        QSignalSpy refusedDone(&refused, &WorkloadTapSession::finished);
+        refused.start();
+        QTRY_VERIFY_WITH_TIMEOUT(refusedDone.count() > 0, 15000);
+        QCOMPARE(refused.state(), WorkloadTapSession::State::Failed);
+        QVERIFY2(refused.failureSummary().contains(QStringLiteral("shop/nope was not found")),
+            qPrintable(refused.failureSummary()));
+        QCOMPARE(agentPodItems(*f.client).size(), 0);
+
+        WorkloadTapRequest request;
+        request.pods = QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")};
+        request.port = freeUdpPort();
+        WorkloadTapSession session(f.client.get(), request, fastOptions());
+        QSignalSpy ready(&session, &WorkloadTapSession::ready);
+        QSignalSpy finished(&session, &WorkloadTapSession::finished);
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodNodes(*f.client).size(), 2, 20000);
+        const QString agent0 = nodeAgentPodName(f.nodes[0], session.sessionId());
+        const QString agent1 = nodeAgentPodName(f.nodes[1], session.sessionId());
+        // cart-b runs on node 0 too, but was not picked.
+        QCOMPARE(targetTags(*f.client, agent0), QStringList {QStringLiteral("shop/cart-a")});
+        QCOMPARE(targetTags(*f.client, agent1), QStringList {QStringLiteral("shop/cart-c")});
+        speakForAgent(*f.client, agent0, targetsLine({QStringLiteral("shop/cart-a")}));
+        speakForAgent(*f.client, agent0, readyLine(*f.client, agent0, QStringLiteral("shop/cart-a")));
+        speakForAgent(*f.client, agent1, targetsLine({QStringLiteral("shop/cart-c")}));
+        speakForAgent(*f.client, agent1, readyLine(*f.client, agent1, QStringLiteral("shop/cart-c")));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 15000);
+        QCOMPARE(session.members().size(), 2);
+
+        // Deleted: its line goes. Re-created under the same name (elsewhere): tapped again, on its new node.
+        deletePod(*f.client, QStringLiteral("cart-c"));
+        QTRY_VERIFY_WITH_TIMEOUT(targetTags(*f.client, agent1).isEmpty(), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !kube::KubeClient::corePath(QStringLiteral("pods"), kNs, QStringLiteral("cart-c")).isEmpty() &&
+                waitFor(
+                    f.client->get(kube::KubeClient::corePath(QStringLiteral("pods"), kNs, QStringLiteral("cart-c"))))
+                    ->error()
+                    .isNotFound(),
+            10000);
+        QString error;
+        QVERIFY2(createCartPod(*f.client, QStringLiteral("cart-c"), f.nodes[0], &error), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent0),
+            (QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")}), 15000);
+        // A pod that was not picked and comes later stays out.
+        QVERIFY2(createCartPod(*f.client, QStringLiteral("cart-z"), f.nodes[0], &error), qPrintable(error));
+        QTest::qWait(1500);
+        QCOMPARE(targetTags(*f.client, agent0),
+            (QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")}));
+        QCOMPARE(session.members().size(), 2);
+
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
+    }
+
     void refusesOtherDestinationsWithTheReasonAndTheFix()
     {
         WorkloadTapRequest request = cartRequest();
