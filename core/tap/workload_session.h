@@ -120,6 +120,10 @@ QString workloadMemberStateName(WorkloadMember::State state);
 /// a pod whose container ID changed is tapped again. Each change is announced with memberEvent() ("+cart-7f9
 /// tapped", "-cart-x2 gone"). Every step announces itself with progress(); a failure names what failed and its
 /// fix and removes what the session created. stop() is idempotent and leaves nothing behind.
+///
+/// Unlike TapSession, it does not fall back to the stream through the API server when no tunnel packet
+/// arrives: it warns with the tunnel's fixes. A pod whose container the agent does not find yet (reported
+/// running a moment early) is tried again a few times; a pod's VNIs are a fresh pair for every line it gets.
 class WorkloadTapSession final : public QObject
 {
     Q_OBJECT
