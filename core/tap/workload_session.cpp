@@ -1244,6 +1244,7 @@ void WorkloadTapSession::onAgentPod(const QJsonObject &pod, bool deleted)
         }
     }
     for (const QJsonValue &c : status.value(QLatin1String("containerStatuses")).toArray()) {
+        agent.restarts = c.toObject().value(QLatin1String("restartCount")).toInt(agent.restarts);
         const QJsonObject waiting =
             c.toObject().value(QLatin1String("state")).toObject().value(QLatin1String("waiting")).toObject();
         const QString reason = waiting.value(QLatin1String("reason")).toString();
@@ -1280,7 +1281,10 @@ void WorkloadTapSession::onAgentPod(const QJsonObject &pod, bool deleted)
 void WorkloadTapSession::followLog(const QString &node)
 {
     NodeAgent &agent = m_nodes[node];
-    agent.linesToSkip = agent.linesRead; // a re-followed log starts from its beginning
+    // A log followed again after a dropped connection starts from its beginning: what was read is skipped. A
+    // restarted agent container has a new log, read whole.
+    agent.linesToSkip = agent.restarts == agent.restartsWhenFollowed ? agent.linesRead : 0;
+    agent.restartsWhenFollowed = agent.restarts;
     agent.linesRead = 0;
     agent.log = m_client->followLog(m_plan.agentNamespace, agent.podName);
     connect(agent.log, &kube::KubeStream::lineReceived, this,

@@ -233,6 +233,8 @@ private:
         int logReopens = 0;
         qint64 linesRead = 0; ///< log lines handled, so a re-followed log skips what was read
         qint64 linesToSkip = 0;
+        int restarts = 0; ///< the agent container's restartCount, from the agent pod watch
+        int restartsWhenFollowed = 0; ///< restarts when its log was followed: another count means a new log
         bool contractChecked = false;
         bool agentStopped = false; ///< the agent-wide `stopped` arrived
     };
