@@ -711,6 +711,26 @@ void WorkloadTapSession::retryLater(qsizetype index, const QString &why)
     QTimer::singleShot(kReAddFallbackMs * extra.retries, this, [this, key] { reAdd(key); });
 }
 
+void WorkloadTapSession::retryWithNewVnis(qsizetype index, const QString &why)
+{
+    // Another tap took one of its VNIs on the node since the session looked: a new pair makes a new line, which
+    // the agent installs.
+    WorkloadMember &member = m_members[index];
+    MemberPrivate &extra = m_private[index];
+    ++extra.retries;
+    removeCaptureTarget(index);
+    allocateVnis(member);
+    addCaptureTarget(index);
+    member.state = WorkloadMember::State::Starting;
+    member.detail = tr("its VNI was taken on the node (%1); trying new ones").arg(why);
+    Q_EMIT memberChanged(member.key);
+    Q_EMIT progress(tr("A VNI of %1 is in use on node %2; trying again with VNIs %3/%4")
+                        .arg(member.key, member.node)
+                        .arg(member.vni)
+                        .arg(member.egressVni));
+    reconcile();
+}
+
 void WorkloadTapSession::reAdd(const QString &key)
 {
     const qsizetype index = memberIndex(key);
@@ -1461,9 +1481,12 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
         break;
     case AgentEvent::Type::Error:
         if (current && member.state != WorkloadMember::State::Gone) {
-            if (event.raw.value(QLatin1String("code")).toString() == QLatin1String("target-not-found") &&
-                extra.retries < kTargetRetries) {
+            const QString code = event.raw.value(QLatin1String("code")).toString();
+            if (code == QLatin1String("target-not-found") && extra.retries < kTargetRetries) {
                 retryLater(index, event.message);
+            } else if (code == QLatin1String("kernel-refused") &&
+                event.message.contains(QLatin1String("already uses VNI")) && extra.retries < kTargetRetries) {
+                retryWithNewVnis(index, event.message);
             } else {
                 memberFailed(index, event.message);
             }

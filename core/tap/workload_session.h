@@ -123,7 +123,8 @@ QString workloadMemberStateName(WorkloadMember::State state);
 ///
 /// Unlike TapSession, it does not fall back to the stream through the API server when no tunnel packet
 /// arrives: it warns with the tunnel's fixes. A pod whose container the agent does not find yet (reported
-/// running a moment early) is tried again a few times; a pod's VNIs are a fresh pair for every line it gets.
+/// running a moment early) is tried again a few times, and so is one whose VNI another tap took on its node
+/// meanwhile (with a new pair); a pod's VNIs are a fresh pair for every line it gets.
 class WorkloadTapSession final : public QObject
 {
     Q_OBJECT
@@ -274,6 +275,7 @@ private:
     void memberGone(const QString &key, const QString &why);
     void memberFailed(qsizetype index, const QString &why);
     void retryLater(qsizetype index, const QString &why);
+    void retryWithNewVnis(qsizetype index, const QString &why);
     void reAdd(const QString &key);
     qsizetype memberIndex(const QString &key) const;
     qsizetype ensureMember(const QString &key);

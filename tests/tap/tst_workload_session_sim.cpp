@@ -523,6 +523,19 @@ private Q_SLOTS:
         speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-b")));
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("shop/cart-b")), WorkloadMember::State::Tapped, 10000);
 
+        // A VNI another tap took on the node meanwhile: the pod gets a new pair, and so a changed line.
+        const QString vni = lineValue(*f.client, agent, QStringLiteral("shop/cart-a"), QStringLiteral("--vni"));
+        speakForAgent(*f.client, agent,
+            QByteArrayLiteral("{\"event\":\"error\",\"target\":\"shop/cart-a\",\"code\":\"kernel-refused\","
+                              "\"message\":\"create vxlan ptap") +
+                vni.toUtf8() + ": File exists (another VXLAN device in the node netns already uses VNI " +
+                vni.toUtf8() + " on port 4789; choose another --name/--vni)\",\"exit_code\":4}");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            lineValue(*f.client, agent, QStringLiteral("shop/cart-a"), QStringLiteral("--vni")) != vni, 15000);
+        QCOMPARE(stateOf(QStringLiteral("shop/cart-a")), WorkloadMember::State::Starting);
+        speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-a")));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("shop/cart-a")), WorkloadMember::State::Tapped, 10000);
+
         session.stop();
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
         QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
