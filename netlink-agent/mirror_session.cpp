@@ -237,7 +237,7 @@ MirrorSession::~MirrorSession()
     try {
         teardown();
     } catch (const AgentError &error) {
-        note("teardown: " + std::string(error.what()));
+        say("teardown: " + std::string(error.what()));
     }
 }
 
@@ -313,7 +313,7 @@ void MirrorSession::install()
         }
     }
     if (stale > 0) {
-        note("removed " + std::to_string(stale) + " leftover(s) of session " + key + " from netns " +
+        say("removed " + std::to_string(stale) + " leftover(s) of session " + key + " from netns " +
             m_target.netnsPath);
     }
 
@@ -592,7 +592,7 @@ void MirrorSession::settlePriorityClashes(const PodtapCookie &cookie)
         }
         for (const auto &[moving, handle, sharedTable] : clashing) {
             const std::string filter = std::string(hookName(moving.hook)) + " filter";
-            note("another session took priority " + std::to_string(moving.prio) +
+            say("another session took priority " + std::to_string(moving.prio) +
                 " on the other hook at the same moment; moving the " + filter);
             // Deleting the whole priority on our hook drops our filter and its table and leaves the other
             // hook's filter alone; a table shared with a session on our own hook keeps its table.
@@ -839,6 +839,11 @@ std::string MirrorSession::waitForStop()
     }
 }
 
+void MirrorSession::say(const std::string &text) const
+{
+    note(m_tag.empty() ? text : "target " + m_tag + ": " + text);
+}
+
 void MirrorSession::emit(const std::string &event, JsonLine fields) const
 {
     if (m_tag.empty()) {
@@ -856,7 +861,7 @@ void MirrorSession::start()
         try {
             teardown();
         } catch (const AgentError &error) {
-            note("teardown after a failed start: " + std::string(error.what()));
+            say("teardown after a failed start: " + std::string(error.what()));
         }
         throw;
     }
@@ -872,7 +877,7 @@ std::string MirrorSession::onLinkNotification()
     if (m_deviceChange.empty()) {
         return {};
     }
-    note(m_deviceChange + ", tearing down");
+    say(m_deviceChange + ", tearing down");
     return "device-changed";
 }
 
@@ -882,12 +887,12 @@ std::string MirrorSession::checkTarget()
         m_checkDevice = false;
         m_deviceChange = deviceChange();
         if (!m_deviceChange.empty()) {
-            note(m_deviceChange + ", tearing down");
+            say(m_deviceChange + ", tearing down");
             return "device-changed";
         }
     }
     if (!TargetFinder(m_options.procRoot, m_options.netnsDir).stillPresent(m_options.target, m_target)) {
-        note(m_options.target.describe() + " is gone (no process left in netns " + m_target.netnsPath +
+        say(m_options.target.describe() + " is gone (no process left in netns " + m_target.netnsPath +
             "), tearing down");
         return "target-gone";
     }

@@ -108,6 +108,8 @@ private:
     void settlePriorityClashes(const PodtapCookie &cookie);
     void teardown();
     std::string waitForStop();
+    /// Human text on stderr, after "target TAG: " when the session has a tag.
+    void say(const std::string &text) const;
     /// Emits @p event with "target" first when the session has a tag.
     void emit(const std::string &event, JsonLine fields) const;
     /// Appends the session's counters (the fields of `stats`) to @p line.

@@ -57,6 +57,16 @@ constexpr const char *kStuckReasons[] = {"ErrImagePull", "ImagePullBackOff", "In
 
 constexpr int kStoppedWaitMs = 5000;
 constexpr int kMaxLogReopens = 5;
+// Tries of a pod whose container the agent did not find (a container reported running before its process is in
+// its cgroup), and how long to wait for the agent to drop the line before putting it back anyway.
+constexpr int kTargetRetries = 3;
+constexpr int kReAddFallbackMs = 4000;
+
+/// "1 pod", "3 pods".
+QString podCount(qsizetype count)
+{
+    return count == 1 ? QStringLiteral("1 pod") : QStringLiteral("%1 pods").arg(count);
+}
 
 QString megabits(double bitsPerSecond)
 {
@@ -124,6 +134,14 @@ ValidationProblems WorkloadTapRequest::validate() const
             QStringLiteral("must be a rate in bit/s, or 0 for no warning"));
     }
     return problems;
+}
+
+QString WorkloadTapRequest::subjectText() const
+{
+    if (pods.isEmpty() && target.kind != cluster::WorkloadTarget::Kind::Selector) {
+        return QStringLiteral("the pods of %1").arg(target.describe());
+    }
+    return describe();
 }
 
 QString WorkloadTapRequest::describe() const
@@ -344,7 +362,7 @@ void WorkloadTapSession::start()
 
 void WorkloadTapSession::resolve()
 {
-    setState(State::Resolving, tr("Finding the pods of %1").arg(m_request.describe()));
+    setState(State::Resolving, tr("Finding %1").arg(m_request.subjectText()));
     if (!m_request.pods.isEmpty()) {
         resolveNamedPods();
         return;
@@ -362,8 +380,8 @@ void WorkloadTapSession::resolve()
                 fail(resolution.error);
                 return;
             }
-            Q_EMIT progress(tr("%1 selects %n running pod(s) (selector %2)", nullptr, int(resolution.running.size()))
-                                .arg(resolution.target, resolution.selector));
+            Q_EMIT progress(
+                tr("%1 running (selector %2)").arg(podCount(resolution.running.size()), resolution.selector));
             m_selectorText = resolution.selector;
             QString error;
             m_selector = cluster::LabelSelector::parse(m_selectorText, &error);
@@ -411,8 +429,8 @@ void WorkloadTapSession::resolveNamedPods()
                 return;
             }
             if (*running == 0) {
-                fail(tr("None of the %n picked pod(s) is running with a container to tap.", nullptr,
-                         int(m_request.pods.size())),
+                fail(tr("None of the %1 picked is running with a container to tap.")
+                         .arg(podCount(m_request.pods.size())),
                     tr("Wait until the pods run (kubectl get pods -o wide), or pick running ones."));
                 return;
             }
@@ -436,7 +454,7 @@ void WorkloadTapSession::startPodWatches()
             }
         }
     }
-    Q_EMIT progress(tr("Watching the pods of %1").arg(m_request.describe()));
+    Q_EMIT progress(tr("Watching %1").arg(m_request.subjectText()));
     for (const QString &ns : std::as_const(namespaces)) {
         kube::ListOptions options;
         options.labelSelector = m_named.isEmpty() ? m_selectorText : QString();
@@ -455,11 +473,15 @@ void WorkloadTapSession::startPodWatches()
         connect(watch, &kube::ListWatch::relistFinished, this, [this, path, ns] {
             // A pod the new list does not show went while the watch was down.
             const QSet<QString> seen = m_relistSeen.take(path);
+            QStringList went;
             for (const WorkloadMember &member : std::as_const(m_members)) {
                 if (member.key.section(QLatin1Char('/'), 0, 0) == ns && !seen.contains(member.key) &&
                     member.state != WorkloadMember::State::Gone) {
-                    memberGone(member.key, tr("deleted"));
+                    went << member.key;
                 }
+            }
+            for (const QString &key : std::as_const(went)) {
+                memberGone(key, tr("deleted"));
             }
             if (!m_initialDone && ++m_watchesSynced == m_podWatches.size()) {
                 m_initialDone = true;
@@ -630,7 +652,9 @@ void WorkloadTapSession::memberGone(const QString &key, const QString &why)
     }
     WorkloadMember &member = m_members[index];
     MemberPrivate &extra = m_private[index];
-    const bool wasTapped = extra.listed || member.state == WorkloadMember::State::Tapped;
+    // Announced once: a pod whose netns went (target-gone) was announced gone then.
+    const bool wasTapped = (extra.listed || extra.reAddPending || member.state == WorkloadMember::State::Tapped) &&
+        member.state != WorkloadMember::State::Gone;
     extra.runnable = false;
     extra.uid.clear();
     extra.containerId.clear();
@@ -639,6 +663,7 @@ void WorkloadTapSession::memberGone(const QString &key, const QString &why)
     }
     const bool wasListed = extra.listed;
     extra.listed = false;
+    extra.reAddPending = false;
     member.state = WorkloadMember::State::Gone;
     member.detail = why;
     removeCaptureTarget(index);
@@ -666,6 +691,60 @@ void WorkloadTapSession::memberFailed(qsizetype index, const QString &why)
     }
 }
 
+void WorkloadTapSession::retryLater(qsizetype index, const QString &why)
+{
+    WorkloadMember &member = m_members[index];
+    MemberPrivate &extra = m_private[index];
+    ++extra.retries;
+    extra.listed = false; // out of the list; its VNIs and its interface stay for the same line
+    extra.reAddPending = true;
+    member.state = WorkloadMember::State::Starting;
+    member.detail = tr("the agent did not find its container yet (%1); trying again").arg(why);
+    Q_EMIT memberChanged(member.key);
+    Q_EMIT progress(tr("The agent on node %1 did not find the container of %2 yet; trying again (%3 of %4)")
+                        .arg(member.node, member.key)
+                        .arg(extra.retries)
+                        .arg(kTargetRetries));
+    reconcile();
+    const QString key = member.key;
+    // Should the agent's `targets` answer not come (a lost log line), the line goes back anyway.
+    QTimer::singleShot(kReAddFallbackMs * extra.retries, this, [this, key] { reAdd(key); });
+}
+
+void WorkloadTapSession::retryWithNewVnis(qsizetype index, const QString &why)
+{
+    // Another tap took one of its VNIs on the node since the session looked: a new pair makes a new line, which
+    // the agent installs.
+    WorkloadMember &member = m_members[index];
+    MemberPrivate &extra = m_private[index];
+    ++extra.retries;
+    removeCaptureTarget(index);
+    allocateVnis(member);
+    addCaptureTarget(index);
+    member.state = WorkloadMember::State::Starting;
+    member.detail = tr("its VNI was taken on the node (%1); trying new ones").arg(why);
+    Q_EMIT memberChanged(member.key);
+    Q_EMIT progress(tr("A VNI of %1 is in use on node %2; trying again with VNIs %3/%4")
+                        .arg(member.key, member.node)
+                        .arg(member.vni)
+                        .arg(member.egressVni));
+    reconcile();
+}
+
+void WorkloadTapSession::reAdd(const QString &key)
+{
+    const qsizetype index = memberIndex(key);
+    if (index < 0 || !m_private[index].reAddPending || m_tearingDown) {
+        return;
+    }
+    m_private[index].reAddPending = false;
+    if (!m_private[index].runnable || m_members[index].state != WorkloadMember::State::Starting) {
+        return; // it went, or changed meanwhile: the usual rules apply
+    }
+    m_private[index].listed = true;
+    reconcile();
+}
+
 void WorkloadTapSession::onInitialPods()
 {
     int runnable = 0;
@@ -673,7 +752,7 @@ void WorkloadTapSession::onInitialPods()
         runnable += extra.runnable ? 1 : 0;
     }
     if (runnable == 0) {
-        fail(tr("None of the pods of %1 is running with a container to tap.").arg(m_request.describe()),
+        fail(tr("None of %1 is running with a container to tap.").arg(m_request.subjectText()),
             tr("Wait until the pods run (kubectl get pods -o wide), then start again."));
         return;
     }
@@ -840,7 +919,7 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
 {
     WorkloadMember &member = m_members[index];
     MemberPrivate &extra = m_private[index];
-    if (!m_capture || extra.inCapture) {
+    if (!m_capture || extra.captureIndex >= 0) {
         return;
     }
     const NodeAgent agent = m_nodes.value(member.node);
@@ -851,15 +930,13 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
     target.sender = QHostAddress(agent.nodeIp);
     target.ingressVni = member.vni;
     target.egressVni = member.egressVni;
-    if (m_capture->isRunning()) {
-        // The receiver takes interfaces only before it starts (until it learns to add them while running).
-        warn(tr("%1 is mirrored, but this receiver cannot add its interface to the running capture: its packets are "
-                "not captured.")
-                 .arg(member.key));
+    // Before the capture starts the interface is noted; while it runs, its interface block goes out mid-stream.
+    QString error;
+    extra.captureIndex = m_capture->addTarget(target, &error);
+    if (extra.captureIndex < 0) {
+        warn(tr("%1 is mirrored, but this machine's receiver cannot take it: %2").arg(member.key, error));
         return;
     }
-    m_capture->addTarget(target);
-    extra.inCapture = true;
     if (!member.podIp.isEmpty()) {
         const QStringList parts = member.key.split(QLatin1Char('/'));
         m_capture->addNames({PodAddress {member.podIp, parts.value(0), parts.value(1)}});
@@ -868,9 +945,16 @@ void WorkloadTapSession::addCaptureTarget(qsizetype index)
 
 void WorkloadTapSession::removeCaptureTarget(qsizetype index)
 {
-    // The interface stays in the stream (a pcapng interface cannot end); no more packets arrive for it once the
-    // agent removed its target.
-    Q_UNUSED(index);
+    // Its interface stays in the stream with what it captured (a pcapng interface does not end); its routes go, so
+    // a later line may take its sender and VNIs.
+    MemberPrivate &extra = m_private[index];
+    if (m_capture && extra.captureIndex >= 0) {
+        const receive::LocalCapture::Counters counters = m_capture->targetCounters(extra.captureIndex);
+        m_members[index].capturedPackets = qint64(counters.packets);
+        m_members[index].capturedBytes = qint64(counters.bytes);
+        m_capture->removeTarget(extra.captureIndex);
+    }
+    extra.captureIndex = -1;
 }
 
 void WorkloadTapSession::startCapture()
@@ -891,6 +975,18 @@ void WorkloadTapSession::startCapture()
             m_capturedPackets = qint64(counters.packets);
             m_capturedBytes = qint64(counters.bytes);
             m_captureDrops = qint64(counters.drops);
+            for (qsizetype i = 0; i < m_members.size(); ++i) {
+                if (m_private[i].captureIndex < 0) {
+                    continue; // a gone member keeps the counts it had when its target went
+                }
+                const receive::LocalCapture::Counters target = m_capture->targetCounters(m_private[i].captureIndex);
+                WorkloadMember &member = m_members[i];
+                if (member.capturedPackets != qint64(target.packets) || member.capturedBytes != qint64(target.bytes)) {
+                    member.capturedPackets = qint64(target.packets);
+                    member.capturedBytes = qint64(target.bytes);
+                    Q_EMIT memberChanged(member.key);
+                }
+            }
             Q_EMIT countersChanged();
             const qint64 limit = m_options.capture.packetCount;
             if (limit > 0 && m_capturedPackets >= limit && m_state == State::Running) {
@@ -952,8 +1048,11 @@ bool WorkloadTapSession::giveLine(qsizetype index)
         }
         return false;
     }
+    // A new line gets new VNIs: an interface the pod had before (another line) stops receiving, a new one starts.
+    removeCaptureTarget(index);
     allocateVnis(member);
     extra.listed = true;
+    extra.reAddPending = false;
     member.state = WorkloadMember::State::Starting;
     member.detail = tr("handed to the agent on node %1").arg(member.node);
     addCaptureTarget(index);
@@ -1046,8 +1145,8 @@ void WorkloadTapSession::createAgent(NodeAgent &agent)
     const QString list = workloadTargetList(targets);
     const QString node = agent.node;
     agent.creating = true;
-    Q_EMIT progress(tr("Creating the agent pod %1 on node %2 for %n pod(s)", nullptr, int(targets.size()))
-                        .arg(agent.podName, node));
+    Q_EMIT progress(
+        tr("Creating the agent pod %1 on node %2 for %3").arg(agent.podName, node, podCount(targets.size())));
     m_client->create(podsPath(m_plan.agentNamespace), nodeAgentPod(planFor(agent), node, targets))
         ->onFinished(this, [this, node, list](KubeReply *reply) {
             reply->deleteLater();
@@ -1165,6 +1264,7 @@ void WorkloadTapSession::onAgentPod(const QJsonObject &pod, bool deleted)
         }
     }
     for (const QJsonValue &c : status.value(QLatin1String("containerStatuses")).toArray()) {
+        agent.restarts = c.toObject().value(QLatin1String("restartCount")).toInt(agent.restarts);
         const QJsonObject waiting =
             c.toObject().value(QLatin1String("state")).toObject().value(QLatin1String("waiting")).toObject();
         const QString reason = waiting.value(QLatin1String("reason")).toString();
@@ -1201,7 +1301,10 @@ void WorkloadTapSession::onAgentPod(const QJsonObject &pod, bool deleted)
 void WorkloadTapSession::followLog(const QString &node)
 {
     NodeAgent &agent = m_nodes[node];
-    agent.linesToSkip = agent.linesRead; // a re-followed log starts from its beginning
+    // A log followed again after a dropped connection starts from its beginning: what was read is skipped. A
+    // restarted agent container has a new log, read whole.
+    agent.linesToSkip = agent.restarts == agent.restartsWhenFollowed ? agent.linesRead : 0;
+    agent.restartsWhenFollowed = agent.restarts;
     agent.linesRead = 0;
     agent.log = m_client->followLog(m_plan.agentNamespace, agent.podName);
     connect(agent.log, &kube::KubeStream::lineReceived, this,
@@ -1264,6 +1367,22 @@ void WorkloadTapSession::onAgentLine(const QString &node, const QByteArray &line
             }
         }
         agent.logReopens = 0;
+        // Lines taken out for a retry go back once the agent has dropped them.
+        QSet<QString> listed;
+        for (const char *field : {"active", "ended"}) {
+            for (const QJsonValue &tag : event->raw.value(QLatin1String(field)).toArray()) {
+                listed.insert(tag.toString());
+            }
+        }
+        QStringList due;
+        for (qsizetype i = 0; i < m_members.size(); ++i) {
+            if (m_private[i].reAddPending && m_members[i].node == node && !listed.contains(m_members[i].key)) {
+                due << m_members[i].key;
+            }
+        }
+        for (const QString &key : std::as_const(due)) {
+            reAdd(key);
+        }
         return;
     }
     switch (event->type) {
@@ -1346,8 +1465,9 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
             }
             extra.lastBytes = event.stats.bytes;
             extra.lastStatsMs = now;
-            member.mirroredPackets = event.stats.packets;
-            member.mirroredBytes = event.stats.bytes;
+            // Each install of the pod's line counts from zero: earlier installs' totals come first.
+            member.mirroredPackets = extra.mirroredBefore.packets + event.stats.packets;
+            member.mirroredBytes = extra.mirroredBefore.bytes + event.stats.bytes;
             Q_EMIT memberChanged(tag);
             if (m_capture) {
                 m_capture->setAgentMirrored(stats().packets);
@@ -1361,14 +1481,26 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
         break;
     case AgentEvent::Type::Error:
         if (current && member.state != WorkloadMember::State::Gone) {
-            memberFailed(index, event.message);
+            const QString code = event.raw.value(QLatin1String("code")).toString();
+            if (code == QLatin1String("target-not-found") && extra.retries < kTargetRetries) {
+                retryLater(index, event.message);
+            } else if (code == QLatin1String("kernel-refused") &&
+                event.message.contains(QLatin1String("already uses VNI")) && extra.retries < kTargetRetries) {
+                retryWithNewVnis(index, event.message);
+            } else {
+                memberFailed(index, event.message);
+            }
         }
         break;
     case AgentEvent::Type::Stopped:
         if (hasCounters && member.node == node) {
-            // The final counters: the last word on what was mirrored for this pod.
-            member.mirroredPackets = event.stats.packets;
-            member.mirroredBytes = event.stats.bytes;
+            // The final counters of this install: the last word on what it mirrored. A later install of the
+            // pod's line (a new container) adds to them.
+            extra.mirroredBefore.packets += event.stats.packets;
+            extra.mirroredBefore.bytes += event.stats.bytes;
+            extra.lastBytes = -1;
+            member.mirroredPackets = extra.mirroredBefore.packets;
+            member.mirroredBytes = extra.mirroredBefore.bytes;
             Q_EMIT memberChanged(tag);
             Q_EMIT countersChanged();
         }
@@ -1378,9 +1510,9 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
         if (event.reason == QLatin1String("target-gone")) {
             if (member.state != WorkloadMember::State::Gone) {
                 member.state = WorkloadMember::State::Gone;
-                member.detail = tr("its network namespace is gone");
+                member.detail = tr("its container ended; a new one is tapped again");
                 Q_EMIT memberChanged(tag);
-                Q_EMIT memberEvent(tr("-%1 gone (its network namespace went)").arg(tag));
+                Q_EMIT memberEvent(tr("-%1 gone (its container ended)").arg(tag));
                 if (m_state == State::Starting) {
                     checkStarted();
                 }
@@ -1429,14 +1561,14 @@ void WorkloadTapSession::checkStarted()
         if (failures.isEmpty()) {
             return; // nothing handed over yet (node lookups on their way)
         }
-        fail(tr("No pod of %1 could be tapped:\n%2").arg(m_request.describe(), failures.join(QLatin1Char('\n'))),
+        fail(tr("None of %1 could be tapped:\n%2").arg(m_request.subjectText(), failures.join(QLatin1Char('\n'))),
             tr("The agents' messages say what failed for each pod."));
         return;
     }
     m_stepTimer.stop();
     setState(State::Running,
-        tr("Mirroring %n pod(s) of %1 to this machine's UDP port %2", nullptr, tapped)
-            .arg(m_request.describe())
+        tr("Mirroring %1 (%2) to this machine's UDP port %3")
+            .arg(podCount(tapped), m_request.describe())
             .arg(m_capture ? m_capture->port() : m_request.port));
     m_heartbeatTimer.start();
     m_durationTimer.start(std::chrono::milliseconds(m_request.maxDuration));
@@ -1485,10 +1617,10 @@ void WorkloadTapSession::checkBandwidth()
         return;
     }
     m_bandwidthWarned = true;
-    warn(tr("The %n tapped pod(s) mirror about %1 Mbit/s together, and the tunnel carries that much (plus about 50 "
-            "bytes per packet) from the nodes to this machine; above %2 Mbit/s. Narrow the target, or mirror less "
-            "with a capture filter (--filter).",
-        nullptr, pods)
+    warn(tr("%1 about %2 Mbit/s together, and the tunnel carries that much (plus about 50 bytes per packet) "
+            "from the nodes to this machine; above %3 Mbit/s. Narrow the target, or mirror less with a capture filter "
+            "(--filter).")
+             .arg(pods == 1 ? tr("The tapped pod mirrors") : tr("The %1 tapped pods mirror").arg(pods))
              .arg(megabits(total), megabits(double(m_request.bandwidthWarningBitsPerSecond))));
 }
 
@@ -1657,6 +1789,19 @@ void WorkloadTapSession::finishTeardown()
     // The capture stops after the agents are gone, so every mirrored packet had its chance to arrive.
     if (m_capture) {
         m_capture->stop();
+        // The last word on what each pod's interface got (the counters stay after stop).
+        for (qsizetype i = 0; i < m_members.size(); ++i) {
+            if (m_private[i].captureIndex >= 0) {
+                const receive::LocalCapture::Counters target = m_capture->targetCounters(m_private[i].captureIndex);
+                m_members[i].capturedPackets = qint64(target.packets);
+                m_members[i].capturedBytes = qint64(target.bytes);
+            }
+        }
+        const receive::LocalCapture::Counters total = m_capture->counters();
+        m_capturedPackets = qint64(total.packets);
+        m_capturedBytes = qint64(total.bytes);
+        m_captureDrops = qint64(total.drops);
+        Q_EMIT countersChanged();
     }
     if (m_failedBeforeTeardown) {
         setState(State::Failed, tr("Failed: %1").arg(m_failureSummary));

@@ -295,6 +295,23 @@ private Q_SLOTS:
         QTest::newRow("hold heartbeat timeout not a number")
             << QStringList {QStringLiteral("hold"), QStringLiteral("--heartbeat-timeout"), QStringLiteral("3m")} << 2
             << "--heartbeat-timeout";
+        const QStringList targetsFile = {QStringLiteral("mirror"), QStringLiteral("--targets-file"),
+            QStringLiteral("/etc/podtap/annotations"), QStringLiteral("--remote"), QStringLiteral("198.51.100.2")};
+        QTest::newRow("targets file and a target")
+            << (targetsFile + QStringList {QStringLiteral("--pid"), QStringLiteral("1")}) << 2
+            << "--pid 1 with --targets-file";
+        QTest::newRow("targets file and a vni")
+            << (targetsFile + QStringList {QStringLiteral("--vni"), QStringLiteral("5")}) << 2
+            << "--vni 5 with --targets-file";
+        QTest::newRow("targets key without file")
+            << QStringList {QStringLiteral("mirror"), QStringLiteral("--targets-key"),
+                   QStringLiteral("podtap.io/targets"), QStringLiteral("--pid"), QStringLiteral("1"),
+                   QStringLiteral("--vni"), QStringLiteral("5"), QStringLiteral("--remote"),
+                   QStringLiteral("198.51.100.2")}
+            << 2 << "without --targets-file";
+        QTest::newRow("targets file without remote")
+            << QStringList {QStringLiteral("mirror"), QStringLiteral("--targets-file"), QStringLiteral("/x")} << 2
+            << "--remote";
         QTest::newRow("pid not found") << QStringList {QStringLiteral("inspect"), QStringLiteral("--pid"),
                                               QStringLiteral("999999"), QStringLiteral("--proc-root"), fake}
                                        << 3 << "pid 999999";

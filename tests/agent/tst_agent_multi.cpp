@@ -431,6 +431,9 @@ private Q_SLOTS:
         for (int pod = 1; pod <= kPods; ++pod) {
             verifyPodClean(pod);
         }
+        const QByteArray nodeLinks = mustRun({QStringLiteral("ip"), QStringLiteral("-n"), m_rigs[0]->nodeNs(),
+            QStringLiteral("-d"), QStringLiteral("link"), QStringLiteral("show")});
+        QVERIFY2(!nodeLinks.contains("vxlan"), nodeLinks.constData());
         qInfo().noquote() << "events of the multi-target agent:\n" + compact(m_events);
         m_agent.reset();
     }
@@ -495,6 +498,124 @@ private Q_SLOTS:
             },
             5000);
         QCOMPARE(last.value(QStringLiteral("targets")).toInt(), 1);
+        verifyPodClean(1);
+    }
+
+    void aChangedDeviceEndsOnlyItsTarget()
+    {
+        m_lines = {lineFor(1), lineFor(2)};
+        writeTargets();
+        QList<QJsonObject> events;
+        auto agent = m_rigs[0]->startAgent({QStringLiteral("mirror"), QStringLiteral("--targets-file"), m_file,
+            QStringLiteral("--remote"), m_rigs[0]->receiverUnderlayIp(), QStringLiteral("--session"), kSession});
+        QVERIFY2(!waitIn(
+                     *agent, events, [](const QJsonObject &e) { return is(e, QStringLiteral("targets")); }, 15000)
+                      .isEmpty(),
+            agent->readAllStandardError().constData());
+        const QStringList before2 = podtapFilters(rig(2).podNs());
+        // Something in pod 1 with NET_ADMIN sets the tunnel device down: that target ends, pod 2's does not.
+        mustRun({QStringLiteral("ip"), QStringLiteral("-n"), rig(1).podNs(), QStringLiteral("link"),
+            QStringLiteral("set"), QStringLiteral("ptap%1").arg(kBaseVni + 1), QStringLiteral("down")});
+        const QJsonObject error = waitIn(
+            *agent, events, [](const QJsonObject &e) { return is(e, QStringLiteral("error")); }, 15000);
+        QCOMPARE(error.value(QStringLiteral("target")).toString(), tagOf(1));
+        QCOMPARE(error.value(QStringLiteral("code")).toString(), QStringLiteral("device-changed"));
+        QVERIFY2(error.value(QStringLiteral("message")).toString().contains(QStringLiteral("set down")),
+            qPrintable(compact(error)));
+        const QJsonObject stopped = waitIn(
+            *agent, events, [](const QJsonObject &e) { return is(e, QStringLiteral("stopped")); }, 15000);
+        QCOMPARE(stopped.value(QStringLiteral("target")).toString(), tagOf(1));
+        QCOMPARE(stopped.value(QStringLiteral("reason")).toString(), QStringLiteral("device-changed"));
+        verifyPodClean(1);
+        QCOMPARE(podtapFilters(rig(2).podNs()), before2);
+        verifyMirroredOnlyToItsVni(2);
+        QVERIFY(AgentRig::stop(*agent, SIGTERM));
+        const QJsonObject last = waitIn(
+            *agent, events,
+            [](const QJsonObject &e) {
+                return is(e, QStringLiteral("stopped")) && !e.contains(QStringLiteral("target"));
+            },
+            5000);
+        QCOMPARE(last.value(QStringLiteral("targets")).toInt(), 1);
+        verifyPodClean(2);
+    }
+
+    void deadlineStopsEveryTarget()
+    {
+        m_lines = {lineFor(1), lineFor(2)};
+        writeTargets();
+        QList<QJsonObject> events;
+        auto agent = m_rigs[0]->startAgent(
+            {QStringLiteral("mirror"), QStringLiteral("--targets-file"), m_file, QStringLiteral("--remote"),
+                m_rigs[0]->receiverUnderlayIp(), QStringLiteral("--deadline"), QStringLiteral("2")});
+        const QJsonObject last = waitIn(
+            *agent, events,
+            [](const QJsonObject &e) {
+                return is(e, QStringLiteral("stopped")) && !e.contains(QStringLiteral("target"));
+            },
+            20000);
+        QVERIFY2(!last.isEmpty(), qPrintable(compact(events)));
+        QCOMPARE(last.value(QStringLiteral("reason")).toString(), QStringLiteral("deadline"));
+        QCOMPARE(last.value(QStringLiteral("targets")).toInt(), 2);
+        QStringList deadlines;
+        for (const QJsonObject &e : events) {
+            if (is(e, QStringLiteral("stopped")) && e.contains(QStringLiteral("target"))) {
+                QCOMPARE(e.value(QStringLiteral("reason")).toString(), QStringLiteral("deadline"));
+                // Without --session each target's key is its device's.
+                deadlines << e.value(QStringLiteral("target")).toString();
+            }
+            if (is(e, QStringLiteral("ready"))) {
+                QCOMPARE(e.value(QStringLiteral("session")).toString(),
+                    QStringLiteral("name:") + e.value(QStringLiteral("device")).toString());
+            }
+        }
+        QCOMPARE(deadlines, (QStringList {tagOf(1), tagOf(2)}));
+        QVERIFY(agent->waitForFinished(5000));
+        QCOMPARE(agent->exitCode(), 0);
+        verifyPodClean(1);
+        verifyPodClean(2);
+    }
+
+    void anEmptyListWaitsUntilTheHeartbeatLapses()
+    {
+        const QString annotations = m_dir.filePath(QStringLiteral("empty-annotations"));
+        writeAtomically(annotations, "podtap.io/heartbeat=\"1\"\npodtap.io/targets=\"\"");
+        QList<QJsonObject> events;
+        auto agent = m_rigs[0]->startAgent({QStringLiteral("mirror"), QStringLiteral("--targets-file"), annotations,
+            QStringLiteral("--targets-key"), QStringLiteral("podtap.io/targets"), QStringLiteral("--heartbeat-file"),
+            annotations, QStringLiteral("--heartbeat-timeout"), QStringLiteral("2"), QStringLiteral("--remote"),
+            m_rigs[0]->receiverUnderlayIp()});
+        const QJsonObject targets = waitIn(
+            *agent, events, [](const QJsonObject &e) { return is(e, QStringLiteral("targets")); }, 15000);
+        QCOMPARE(targets.value(QStringLiteral("active")).toArray(), QJsonArray {});
+        QCOMPARE(agent->state(), QProcess::Running); // nothing to do is no reason to end
+        const QJsonObject last = waitIn(
+            *agent, events, [](const QJsonObject &e) { return is(e, QStringLiteral("stopped")); }, 20000);
+        QCOMPARE(last.value(QStringLiteral("reason")).toString(), QStringLiteral("heartbeat"));
+        QCOMPARE(last.value(QStringLiteral("targets")).toInt(), 0);
+        QVERIFY(!last.contains(QStringLiteral("target")));
+        QVERIFY(agent->waitForFinished(5000));
+        QCOMPARE(agent->exitCode(), 0);
+    }
+
+    void theLongestTagAndSessionStillInstallAndTearDown()
+    {
+        // 63 bytes of session + '/' + 253 bytes of tag: more than the 255 bytes a device alias holds.
+        const QString session = QString(63, QLatin1Char('s'));
+        const QString tag = QStringLiteral("ns/") + QString(250, QLatin1Char('p'));
+        writeAtomically(
+            m_file, (tag + QStringLiteral(" --pid %1 --vni %2").arg(rig(1).podPid()).arg(kBaseVni + 1)).toUtf8());
+        QList<QJsonObject> events;
+        auto agent = m_rigs[0]->startAgent({QStringLiteral("mirror"), QStringLiteral("--targets-file"), m_file,
+            QStringLiteral("--remote"), m_rigs[0]->receiverUnderlayIp(), QStringLiteral("--session"), session});
+        const QJsonObject targets = waitIn(
+            *agent, events, [](const QJsonObject &e) { return is(e, QStringLiteral("targets")); }, 15000);
+        QVERIFY2(targets.value(QStringLiteral("active")).toArray() == QJsonArray {tag}, qPrintable(compact(events)));
+        const QStringList filters = podtapFilters(rig(1).podNs());
+        QCOMPARE(filters.size(), 2);
+        QVERIFY(filters.first().endsWith(hashOf(session + QLatin1Char('/') + tag)));
+        verifyMirroredOnlyToItsVni(1);
+        QVERIFY(AgentRig::stop(*agent, SIGTERM));
         verifyPodClean(1);
     }
 

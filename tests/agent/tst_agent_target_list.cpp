@@ -236,6 +236,15 @@ private Q_SLOTS:
         }
     }
 
+    void mirrorHelpDescribesTheTargetsFile()
+    {
+        const std::string help = usageText("mirror");
+        for (const char *words : {"--targets-file PATH", "--targets-key KEY", "TAG FLAG VALUE", "bad-target",
+                 "<session>/<TAG>", "--exit-with-parent"}) {
+            QVERIFY2(help.find(words) != std::string::npos, words);
+        }
+    }
+
     void goUnquoteDecodesEveryEscape_data()
     {
         QTest::addColumn<QByteArray>("quoted");

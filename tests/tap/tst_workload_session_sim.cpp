@@ -346,6 +346,16 @@ private Q_SLOTS:
         QCOMPARE(member(QStringLiteral("shop/cart-d")).mirroredBytes, 1000);
         QCOMPARE(member(QStringLiteral("shop/cart-a")).mirroredPackets, 0);
         QCOMPARE(session.stats().packets, 11);
+        // A reinstalled line (a new container) counts from zero in the agent; the pod's row keeps adding.
+        speakForAgent(*f.client, agent0,
+            "{\"event\":\"stopped\",\"target\":\"shop/cart-d\",\"reason\":\"changed\",\"ingress\":{\"packets\":12,"
+            "\"bytes\":1200}}");
+        speakForAgent(*f.client, agent0, readyLine(*f.client, agent0, QStringLiteral("shop/cart-d")));
+        speakForAgent(*f.client, agent0,
+            "{\"event\":\"stats\",\"target\":\"shop/cart-d\",\"ingress\":{\"packets\":2,\"bytes\":200}}");
+        QTRY_COMPARE_WITH_TIMEOUT(member(QStringLiteral("shop/cart-d")).mirroredPackets, 14, 10000);
+        QCOMPARE(member(QStringLiteral("shop/cart-d")).mirroredBytes, 1400);
+        QCOMPARE(member(QStringLiteral("shop/cart-d")).state, WorkloadMember::State::Tapped);
 
         // A pod created later is added to its node's list; one on the node without an agent gets an agent there.
         QString error;
@@ -393,10 +403,11 @@ private Q_SLOTS:
         QCOMPARE(session.state(), WorkloadTapSession::State::Stopped);
         QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
         QVERIFY(session.agentPods().isEmpty());
-        // One capture file, an interface per pod the tap started with.
+        // One capture file, an interface per pod: those the tap started with and those that came later.
         const QStringList interfaces = fileInterfaces(file);
-        for (const QString &pod :
-            {QStringLiteral("cart-a"), QStringLiteral("cart-b"), QStringLiteral("cart-c"), QStringLiteral("cart-d")}) {
+        QCOMPARE(interfaces.size(), 6);
+        for (const QString &pod : {QStringLiteral("cart-a"), QStringLiteral("cart-b"), QStringLiteral("cart-c"),
+                 QStringLiteral("cart-d"), QStringLiteral("cart-e"), QStringLiteral("cart-f")}) {
             QVERIFY2(interfaces.contains(QStringLiteral("shop/%1/eth0").arg(pod)), qPrintable(interfaces.join(' ')));
         }
         session.stop(); // idempotent
@@ -459,6 +470,187 @@ private Q_SLOTS:
         // A slot frees up (cart-a deleted): the skipped pod is tapped.
         deletePod(*f.client, QStringLiteral("cart-a"));
         QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent0), QStringList {QStringLiteral("shop/cart-c")}, 15000);
+
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
+    }
+
+    void triesAgainWhenTheAgentDidNotFindANewContainerYet()
+    {
+        // A pod reported Running may not have its process in its cgroup yet when the agent looks: the agent
+        // reports the target not found, and the session takes the line out and puts it back once the agent
+        // dropped it, so the agent tries again (it leaves an unchanged line that ended alone).
+        Fixture f;
+        QVERIFY2(startCluster(f, {{QStringLiteral("cart-a"), 0}}), "the sim did not start with the cart pod running");
+        WorkloadTapSession session(f.client.get(), cartRequest(), fastOptions());
+        QSignalSpy ready(&session, &WorkloadTapSession::ready);
+        QSignalSpy finished(&session, &WorkloadTapSession::finished);
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodNodes(*f.client).size(), 1, 20000);
+        const QString agent = nodeAgentPodName(f.nodes[0], session.sessionId());
+        speakForAgent(*f.client, agent, targetsLine({QStringLiteral("shop/cart-a")}));
+        speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-a")));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 15000);
+
+        QString error;
+        QVERIFY2(createCartPod(*f.client, QStringLiteral("cart-b"), f.nodes[0], &error), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent),
+            (QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-b")}), 15000);
+        const QStringList lines = targetLines(*f.client, agent);
+        speakForAgent(*f.client, agent,
+            "{\"event\":\"error\",\"target\":\"shop/cart-b\",\"code\":\"target-not-found\",\"message\":\"container "
+            "x not found\",\"exit_code\":3}");
+        speakForAgent(*f.client, agent, "{\"event\":\"stopped\",\"target\":\"shop/cart-b\",\"reason\":\"failed\"}");
+        // The agent keeps the failed target as ended while its line is listed.
+        speakForAgent(*f.client, agent,
+            "{\"event\":\"targets\",\"active\":[\"shop/cart-a\"],\"ended\":[\"shop/cart-b\"],\"version\":\"9.8.7\","
+            "\"contract\":2}");
+        // Out of the list, then back with the same line.
+        QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent), QStringList {QStringLiteral("shop/cart-a")}, 15000);
+        const auto stateOf = [&](const QString &key) {
+            for (const WorkloadMember &m : session.members()) {
+                if (m.key == key) {
+                    return m.state;
+                }
+            }
+            return WorkloadMember::State::Waiting;
+        };
+        QCOMPARE(stateOf(QStringLiteral("shop/cart-b")), WorkloadMember::State::Starting);
+        speakForAgent(*f.client, agent,
+            "{\"event\":\"targets\",\"active\":[\"shop/cart-a\"],\"ended\":[],\"version\":\"9.8.7\",\"contract\":2}");
+        QTRY_COMPARE_WITH_TIMEOUT(targetLines(*f.client, agent), lines, 15000);
+        speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-b")));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("shop/cart-b")), WorkloadMember::State::Tapped, 10000);
+
+        // A VNI another tap took on the node meanwhile: the pod gets a new pair, and so a changed line.
+        const QString vni = lineValue(*f.client, agent, QStringLiteral("shop/cart-a"), QStringLiteral("--vni"));
+        speakForAgent(*f.client, agent,
+            QByteArrayLiteral("{\"event\":\"error\",\"target\":\"shop/cart-a\",\"code\":\"kernel-refused\","
+                              "\"message\":\"create vxlan ptap") +
+                vni.toUtf8() + ": File exists (another VXLAN device in the node netns already uses VNI " +
+                vni.toUtf8() + " on port 4789; choose another --name/--vni)\",\"exit_code\":4}");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            lineValue(*f.client, agent, QStringLiteral("shop/cart-a"), QStringLiteral("--vni")) != vni, 15000);
+        QCOMPARE(stateOf(QStringLiteral("shop/cart-a")), WorkloadMember::State::Starting);
+        speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-a")));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("shop/cart-a")), WorkloadMember::State::Tapped, 10000);
+
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
+    }
+
+    void warnsWithTheExpectedBandwidthOnceTheAgentsCountersGiveRates()
+    {
+        Fixture f;
+        QVERIFY2(startCluster(f, {{QStringLiteral("cart-a"), 0}, {QStringLiteral("cart-b"), 1}}),
+            "the sim did not start with the cart pods running");
+        WorkloadTapRequest request = cartRequest();
+        request.bandwidthWarningBitsPerSecond = 50'000'000;
+        WorkloadTapSession session(f.client.get(), request, fastOptions());
+        QSignalSpy ready(&session, &WorkloadTapSession::ready);
+        QSignalSpy finished(&session, &WorkloadTapSession::finished);
+        QStringList warnings;
+        connect(&session, &WorkloadTapSession::warningRaised, this, [&](const QString &text) { warnings << text; });
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodNodes(*f.client).size(), 2, 20000);
+        const QString agent0 = nodeAgentPodName(f.nodes[0], session.sessionId());
+        const QString agent1 = nodeAgentPodName(f.nodes[1], session.sessionId());
+        speakForAgent(*f.client, agent0, targetsLine({QStringLiteral("shop/cart-a")}));
+        speakForAgent(*f.client, agent0, readyLine(*f.client, agent0, QStringLiteral("shop/cart-a")));
+        speakForAgent(*f.client, agent1, targetsLine({QStringLiteral("shop/cart-b")}));
+        speakForAgent(*f.client, agent1, readyLine(*f.client, agent1, QStringLiteral("shop/cart-b")));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 15000);
+        const auto stats = [&](const QString &agent, const char *tag, qint64 bytes) {
+            speakForAgent(*f.client, agent,
+                QByteArrayLiteral("{\"event\":\"stats\",\"target\":\"") + tag +
+                    "\",\"ingress\":{\"packets\":1,\"bytes\":" + QByteArray::number(bytes) + "}}");
+        };
+        // A first count gives no rate; one pod alone below the threshold is no warning.
+        stats(agent0, "shop/cart-a", 0);
+        stats(agent1, "shop/cart-b", 0);
+        QTest::qWait(1100);
+        stats(agent0, "shop/cart-a", 1000);
+        QTest::qWait(300);
+        QVERIFY2(warnings.filter(QStringLiteral("Mbit/s")).isEmpty(), qPrintable(warnings.join('\n')));
+        // Then both mirror a lot: together well above 50 Mbit/s.
+        QTest::qWait(1000);
+        stats(agent0, "shop/cart-a", 100'000'000);
+        stats(agent1, "shop/cart-b", 100'000'000);
+        QTRY_VERIFY_WITH_TIMEOUT(!warnings.filter(QStringLiteral("Mbit/s")).isEmpty(), 10000);
+        const QString warning = warnings.filter(QStringLiteral("Mbit/s")).first();
+        QVERIFY2(warning.contains(QStringLiteral("The 2 tapped pods mirror about")), qPrintable(warning));
+        QVERIFY2(warning.contains(QStringLiteral("above 50 Mbit/s")), qPrintable(warning));
+        QVERIFY2(warning.contains(QStringLiteral("--filter")), qPrintable(warning));
+        // Once.
+        stats(agent0, "shop/cart-a", 300'000'000);
+        QTest::qWait(500);
+        QCOMPARE(warnings.filter(QStringLiteral("Mbit/s")).size(), 1);
+
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
+    }
+
+    void tapsNamedPodsAndTapsAReCreatedOneAgain()
+    {
+        Fixture f;
+        QVERIFY2(startCluster(
+                     f, {{QStringLiteral("cart-a"), 0}, {QStringLiteral("cart-b"), 0}, {QStringLiteral("cart-c"), 1}}),
+            "the sim did not start with the cart pods running");
+        // A name that does not exist: refused, naming it, before anything is created.
+        WorkloadTapRequest missing;
+        missing.pods = QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/nope")};
+        missing.port = freeUdpPort();
+        WorkloadTapSession refused(f.client.get(), missing, fastOptions());
+        QSignalSpy refusedDone(&refused, &WorkloadTapSession::finished);
+        refused.start();
+        QTRY_VERIFY_WITH_TIMEOUT(refusedDone.count() > 0, 15000);
+        QCOMPARE(refused.state(), WorkloadTapSession::State::Failed);
+        QVERIFY2(refused.failureSummary().contains(QStringLiteral("shop/nope was not found")),
+            qPrintable(refused.failureSummary()));
+        QCOMPARE(agentPodItems(*f.client).size(), 0);
+
+        WorkloadTapRequest request;
+        request.pods = QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")};
+        request.port = freeUdpPort();
+        WorkloadTapSession session(f.client.get(), request, fastOptions());
+        QSignalSpy ready(&session, &WorkloadTapSession::ready);
+        QSignalSpy finished(&session, &WorkloadTapSession::finished);
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodNodes(*f.client).size(), 2, 20000);
+        const QString agent0 = nodeAgentPodName(f.nodes[0], session.sessionId());
+        const QString agent1 = nodeAgentPodName(f.nodes[1], session.sessionId());
+        // cart-b runs on node 0 too, but was not picked.
+        QCOMPARE(targetTags(*f.client, agent0), QStringList {QStringLiteral("shop/cart-a")});
+        QCOMPARE(targetTags(*f.client, agent1), QStringList {QStringLiteral("shop/cart-c")});
+        speakForAgent(*f.client, agent0, targetsLine({QStringLiteral("shop/cart-a")}));
+        speakForAgent(*f.client, agent0, readyLine(*f.client, agent0, QStringLiteral("shop/cart-a")));
+        speakForAgent(*f.client, agent1, targetsLine({QStringLiteral("shop/cart-c")}));
+        speakForAgent(*f.client, agent1, readyLine(*f.client, agent1, QStringLiteral("shop/cart-c")));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 15000);
+        QCOMPARE(session.members().size(), 2);
+
+        // Deleted: its line goes. Re-created under the same name (elsewhere): tapped again, on its new node.
+        deletePod(*f.client, QStringLiteral("cart-c"));
+        QTRY_VERIFY_WITH_TIMEOUT(targetTags(*f.client, agent1).isEmpty(), 15000);
+        const auto cartCGone = [&] {
+            kube::KubeReply *reply = waitFor(
+                f.client->get(kube::KubeClient::corePath(QStringLiteral("pods"), kNs, QStringLiteral("cart-c"))));
+            reply->deleteLater();
+            return reply->error().isNotFound();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(cartCGone(), 10000);
+        QString error;
+        QVERIFY2(createCartPod(*f.client, QStringLiteral("cart-c"), f.nodes[0], &error), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent0),
+            (QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")}), 15000);
+        // A pod that was not picked and comes later stays out.
+        QVERIFY2(createCartPod(*f.client, QStringLiteral("cart-z"), f.nodes[0], &error), qPrintable(error));
+        QTest::qWait(1500);
+        QCOMPARE(targetTags(*f.client, agent0),
+            (QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")}));
+        QCOMPARE(session.members().size(), 2);
 
         session.stop();
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
