@@ -51,12 +51,12 @@ const QRegularExpression kError(QStringLiteral("^podtapctl: error: "));
 
 // Dated observations, kept with the generated table because single runs vary.
 const char kNotes[] =
-    "What the table says (2026-12-05, at a load average of about 9 from other engineers' builds and tests): the "
-    "workload tap gets all 24 pods `ready` 18× (agent pod start 200 ms) to 22× (1 s) sooner than 24 single-pod "
-    "taps in a row, so the target (≥ 5×) is met. A single tap costs about one agent pod start plus 0.12 s "
+    "What the table says (2026-12-05, load average 1-2): the workload tap gets all 24 pods `ready` 21× (agent pod "
+    "start 200 ms) to 23× (1 s) sooner than 24 single-pod taps in a row, so the target (≥ 5×) is met; an earlier "
+    "run the same day at load 9 gave 18× and 22×. A single tap costs about one agent pod start plus 0.1 s "
     "(podtapctl's own start, preflight, the receiver, creating the agent pod, following its log), and the anchor "
     "pays that 24 times in turn; the workload tap creates its three agent pods together and pays one start plus "
-    "about 0.2 s, so the gap grows with the start time toward the number of pods (24×). On a real cluster a pod "
+    "about 0.15 s, so the gap grows with the start time toward the number of pods (24×). On a real cluster a pod "
     "start also takes scheduling and, when the image is not cached, a pull, and the API server is farther away "
     "than kube-sim on this machine, where the anchor's 16 times as many API requests (409 against 25) count as "
     "well. Stopping takes both under a second, since the single taps are stopped together.\n";
