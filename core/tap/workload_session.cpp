@@ -62,6 +62,12 @@ constexpr int kMaxLogReopens = 5;
 constexpr int kTargetRetries = 3;
 constexpr int kReAddFallbackMs = 4000;
 
+/// "1 pod", "3 pods".
+QString podCount(qsizetype count)
+{
+    return count == 1 ? QStringLiteral("1 pod") : QStringLiteral("%1 pods").arg(count);
+}
+
 QString megabits(double bitsPerSecond)
 {
     return QString::number(bitsPerSecond / 1e6, 'f', bitsPerSecond < 10e6 ? 1 : 0);
@@ -128,6 +134,14 @@ ValidationProblems WorkloadTapRequest::validate() const
             QStringLiteral("must be a rate in bit/s, or 0 for no warning"));
     }
     return problems;
+}
+
+QString WorkloadTapRequest::subjectText() const
+{
+    if (pods.isEmpty() && target.kind != cluster::WorkloadTarget::Kind::Selector) {
+        return QStringLiteral("the pods of %1").arg(target.describe());
+    }
+    return describe();
 }
 
 QString WorkloadTapRequest::describe() const
@@ -348,7 +362,7 @@ void WorkloadTapSession::start()
 
 void WorkloadTapSession::resolve()
 {
-    setState(State::Resolving, tr("Finding the pods of %1").arg(m_request.describe()));
+    setState(State::Resolving, tr("Finding %1").arg(m_request.subjectText()));
     if (!m_request.pods.isEmpty()) {
         resolveNamedPods();
         return;
@@ -366,8 +380,8 @@ void WorkloadTapSession::resolve()
                 fail(resolution.error);
                 return;
             }
-            Q_EMIT progress(tr("%1 selects %n running pod(s) (selector %2)", nullptr, int(resolution.running.size()))
-                                .arg(resolution.target, resolution.selector));
+            Q_EMIT progress(
+                tr("%1 running (selector %2)").arg(podCount(resolution.running.size()), resolution.selector));
             m_selectorText = resolution.selector;
             QString error;
             m_selector = cluster::LabelSelector::parse(m_selectorText, &error);
@@ -415,8 +429,8 @@ void WorkloadTapSession::resolveNamedPods()
                 return;
             }
             if (*running == 0) {
-                fail(tr("None of the %n picked pod(s) is running with a container to tap.", nullptr,
-                         int(m_request.pods.size())),
+                fail(tr("None of the %1 picked is running with a container to tap.")
+                         .arg(podCount(m_request.pods.size())),
                     tr("Wait until the pods run (kubectl get pods -o wide), or pick running ones."));
                 return;
             }
@@ -440,7 +454,7 @@ void WorkloadTapSession::startPodWatches()
             }
         }
     }
-    Q_EMIT progress(tr("Watching the pods of %1").arg(m_request.describe()));
+    Q_EMIT progress(tr("Watching %1").arg(m_request.subjectText()));
     for (const QString &ns : std::as_const(namespaces)) {
         kube::ListOptions options;
         options.labelSelector = m_named.isEmpty() ? m_selectorText : QString();
@@ -697,6 +711,26 @@ void WorkloadTapSession::retryLater(qsizetype index, const QString &why)
     QTimer::singleShot(kReAddFallbackMs * extra.retries, this, [this, key] { reAdd(key); });
 }
 
+void WorkloadTapSession::retryWithNewVnis(qsizetype index, const QString &why)
+{
+    // Another tap took one of its VNIs on the node since the session looked: a new pair makes a new line, which
+    // the agent installs.
+    WorkloadMember &member = m_members[index];
+    MemberPrivate &extra = m_private[index];
+    ++extra.retries;
+    removeCaptureTarget(index);
+    allocateVnis(member);
+    addCaptureTarget(index);
+    member.state = WorkloadMember::State::Starting;
+    member.detail = tr("its VNI was taken on the node (%1); trying new ones").arg(why);
+    Q_EMIT memberChanged(member.key);
+    Q_EMIT progress(tr("A VNI of %1 is in use on node %2; trying again with VNIs %3/%4")
+                        .arg(member.key, member.node)
+                        .arg(member.vni)
+                        .arg(member.egressVni));
+    reconcile();
+}
+
 void WorkloadTapSession::reAdd(const QString &key)
 {
     const qsizetype index = memberIndex(key);
@@ -718,7 +752,7 @@ void WorkloadTapSession::onInitialPods()
         runnable += extra.runnable ? 1 : 0;
     }
     if (runnable == 0) {
-        fail(tr("None of the pods of %1 is running with a container to tap.").arg(m_request.describe()),
+        fail(tr("None of %1 is running with a container to tap.").arg(m_request.subjectText()),
             tr("Wait until the pods run (kubectl get pods -o wide), then start again."));
         return;
     }
@@ -1111,8 +1145,8 @@ void WorkloadTapSession::createAgent(NodeAgent &agent)
     const QString list = workloadTargetList(targets);
     const QString node = agent.node;
     agent.creating = true;
-    Q_EMIT progress(tr("Creating the agent pod %1 on node %2 for %n pod(s)", nullptr, int(targets.size()))
-                        .arg(agent.podName, node));
+    Q_EMIT progress(
+        tr("Creating the agent pod %1 on node %2 for %3").arg(agent.podName, node, podCount(targets.size())));
     m_client->create(podsPath(m_plan.agentNamespace), nodeAgentPod(planFor(agent), node, targets))
         ->onFinished(this, [this, node, list](KubeReply *reply) {
             reply->deleteLater();
@@ -1230,6 +1264,7 @@ void WorkloadTapSession::onAgentPod(const QJsonObject &pod, bool deleted)
         }
     }
     for (const QJsonValue &c : status.value(QLatin1String("containerStatuses")).toArray()) {
+        agent.restarts = c.toObject().value(QLatin1String("restartCount")).toInt(agent.restarts);
         const QJsonObject waiting =
             c.toObject().value(QLatin1String("state")).toObject().value(QLatin1String("waiting")).toObject();
         const QString reason = waiting.value(QLatin1String("reason")).toString();
@@ -1266,7 +1301,10 @@ void WorkloadTapSession::onAgentPod(const QJsonObject &pod, bool deleted)
 void WorkloadTapSession::followLog(const QString &node)
 {
     NodeAgent &agent = m_nodes[node];
-    agent.linesToSkip = agent.linesRead; // a re-followed log starts from its beginning
+    // A log followed again after a dropped connection starts from its beginning: what was read is skipped. A
+    // restarted agent container has a new log, read whole.
+    agent.linesToSkip = agent.restarts == agent.restartsWhenFollowed ? agent.linesRead : 0;
+    agent.restartsWhenFollowed = agent.restarts;
     agent.linesRead = 0;
     agent.log = m_client->followLog(m_plan.agentNamespace, agent.podName);
     connect(agent.log, &kube::KubeStream::lineReceived, this,
@@ -1427,8 +1465,9 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
             }
             extra.lastBytes = event.stats.bytes;
             extra.lastStatsMs = now;
-            member.mirroredPackets = event.stats.packets;
-            member.mirroredBytes = event.stats.bytes;
+            // Each install of the pod's line counts from zero: earlier installs' totals come first.
+            member.mirroredPackets = extra.mirroredBefore.packets + event.stats.packets;
+            member.mirroredBytes = extra.mirroredBefore.bytes + event.stats.bytes;
             Q_EMIT memberChanged(tag);
             if (m_capture) {
                 m_capture->setAgentMirrored(stats().packets);
@@ -1442,9 +1481,12 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
         break;
     case AgentEvent::Type::Error:
         if (current && member.state != WorkloadMember::State::Gone) {
-            if (event.raw.value(QLatin1String("code")).toString() == QLatin1String("target-not-found") &&
-                extra.retries < kTargetRetries) {
+            const QString code = event.raw.value(QLatin1String("code")).toString();
+            if (code == QLatin1String("target-not-found") && extra.retries < kTargetRetries) {
                 retryLater(index, event.message);
+            } else if (code == QLatin1String("kernel-refused") &&
+                event.message.contains(QLatin1String("already uses VNI")) && extra.retries < kTargetRetries) {
+                retryWithNewVnis(index, event.message);
             } else {
                 memberFailed(index, event.message);
             }
@@ -1452,9 +1494,13 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
         break;
     case AgentEvent::Type::Stopped:
         if (hasCounters && member.node == node) {
-            // The final counters: the last word on what was mirrored for this pod.
-            member.mirroredPackets = event.stats.packets;
-            member.mirroredBytes = event.stats.bytes;
+            // The final counters of this install: the last word on what it mirrored. A later install of the
+            // pod's line (a new container) adds to them.
+            extra.mirroredBefore.packets += event.stats.packets;
+            extra.mirroredBefore.bytes += event.stats.bytes;
+            extra.lastBytes = -1;
+            member.mirroredPackets = extra.mirroredBefore.packets;
+            member.mirroredBytes = extra.mirroredBefore.bytes;
             Q_EMIT memberChanged(tag);
             Q_EMIT countersChanged();
         }
@@ -1464,9 +1510,9 @@ void WorkloadTapSession::onTargetEvent(const QString &node, const QString &tag, 
         if (event.reason == QLatin1String("target-gone")) {
             if (member.state != WorkloadMember::State::Gone) {
                 member.state = WorkloadMember::State::Gone;
-                member.detail = tr("its network namespace is gone");
+                member.detail = tr("its container ended; a new one is tapped again");
                 Q_EMIT memberChanged(tag);
-                Q_EMIT memberEvent(tr("-%1 gone (its network namespace went)").arg(tag));
+                Q_EMIT memberEvent(tr("-%1 gone (its container ended)").arg(tag));
                 if (m_state == State::Starting) {
                     checkStarted();
                 }
@@ -1515,14 +1561,14 @@ void WorkloadTapSession::checkStarted()
         if (failures.isEmpty()) {
             return; // nothing handed over yet (node lookups on their way)
         }
-        fail(tr("No pod of %1 could be tapped:\n%2").arg(m_request.describe(), failures.join(QLatin1Char('\n'))),
+        fail(tr("None of %1 could be tapped:\n%2").arg(m_request.subjectText(), failures.join(QLatin1Char('\n'))),
             tr("The agents' messages say what failed for each pod."));
         return;
     }
     m_stepTimer.stop();
     setState(State::Running,
-        tr("Mirroring %n pod(s) of %1 to this machine's UDP port %2", nullptr, tapped)
-            .arg(m_request.describe())
+        tr("Mirroring %1 (%2) to this machine's UDP port %3")
+            .arg(podCount(tapped), m_request.describe())
             .arg(m_capture ? m_capture->port() : m_request.port));
     m_heartbeatTimer.start();
     m_durationTimer.start(std::chrono::milliseconds(m_request.maxDuration));

@@ -74,6 +74,9 @@ struct WorkloadTapRequest
     ValidationProblems validate() const;
     /// For people: `deployment "cart" in namespace "shop"`, or `3 pods: shop/a, shop/b, web/c`.
     QString describe() const;
+    /// What the pods are, for a sentence: `the pods of deployment "cart" in namespace "shop"`, `the pods matching
+    /// "app=cart" in namespace "shop"`, `3 pods: ...`.
+    QString subjectText() const;
 };
 
 /// @brief One pod of a workload session: what the Sessions panel shows in its child row.
@@ -117,6 +120,11 @@ QString workloadMemberStateName(WorkloadMember::State state);
 /// a pod whose container ID changed is tapped again. Each change is announced with memberEvent() ("+cart-7f9
 /// tapped", "-cart-x2 gone"). Every step announces itself with progress(); a failure names what failed and its
 /// fix and removes what the session created. stop() is idempotent and leaves nothing behind.
+///
+/// Unlike TapSession, it does not fall back to the stream through the API server when no tunnel packet
+/// arrives: it warns with the tunnel's fixes. A pod whose container the agent does not find yet (reported
+/// running a moment early) is tried again a few times, and so is one whose VNI another tap took on its node
+/// meanwhile (with a new pair); a pod's VNIs are a fresh pair for every line it gets.
 class WorkloadTapSession final : public QObject
 {
     Q_OBJECT
@@ -203,6 +211,7 @@ private:
         /// then it goes back unchanged, so the agent installs it anew.
         bool reAddPending = false;
         int retries = 0;
+        AgentStats mirroredBefore; ///< the final counts of the installs of its line that ended
         qint64 lastBytes = -1; ///< for the rate: the agent's byte count at lastStatsMs
         qint64 lastStatsMs = 0;
         double bitsPerSecond = 0;
@@ -225,6 +234,8 @@ private:
         int logReopens = 0;
         qint64 linesRead = 0; ///< log lines handled, so a re-followed log skips what was read
         qint64 linesToSkip = 0;
+        int restarts = 0; ///< the agent container's restartCount, from the agent pod watch
+        int restartsWhenFollowed = 0; ///< restarts when its log was followed: another count means a new log
         bool contractChecked = false;
         bool agentStopped = false; ///< the agent-wide `stopped` arrived
     };
@@ -264,6 +275,7 @@ private:
     void memberGone(const QString &key, const QString &why);
     void memberFailed(qsizetype index, const QString &why);
     void retryLater(qsizetype index, const QString &why);
+    void retryWithNewVnis(qsizetype index, const QString &why);
     void reAdd(const QString &key);
     qsizetype memberIndex(const QString &key) const;
     qsizetype ensureMember(const QString &key);

@@ -142,7 +142,7 @@ private Q_SLOTS:
         tap.start(builtExecutable(QStringLiteral("app/cli/podtapctl")),
             {QStringLiteral("tap"), QStringLiteral("--kubeconfig"), m_sim->kubeconfig(), QStringLiteral("-n"),
                 QStringLiteral("shop"), QStringLiteral("ds/node-agent"), QStringLiteral("--write"), file,
-                QStringLiteral("--duration"), QStringLiteral("3s"), QStringLiteral("--port"),
+                QStringLiteral("--duration"), QStringLiteral("8s"), QStringLiteral("--port"),
                 QString::number(freeUdpPort())});
         QVERIFY(tap.waitForStarted());
         auto client = m_sim->client();
@@ -175,13 +175,36 @@ private Q_SLOTS:
                     "\",\"ingress\":{\"packets\":5,\"bytes\":500}}");
         }
         QCOMPARE(nodes.size(), 3);
+        // `podtapctl list` shows the node agents as one live session's senders, as it does a single pod's.
+        const QString session = agentPods(*client)
+                                    .first()
+                                    .toObject()
+                                    .value(QLatin1String("metadata"))
+                                    .toObject()
+                                    .value(QLatin1String("labels"))
+                                    .toObject()
+                                    .value(QLatin1String("podtap.io/session"))
+                                    .toString();
+        const ProcessResult list = run({builtExecutable(QStringLiteral("app/cli/podtapctl")), QStringLiteral("list"),
+                                           QStringLiteral("--kubeconfig"), m_sim->kubeconfig()},
+            30000);
+        QVERIFY2(list.ok(), qPrintable(list.describe({QStringLiteral("podtapctl list")})));
+        int rows = 0;
+        for (const QByteArray &line : list.out.split('\n')) {
+            if (line.startsWith(session.toUtf8())) {
+                ++rows;
+                QVERIFY2(line.contains("sender") && line.contains("alive") && line.contains("shop/node-agent-"),
+                    line.constData());
+            }
+        }
+        QCOMPARE(rows, 3);
         const bool exited = tap.waitForFinished(60000);
         const QByteArray err = tap.readAllStandardError();
         QVERIFY2(exited, err.constData());
         QCOMPARE(tap.exitCode(), 0);
         QCOMPARE(err.count(" tapped on node-00"), 3);
         QVERIFY2(err.contains("capturing 3 pods"), err.constData());
-        QVERIFY2(err.contains("stopped (--duration 3s reached); 3 pods"), err.constData());
+        QVERIFY2(err.contains("stopped (--duration 8s reached); 3 pods"), err.constData());
         QCOMPARE(err.count("  Tapped  mirrored 5"), 3);
         // Nothing is left, and the one file has an interface per pod.
         QTRY_COMPARE_WITH_TIMEOUT(agentPods(*client).size(), 0, 10000);

@@ -181,7 +181,7 @@ private Q_SLOTS:
         QByteArray err;
         // podtapctl's whole account of the session, when something failed: its progress, member events, warnings.
         const auto printOnFailure = qScopeGuard([&] {
-            if (QTest::currentTestFailed()) {
+            if (QTest::currentTestFailed() || qEnvironmentVariableIsSet("PODTAP_TEST_VERBOSE")) {
                 qWarning("podtapctl's stderr:\n%s", (err + tap->readAllStandardError()).constData());
             }
         });
@@ -236,7 +236,8 @@ private Q_SLOTS:
         const ProcessResult created =
             m_rig.kubectl({QStringLiteral("create"), QStringLiteral("-f"), QStringLiteral("-")}, 30000, newPod);
         QVERIFY2(created.ok(), qPrintable(created.describe({QStringLiteral("kubectl create -f -")})));
-        QVERIFY2(waitUntil([&] { return err.contains("+shop/db-9 tapped on"); }, 30000), "see podtapctl's stderr below");
+        QVERIFY2(
+            waitUntil([&] { return err.contains("+shop/db-9 tapped on"); }, 30000), "see podtapctl's stderr below");
         QVERIFY2(waitUntil([&] { return err.contains("-shop/db-1 gone"); }, 30000), "see podtapctl's stderr below");
         RigFixture::Pod added;
         for (const RigFixture::Pod &pod : matchingPods()) {
@@ -249,6 +250,20 @@ private Q_SLOTS:
         QVERIFY2(agentPodNodes().size() == 3, qPrintable(QStringList(agentPodNodes().keys()).join(' ')));
         QVERIFY2(targetsOf(nodeAgentPodOf(agentPodNodes(), added.node)).contains(QStringLiteral("shop/db-9 ")),
             qPrintable(targetsOf(nodeAgentPodOf(agentPodNodes(), added.node))));
+
+        // A restarted container (a new container ID) is tapped again: its processes are killed, the kubelet
+        // starts new ones after its back-off, the session changes the pod's line and the agent taps it anew.
+        const RigFixture::Pod restarted = described(QStringLiteral("db-0"));
+        QVERIFY(!restarted.netns.isEmpty());
+        const ProcessResult pids =
+            run({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("pids"), restarted.netns});
+        QVERIFY2(!pids.out.trimmed().isEmpty(), "db-0 runs no process");
+        for (const QByteArray &pid : pids.out.trimmed().split('\n')) {
+            run({QStringLiteral("kill"), QStringLiteral("-KILL"), QString::fromUtf8(pid.trimmed())});
+        }
+        QVERIFY2(waitUntil([&] { return err.contains("~shop/db-0 "); }, 15000), "see podtapctl's stderr below");
+        QVERIFY2(
+            waitUntil([&] { return err.count("+shop/db-0 tapped on") == 2; }, 15000), "see podtapctl's stderr below");
 
         QVERIFY2(tap->waitForFinished(90000), "see podtapctl's stderr below");
         err += tap->readAllStandardError();

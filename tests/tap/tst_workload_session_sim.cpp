@@ -346,6 +346,16 @@ private Q_SLOTS:
         QCOMPARE(member(QStringLiteral("shop/cart-d")).mirroredBytes, 1000);
         QCOMPARE(member(QStringLiteral("shop/cart-a")).mirroredPackets, 0);
         QCOMPARE(session.stats().packets, 11);
+        // A reinstalled line (a new container) counts from zero in the agent; the pod's row keeps adding.
+        speakForAgent(*f.client, agent0,
+            "{\"event\":\"stopped\",\"target\":\"shop/cart-d\",\"reason\":\"changed\",\"ingress\":{\"packets\":12,"
+            "\"bytes\":1200}}");
+        speakForAgent(*f.client, agent0, readyLine(*f.client, agent0, QStringLiteral("shop/cart-d")));
+        speakForAgent(*f.client, agent0,
+            "{\"event\":\"stats\",\"target\":\"shop/cart-d\",\"ingress\":{\"packets\":2,\"bytes\":200}}");
+        QTRY_COMPARE_WITH_TIMEOUT(member(QStringLiteral("shop/cart-d")).mirroredPackets, 14, 10000);
+        QCOMPARE(member(QStringLiteral("shop/cart-d")).mirroredBytes, 1400);
+        QCOMPARE(member(QStringLiteral("shop/cart-d")).state, WorkloadMember::State::Tapped);
 
         // A pod created later is added to its node's list; one on the node without an agent gets an agent there.
         QString error;
@@ -513,6 +523,19 @@ private Q_SLOTS:
         speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-b")));
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("shop/cart-b")), WorkloadMember::State::Tapped, 10000);
 
+        // A VNI another tap took on the node meanwhile: the pod gets a new pair, and so a changed line.
+        const QString vni = lineValue(*f.client, agent, QStringLiteral("shop/cart-a"), QStringLiteral("--vni"));
+        speakForAgent(*f.client, agent,
+            QByteArrayLiteral("{\"event\":\"error\",\"target\":\"shop/cart-a\",\"code\":\"kernel-refused\","
+                              "\"message\":\"create vxlan ptap") +
+                vni.toUtf8() + ": File exists (another VXLAN device in the node netns already uses VNI " +
+                vni.toUtf8() + " on port 4789; choose another --name/--vni)\",\"exit_code\":4}");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            lineValue(*f.client, agent, QStringLiteral("shop/cart-a"), QStringLiteral("--vni")) != vni, 15000);
+        QCOMPARE(stateOf(QStringLiteral("shop/cart-a")), WorkloadMember::State::Starting);
+        speakForAgent(*f.client, agent, readyLine(*f.client, agent, QStringLiteral("shop/cart-a")));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("shop/cart-a")), WorkloadMember::State::Tapped, 10000);
+
         session.stop();
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
         QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
@@ -567,6 +590,71 @@ private Q_SLOTS:
 
         session.stop();
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
+    }
+
+    void tapsNamedPodsAndTapsAReCreatedOneAgain()
+    {
+        Fixture f;
+        QVERIFY2(startCluster(
+                     f, {{QStringLiteral("cart-a"), 0}, {QStringLiteral("cart-b"), 0}, {QStringLiteral("cart-c"), 1}}),
+            "the sim did not start with the cart pods running");
+        // A name that does not exist: refused, naming it, before anything is created.
+        WorkloadTapRequest missing;
+        missing.pods = QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/nope")};
+        missing.port = freeUdpPort();
+        WorkloadTapSession refused(f.client.get(), missing, fastOptions());
+        QSignalSpy refusedDone(&refused, &WorkloadTapSession::finished);
+        refused.start();
+        QTRY_VERIFY_WITH_TIMEOUT(refusedDone.count() > 0, 15000);
+        QCOMPARE(refused.state(), WorkloadTapSession::State::Failed);
+        QVERIFY2(refused.failureSummary().contains(QStringLiteral("shop/nope was not found")),
+            qPrintable(refused.failureSummary()));
+        QCOMPARE(agentPodItems(*f.client).size(), 0);
+
+        WorkloadTapRequest request;
+        request.pods = QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")};
+        request.port = freeUdpPort();
+        WorkloadTapSession session(f.client.get(), request, fastOptions());
+        QSignalSpy ready(&session, &WorkloadTapSession::ready);
+        QSignalSpy finished(&session, &WorkloadTapSession::finished);
+        session.start();
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodNodes(*f.client).size(), 2, 20000);
+        const QString agent0 = nodeAgentPodName(f.nodes[0], session.sessionId());
+        const QString agent1 = nodeAgentPodName(f.nodes[1], session.sessionId());
+        // cart-b runs on node 0 too, but was not picked.
+        QCOMPARE(targetTags(*f.client, agent0), QStringList {QStringLiteral("shop/cart-a")});
+        QCOMPARE(targetTags(*f.client, agent1), QStringList {QStringLiteral("shop/cart-c")});
+        speakForAgent(*f.client, agent0, targetsLine({QStringLiteral("shop/cart-a")}));
+        speakForAgent(*f.client, agent0, readyLine(*f.client, agent0, QStringLiteral("shop/cart-a")));
+        speakForAgent(*f.client, agent1, targetsLine({QStringLiteral("shop/cart-c")}));
+        speakForAgent(*f.client, agent1, readyLine(*f.client, agent1, QStringLiteral("shop/cart-c")));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > 0, 15000);
+        QCOMPARE(session.members().size(), 2);
+
+        // Deleted: its line goes. Re-created under the same name (elsewhere): tapped again, on its new node.
+        deletePod(*f.client, QStringLiteral("cart-c"));
+        QTRY_VERIFY_WITH_TIMEOUT(targetTags(*f.client, agent1).isEmpty(), 15000);
+        const auto cartCGone = [&] {
+            kube::KubeReply *reply = waitFor(
+                f.client->get(kube::KubeClient::corePath(QStringLiteral("pods"), kNs, QStringLiteral("cart-c"))));
+            reply->deleteLater();
+            return reply->error().isNotFound();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(cartCGone(), 10000);
+        QString error;
+        QVERIFY2(createCartPod(*f.client, QStringLiteral("cart-c"), f.nodes[0], &error), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(targetTags(*f.client, agent0),
+            (QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")}), 15000);
+        // A pod that was not picked and comes later stays out.
+        QVERIFY2(createCartPod(*f.client, QStringLiteral("cart-z"), f.nodes[0], &error), qPrintable(error));
+        QTest::qWait(1500);
+        QCOMPARE(targetTags(*f.client, agent0),
+            (QStringList {QStringLiteral("shop/cart-a"), QStringLiteral("shop/cart-c")}));
+        QCOMPARE(session.members().size(), 2);
+
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(agentPodItems(*f.client).size(), 0, 10000);
     }
 
     void refusesOtherDestinationsWithTheReasonAndTheFix()
