@@ -59,7 +59,9 @@ constexpr int kStoppedWaitMs = 5000;
 constexpr int kMaxLogReopens = 5;
 // Tries of a pod whose container the agent did not find (a container reported running before its process is in
 // its cgroup), and how long to wait for the agent to drop the line before putting it back anyway.
-constexpr int kTargetRetries = 3;
+// The n-th try waits n * kRetryStepMs after the failure, so a container that takes seconds to start is found.
+constexpr int kTargetRetries = 5;
+constexpr int kRetryStepMs = 1000;
 constexpr int kReAddFallbackMs = 4000;
 
 /// "1 pod", "3 pods".
@@ -705,10 +707,39 @@ void WorkloadTapSession::retryLater(qsizetype index, const QString &why)
                         .arg(member.node, member.key)
                         .arg(extra.retries)
                         .arg(kTargetRetries));
+    extra.reAddDropped = false;
+    extra.reAddNotBeforeMs = elapsedMs() + qint64(kRetryStepMs) * extra.retries;
+    const int generation = ++extra.reAddGeneration;
     reconcile();
     const QString key = member.key;
     // Should the agent's `targets` answer not come (a lost log line), the line goes back anyway.
-    QTimer::singleShot(kReAddFallbackMs * extra.retries, this, [this, key] { reAdd(key); });
+    QTimer::singleShot(kReAddFallbackMs + kRetryStepMs * extra.retries, this, [this, key, generation] {
+        const qsizetype i = memberIndex(key);
+        if (i >= 0 && m_private[i].reAddGeneration == generation) {
+            m_private[i].reAddDropped = true;
+            maybeReAdd(key);
+        }
+    });
+}
+
+void WorkloadTapSession::maybeReAdd(const QString &key)
+{
+    const qsizetype index = memberIndex(key);
+    if (index < 0 || !m_private[index].reAddPending || !m_private[index].reAddDropped || m_tearingDown) {
+        return;
+    }
+    const qint64 remaining = m_private[index].reAddNotBeforeMs - elapsedMs();
+    if (remaining > 0) {
+        const int generation = m_private[index].reAddGeneration;
+        QTimer::singleShot(int(remaining), this, [this, key, generation] {
+            const qsizetype i = memberIndex(key);
+            if (i >= 0 && m_private[i].reAddGeneration == generation) {
+                maybeReAdd(key);
+            }
+        });
+        return;
+    }
+    reAdd(key);
 }
 
 void WorkloadTapSession::retryWithNewVnis(qsizetype index, const QString &why)
@@ -1381,7 +1412,8 @@ void WorkloadTapSession::onAgentLine(const QString &node, const QByteArray &line
             }
         }
         for (const QString &key : std::as_const(due)) {
-            reAdd(key);
+            m_private[memberIndex(key)].reAddDropped = true;
+            maybeReAdd(key);
         }
         return;
     }

@@ -210,6 +210,9 @@ private:
         /// The agent did not find its container (yet): its line is out of the list until the agent dropped it,
         /// then it goes back unchanged, so the agent installs it anew.
         bool reAddPending = false;
+        bool reAddDropped = false; ///< the agent's target list no longer has it
+        qint64 reAddNotBeforeMs = 0; ///< elapsedMs() before which it does not go back (the retry's wait)
+        int reAddGeneration = 0; ///< the retry a timer belongs to
         int retries = 0;
         AgentStats mirroredBefore; ///< the final counts of the installs of its line that ended
         qint64 lastBytes = -1; ///< for the rate: the agent's byte count at lastStatsMs
@@ -276,6 +279,7 @@ private:
     void memberFailed(qsizetype index, const QString &why);
     void retryLater(qsizetype index, const QString &why);
     void retryWithNewVnis(qsizetype index, const QString &why);
+    void maybeReAdd(const QString &key);
     void reAdd(const QString &key);
     qsizetype memberIndex(const QString &key) const;
     qsizetype ensureMember(const QString &key);
