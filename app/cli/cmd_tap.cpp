@@ -34,6 +34,42 @@ int runWorkloadTap(const QCommandLineParser &parser, const ConnectionFlags &flag
     WorkloadTapRequest request, TapSessionOptions options, std::optional<std::chrono::seconds> runFor,
     const QString &durationText);
 
+/// What every tap prints while it runs: progress and warnings on stderr, tshark's packet lines on stdout, and a
+/// failure with its fix. The first interrupt stops the session (which removes what it made); a second one exits
+/// without waiting. TapSession and WorkloadTapSession have these signals alike.
+template<typename Session>
+void reportOnTerminal(Session &session, UnixSignals &signals)
+{
+    QObject::connect(&signals, &UnixSignals::received, &session, [&session, interrupts = 0](int) mutable {
+        if (++interrupts > 1) {
+            err() << "podtapctl tap: interrupted twice, exiting without waiting; run 'podtapctl sweep' for leftovers\n";
+            err().flush();
+            QCoreApplication::exit(130);
+            return;
+        }
+        session.stop(QStringLiteral("interrupted"));
+    });
+    QObject::connect(&session, &Session::progress, [](const QString &text) {
+        err() << "podtapctl: " << text << "\n";
+        err().flush();
+    });
+    QObject::connect(&session, &Session::warningRaised, [](const QString &text) {
+        err() << "podtapctl: warning: " << text << "\n";
+        err().flush();
+    });
+    QObject::connect(&session, &Session::packetLine, [](const QString &line) {
+        out() << line << "\n";
+        out().flush();
+    });
+    QObject::connect(&session, &Session::failed, [](const QString &summary, const QString &fix) {
+        err() << "podtapctl: error: " << summary << "\n";
+        if (!fix.isEmpty()) {
+            err() << "podtapctl: fix: " << fix << "\n";
+        }
+        err().flush();
+    });
+}
+
 } // namespace
 
 int runTapCommand(const QStringList &args)
@@ -304,37 +340,9 @@ int runTapCommand(const QStringList &args)
     }
     TapSession session(connection->client.get(), request, options);
     UnixSignals signals;
-    int interrupts = 0;
-    QObject::connect(&signals, &UnixSignals::received, &session, [&](int) {
-        if (++interrupts > 1) {
-            err() << "podtapctl tap: interrupted twice, exiting without waiting; run 'podtapctl sweep' for leftovers\n";
-            err().flush();
-            QCoreApplication::exit(130);
-            return;
-        }
-        session.stop(QStringLiteral("interrupted"));
-    });
-    QObject::connect(&session, &TapSession::progress, [](const QString &text) {
-        err() << "podtapctl: " << text << "\n";
-        err().flush();
-    });
-    QObject::connect(&session, &TapSession::warningRaised, [](const QString &text) {
-        err() << "podtapctl: warning: " << text << "\n";
-        err().flush();
-    });
+    reportOnTerminal(session, signals);
     QObject::connect(&session, &TapSession::dataPathChanged, [](const QString &text) {
         err() << "podtapctl: path: " << text << "\n";
-        err().flush();
-    });
-    QObject::connect(&session, &TapSession::packetLine, [](const QString &line) {
-        out() << line << "\n";
-        out().flush();
-    });
-    QObject::connect(&session, &TapSession::failed, [](const QString &summary, const QString &fix) {
-        err() << "podtapctl: error: " << summary << "\n";
-        if (!fix.isEmpty()) {
-            err() << "podtapctl: fix: " << fix << "\n";
-        }
         err().flush();
     });
     QTimer runTimer;
@@ -402,37 +410,9 @@ int runWorkloadTap(const QCommandLineParser &parser, const ConnectionFlags &flag
     }
     WorkloadTapSession session(connection->client.get(), request, options);
     UnixSignals signals;
-    int interrupts = 0;
-    QObject::connect(&signals, &UnixSignals::received, &session, [&](int) {
-        if (++interrupts > 1) {
-            err() << "podtapctl tap: interrupted twice, exiting without waiting; run 'podtapctl sweep' for leftovers\n";
-            err().flush();
-            QCoreApplication::exit(130);
-            return;
-        }
-        session.stop(QStringLiteral("interrupted"));
-    });
-    QObject::connect(&session, &WorkloadTapSession::progress, [](const QString &text) {
-        err() << "podtapctl: " << text << "\n";
-        err().flush();
-    });
+    reportOnTerminal(session, signals);
     QObject::connect(&session, &WorkloadTapSession::memberEvent, [](const QString &text) {
         err() << "podtapctl: " << text << "\n";
-        err().flush();
-    });
-    QObject::connect(&session, &WorkloadTapSession::warningRaised, [](const QString &text) {
-        err() << "podtapctl: warning: " << text << "\n";
-        err().flush();
-    });
-    QObject::connect(&session, &WorkloadTapSession::packetLine, [](const QString &line) {
-        out() << line << "\n";
-        out().flush();
-    });
-    QObject::connect(&session, &WorkloadTapSession::failed, [](const QString &summary, const QString &fix) {
-        err() << "podtapctl: error: " << summary << "\n";
-        if (!fix.isEmpty()) {
-            err() << "podtapctl: fix: " << fix << "\n";
-        }
         err().flush();
     });
     QTimer runTimer;

@@ -20,6 +20,7 @@
 #include "tap/tap_planner.h"
 #include "tap/tap_preflight.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -398,22 +399,25 @@ void TapSession::addPodNames()
     }
 }
 
-QProcess *TapSession::openViewer(CaptureTool tool, const QStringList &extraArguments, QString *error)
+QProcess *openCaptureViewer(receive::LocalCapture *capture, const QString &sessionId, const TapSessionOptions &options,
+    CaptureTool tool, const QStringList &extraArguments, QString *error)
 {
-    if (!m_localCapture || !m_localCapture->isRunning()) {
-        *error = tr("Session %1 has no running receiver on this machine to show.").arg(m_plan.sessionId);
+    if (!capture || !capture->isRunning()) {
+        *error = QCoreApplication::translate(
+            "podtap::TapSession", "Session %1 has no running receiver on this machine to show.")
+                     .arg(sessionId);
         return nullptr;
     }
     if (tool == CaptureTool::None) {
-        *error = tr("Choose tshark or Wireshark to show the capture.");
+        *error = QCoreApplication::translate("podtap::TapSession", "Choose tshark or Wireshark to show the capture.");
         return nullptr;
     }
     CaptureTools tools = findCaptureTools();
-    if (!m_options.tsharkPath.isEmpty()) {
-        tools.tshark = m_options.tsharkPath;
+    if (!options.tsharkPath.isEmpty()) {
+        tools.tshark = options.tsharkPath;
     }
-    if (!m_options.wiresharkPath.isEmpty()) {
-        tools.wireshark = m_options.wiresharkPath;
+    if (!options.wiresharkPath.isEmpty()) {
+        tools.wireshark = options.wiresharkPath;
     }
     const QStringList command =
         receive::LocalCapture::viewerCommand(tool == CaptureTool::Wireshark ? receive::LocalCapture::Viewer::Wireshark
@@ -422,9 +426,16 @@ QProcess *TapSession::openViewer(CaptureTool tool, const QStringList &extraArgum
     if (command.isEmpty()) {
         return nullptr;
     }
-    addPodNames(); // pods found since the stream started
-    const int id = m_localCapture->addViewer(command, error);
-    return id == 0 ? nullptr : m_localCapture->viewerProcess(id);
+    const int id = capture->addViewer(command, error);
+    return id == 0 ? nullptr : capture->viewerProcess(id);
+}
+
+QProcess *TapSession::openViewer(CaptureTool tool, const QStringList &extraArguments, QString *error)
+{
+    if (m_localCapture && m_localCapture->isRunning()) {
+        addPodNames(); // pods found since the stream started
+    }
+    return openCaptureViewer(m_localCapture, m_plan.sessionId, m_options, tool, extraArguments, error);
 }
 
 void TapSession::createPods()

@@ -69,6 +69,12 @@ struct TapSessionOptions
     int execSilenceTimeoutMs = 45000;
 };
 
+/// Starts @p tool (tshark or Wireshark) reading @p capture's pcapng stream through a pipe: the viewer of a session
+/// that receives on this machine. The tools' paths come from @p options when set. Null with @p error when there is
+/// no running capture, no tool was chosen, or the tool is missing.
+QProcess *openCaptureViewer(receive::LocalCapture *capture, const QString &sessionId, const TapSessionOptions &options,
+    CaptureTool tool, const QStringList &extraArguments, QString *error);
+
 /// @brief One tap from request to teardown: validate → resolve → preflight → local receiver →
 /// create pods → wait until Running → follow the agent log until ready → capture → heartbeat → stop.
 ///

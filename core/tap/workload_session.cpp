@@ -1658,30 +1658,7 @@ void WorkloadTapSession::checkBandwidth()
 
 QProcess *WorkloadTapSession::openViewer(CaptureTool tool, const QStringList &extraArguments, QString *error)
 {
-    if (!m_capture || !m_capture->isRunning()) {
-        *error = tr("Session %1 has no running receiver on this machine to show.").arg(m_sessionId);
-        return nullptr;
-    }
-    if (tool == CaptureTool::None) {
-        *error = tr("Choose tshark or Wireshark to show the capture.");
-        return nullptr;
-    }
-    CaptureTools tools = findCaptureTools();
-    if (!m_options.tsharkPath.isEmpty()) {
-        tools.tshark = m_options.tsharkPath;
-    }
-    if (!m_options.wiresharkPath.isEmpty()) {
-        tools.wireshark = m_options.wiresharkPath;
-    }
-    const QStringList command =
-        receive::LocalCapture::viewerCommand(tool == CaptureTool::Wireshark ? receive::LocalCapture::Viewer::Wireshark
-                                                                            : receive::LocalCapture::Viewer::Tshark,
-            tools, extraArguments, error);
-    if (command.isEmpty()) {
-        return nullptr;
-    }
-    const int id = m_capture->addViewer(command, error);
-    return id == 0 ? nullptr : m_capture->viewerProcess(id);
+    return openCaptureViewer(m_capture, m_sessionId, m_options, tool, extraArguments, error);
 }
 
 void WorkloadTapSession::sendHeartbeat()
