@@ -333,6 +333,26 @@ QString agentPodName(const QString &targetPod, const QString &sessionId, AgentRo
     return prefix + target + suffix;
 }
 
+namespace {
+
+/// What every mirroring agent's command line ends with: the capture filter, the session, the heartbeat and where
+/// the host's /proc and named network namespaces are mounted.
+void appendMirrorTail(QStringList &args, const TapPlan &plan)
+{
+    if (!plan.bpfBytecode.isEmpty()) {
+        args << QStringLiteral("--bpf") << plan.bpfBytecode;
+    }
+    args << QStringLiteral("--session") << plan.sessionId;
+    if (plan.heartbeatTimeoutSeconds > 0) {
+        args << QStringLiteral("--heartbeat-file") << QLatin1String(kAgentHeartbeatFile)
+             << QStringLiteral("--heartbeat-timeout") << QString::number(plan.heartbeatTimeoutSeconds);
+    }
+    args << QStringLiteral("--proc-root") << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir")
+         << QLatin1String(kAgentNetnsDir);
+}
+
+} // namespace
+
 QStringList senderAgentArgs(const TapPlan &plan)
 {
     QStringList args {
@@ -353,16 +373,7 @@ QStringList senderAgentArgs(const TapPlan &plan)
     if (plan.egressVni != 0 && plan.direction != Direction::Ingress) {
         args << QStringLiteral("--egress-vni") << QString::number(plan.egressVni);
     }
-    if (!plan.bpfBytecode.isEmpty()) {
-        args << QStringLiteral("--bpf") << plan.bpfBytecode;
-    }
-    args << QStringLiteral("--session") << plan.sessionId;
-    if (plan.heartbeatTimeoutSeconds > 0) {
-        args << QStringLiteral("--heartbeat-file") << QLatin1String(kAgentHeartbeatFile)
-             << QStringLiteral("--heartbeat-timeout") << QString::number(plan.heartbeatTimeoutSeconds);
-    }
-    args << QStringLiteral("--proc-root") << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir")
-         << QLatin1String(kAgentNetnsDir);
+    appendMirrorTail(args, plan);
     return args;
 }
 
@@ -478,16 +489,7 @@ QStringList multiSenderAgentArgs(const TapPlan &plan)
         QStringLiteral("--direction"),
         directionName(plan.direction),
     };
-    if (!plan.bpfBytecode.isEmpty()) {
-        args << QStringLiteral("--bpf") << plan.bpfBytecode;
-    }
-    args << QStringLiteral("--session") << plan.sessionId;
-    if (plan.heartbeatTimeoutSeconds > 0) {
-        args << QStringLiteral("--heartbeat-file") << QLatin1String(kAgentHeartbeatFile)
-             << QStringLiteral("--heartbeat-timeout") << QString::number(plan.heartbeatTimeoutSeconds);
-    }
-    args << QStringLiteral("--proc-root") << QLatin1String(kAgentProcRoot) << QStringLiteral("--netns-dir")
-         << QLatin1String(kAgentNetnsDir);
+    appendMirrorTail(args, plan);
     return args;
 }
 
