@@ -16,6 +16,8 @@
 # (libGL, libEGL, libOpenGL, libGLX), libX11/libxcb, fontconfig/freetype/harfbuzz (with fonts), GLib,
 # zlib, libexpat, libgpg-error, libcom_err; plus fuse3 (fusermount3) to mount it.
 set -euo pipefail
+# A failing command names itself: under set -e the build would otherwise end without a word.
+trap 'echo "build-appimage: line $LINENO: \"$BASH_COMMAND\" failed with status $?" >&2' ERR
 
 usage() {
     echo "usage: $0 --source DIR --console FILE --cli FILE --agent FILE --runtime FILE --qt-plugins DIR --appdir DIR --output FILE" >&2
@@ -85,10 +87,13 @@ cp -L "$agent" "$appdir/usr/bin/podtap-agent"
 
 # Qt's OpenSSL backend loads libssl/libcrypto with dlopen, so no NEEDED entry names them: bundle them by
 # name (found where the build machine's loader finds them).
+# The loader's cache is read once, whole: a reader that stops at its first match (grep -q, head, some awks)
+# ends its writer with SIGPIPE, which pipefail turns into a failure.
 extra_libs=()
+ldcache=$(ldconfig -p)
 for soname in libssl.so.3 libcrypto.so.3; do
-    path=$(ldconfig -p | awk -v n="$soname" '$1 == n && /x86-64|x86_64|64bit/ { print $NF; exit }')
-    [ -z "$path" ] && path=$(ldconfig -p | awk -v n="$soname" '$1 == n { print $NF; exit }')
+    path=$(awk -v n="$soname" '$1 == n && /x86-64|x86_64|64bit/ { print $NF; exit }' <<< "$ldcache")
+    [ -z "$path" ] && path=$(awk -v n="$soname" '$1 == n { print $NF; exit }' <<< "$ldcache")
     [ -n "$path" ] || fail "$soname (for Qt's TLS backend) is not installed"
     extra_libs+=("$path")
 done
@@ -130,9 +135,10 @@ done
 # bundle_deps resolved through the build machine's loader; the copies in usr/lib must not keep pointing
 # back to it (a RUNPATH from the build) and must find each other.
 set_runpath() {
-    local file=$1 runpath=$2
+    local file=$1 runpath=$2 dynamic
     readelf -h "$file" > /dev/null 2>&1 || return 0
-    readelf -d "$file" | grep -q '(NEEDED)' || return 0 # static, like podtap-agent
+    dynamic=$(readelf -d "$file")
+    grep -q '(NEEDED)' <<< "$dynamic" || return 0 # static, like podtap-agent
     patchelf --set-rpath "$runpath" "$file"
 }
 for file in "$appdir"/usr/bin/*; do set_runpath "$file" '$ORIGIN/../lib'; done

@@ -174,9 +174,12 @@ console_pid=$bg_pid
 # The console's top-level window: class "podtap", mapped (viewable) on the X server.
 window=
 for _ in $(seq 300); do
-    id=$(as_user xwininfo -display "$display" -root -tree 2>/dev/null |
-        sed -n 's/^ *\(0x[0-9a-f]*\) "[^"]*": ("podtap" "podtap").*/\1/p' | head -1)
-    if [ -n "$id" ] && as_user xwininfo -display "$display" -id "$id" 2>/dev/null | grep -q 'Map State: IsViewable'; then
+    # Whole outputs first: a reader that stops early (head, grep -q) would end its writer with SIGPIPE.
+    tree=$(as_user xwininfo -display "$display" -root -tree 2>/dev/null || true)
+    id=$(sed -n 's/^ *\(0x[0-9a-f]*\) "[^"]*": ("podtap" "podtap").*/\1/p' <<< "$tree" | sed -n 1p)
+    state=
+    [ -z "$id" ] || state=$(as_user xwininfo -display "$display" -id "$id" 2>/dev/null || true)
+    if [ -n "$id" ] && grep -q 'Map State: IsViewable' <<< "$state"; then
         window=$(as_user xwininfo -display "$display" -id "$id" | sed -n 's/^xwininfo: Window id: //p')
         break
     fi
@@ -212,7 +215,7 @@ read -r pod_ns pod_name < <(kubectl --kubeconfig "$work/kubeconfig" get pods -A 
 
 step "podtapctl inside the sandbox lists kube-sim's pods"
 pods=$(in_session flatpak run --command=podtapctl "$app" get pods -A) || fail "podtapctl get pods -A failed in the sandbox"
-echo "$pods" | head -3
+sed -n 1,3p <<< "$pods"
 grep -q "^$pod_ns  *$pod_name " <<< "$pods" || fail "podtapctl get pods -A in the sandbox did not list $pod_ns/$pod_name"
 
 step "a kubeconfig exec plugin on the host runs through flatpak-spawn --host"

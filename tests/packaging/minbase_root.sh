@@ -27,7 +27,7 @@ mirror_of_this_machine() {
     local uri
     uri=$({ sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources
             sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' /etc/apt/sources.list
-          } 2>/dev/null | tr ' ' '\n' | grep -E '/debian/?$' | head -1)
+          } 2>/dev/null | tr ' ' '\n' | sed -n '\|/debian/\?$|{p;q}' || true)
     [ -n "$uri" ] || fail "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources"
     echo "$uri"
 }
