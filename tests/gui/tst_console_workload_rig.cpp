@@ -20,10 +20,6 @@
 #include <QTimer>
 #include <QUdpSocket>
 
-#include <fcntl.h>
-#include <sched.h>
-#include <unistd.h>
-
 using namespace podtap;
 using namespace podtap::gui;
 using namespace podtap::test;
@@ -61,11 +57,7 @@ private Q_SLOTS:
                      &error),
             qPrintable(error));
         // The console runs where an operator's machine would: in the rig's workstation namespace.
-        const int fd =
-            ::open(qPrintable(QStringLiteral("/run/netns/") + m_rig.workstationNetns()), O_RDONLY | O_CLOEXEC);
-        QVERIFY(fd >= 0);
-        QVERIFY2(::setns(fd, CLONE_NEWNET) == 0, strerror(errno));
-        ::close(fd);
+        QVERIFY2(enterNetworkNamespace(m_rig.workstationNetns(), &error), qPrintable(error));
     }
 
     void cleanupTestCase()

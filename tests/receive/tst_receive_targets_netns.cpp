@@ -111,10 +111,8 @@ private Q_SLOTS:
         // here on belong to it).
         m_home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         QVERIFY(m_home >= 0);
-        const int fd = ::open(qPrintable(QStringLiteral("/run/netns/") + m_workstation), O_RDONLY | O_CLOEXEC);
-        QVERIFY(fd >= 0);
-        QVERIFY2(::setns(fd, CLONE_NEWNET) == 0, std::strerror(errno));
-        ::close(fd);
+        QString error;
+        QVERIFY2(enterNetworkNamespace(m_workstation, &error), qPrintable(error));
     }
 
     void cleanupTestCase()

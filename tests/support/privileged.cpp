@@ -3,7 +3,12 @@
 
 #include <QStandardPaths>
 
+#include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace podtap::test {
 
@@ -24,6 +29,24 @@ QString privilegedUnavailableReason()
 bool privilegedRequired()
 {
     return qEnvironmentVariable("PODTAP_REQUIRE_PRIVILEGED") == QLatin1String("1");
+}
+
+bool enterNetworkNamespace(const QString &name, QString *error)
+{
+    const QString path = QStringLiteral("/run/netns/") + name;
+    const int fd = ::open(qPrintable(path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *error = QStringLiteral("open %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    }
+    const bool entered = ::setns(fd, CLONE_NEWNET) == 0;
+    const int setnsErrno = errno;
+    ::close(fd);
+    if (!entered) {
+        *error = QStringLiteral("enter the network namespace %1: %2")
+                     .arg(name, QString::fromLocal8Bit(std::strerror(setnsErrno)));
+    }
+    return entered;
 }
 
 } // namespace podtap::test

@@ -15,6 +15,11 @@ QString privilegedUnavailableReason();
 /// True when PODTAP_REQUIRE_PRIVILEGED=1: a privileged test that cannot run must fail, not skip.
 bool privilegedRequired();
 
+/// Moves the calling thread into the named network namespace `/run/netns/NAME` (the rig's workstation, where an
+/// operator's machine would be): sockets opened, and threads and processes started, from then on belong to it.
+/// False with @p error naming the namespace and the reason.
+bool enterNetworkNamespace(const QString &name, QString *error);
+
 } // namespace podtap::test
 
 /// Put at the start of every test function (or initTestCase) that needs root. It skips when the
