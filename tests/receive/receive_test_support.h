@@ -153,4 +153,57 @@ inline qint64 procUdpDrops(quint16 port)
     return -1;
 }
 
+/// `ip -n NS ARGS...`, with @p args split on spaces.
+inline QStringList ipIn(const QString &ns, const QString &args)
+{
+    return QStringList {QStringLiteral("ip"), QStringLiteral("-n"), ns} + args.split(QLatin1Char(' '));
+}
+
+/// @brief One VXLAN device in the sender namespace, toward the workstation's receiver.
+struct SenderDevice
+{
+    const char *name;
+    int vni;
+    const char *local; ///< its underlay source, 198.51.100.1 or .3 (two "nodes")
+    const char *address; ///< its own address with prefix; traffic to the prefix leaves through it as VXLAN
+    const char *neighbour; ///< an address in the prefix with a permanent neighbour entry, to send to
+};
+
+/// Makes a receiver test's two namespaces: @p senders (underlay 198.51.100.1 and .3, standing for two nodes) and
+/// @p workstation (198.51.100.2), joined by a veth, IPv6 off (router and listener chatter would join the marker
+/// flows), and in @p senders one VXLAN device per @p devices sending to the workstation on @p port.
+inline void makeSenderNamespaces(
+    const QString &senders, const QString &workstation, const QList<SenderDevice> &devices, int port)
+{
+    mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("add"), senders});
+    mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("add"), workstation});
+    for (const QString &ns : {senders, workstation}) {
+        mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), ns, QStringLiteral("sysctl"),
+            QStringLiteral("-qw"), QStringLiteral("net.ipv6.conf.all.disable_ipv6=1"),
+            QStringLiteral("net.ipv6.conf.default.disable_ipv6=1")});
+    }
+    mustRun(ipIn(senders, QStringLiteral("link add ul0 type veth peer name ul0 netns %1").arg(workstation)));
+    mustRun(ipIn(senders, QStringLiteral("addr add 198.51.100.1/24 dev ul0")));
+    mustRun(ipIn(senders, QStringLiteral("addr add 198.51.100.3/24 dev ul0")));
+    mustRun(ipIn(workstation, QStringLiteral("addr add 198.51.100.2/24 dev ul0")));
+    for (const QString &ns : {senders, workstation}) {
+        mustRun(ipIn(ns, QStringLiteral("link set lo up")));
+        mustRun(ipIn(ns, QStringLiteral("link set ul0 up")));
+    }
+    for (const SenderDevice &device : devices) {
+        const QString name = QLatin1String(device.name);
+        mustRun(ipIn(senders,
+            QStringLiteral("link add %1 type vxlan id %2 local %3 remote 198.51.100.2 dstport %4 nolearning")
+                .arg(name)
+                .arg(device.vni)
+                .arg(QLatin1String(device.local))
+                .arg(port)));
+        mustRun(ipIn(senders, QStringLiteral("addr add %1 dev %2").arg(QLatin1String(device.address), name)));
+        mustRun(ipIn(senders, QStringLiteral("link set %1 up").arg(name)));
+        mustRun(ipIn(senders,
+            QStringLiteral("neigh add %1 lladdr 02:00:00:00:00:02 dev %2 nud permanent")
+                .arg(QLatin1String(device.neighbour), name)));
+    }
+}
+
 } // namespace podtap::test::receive

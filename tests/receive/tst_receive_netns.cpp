@@ -37,15 +37,10 @@ private:
     QTemporaryDir m_dir;
     static constexpr int kPort = 47890;
 
-    static QStringList ip(const QString &ns, const QString &args)
-    {
-        return QStringList {QStringLiteral("ip"), QStringLiteral("-n"), ns} + args.split(QLatin1Char(' '));
-    }
-
     QStringList workstationLinks() const
     {
         QStringList names;
-        const QByteArray out = mustRun(ip(m_workstation, QStringLiteral("-o link show")));
+        const QByteArray out = mustRun(ipIn(m_workstation, QStringLiteral("-o link show")));
         for (const QByteArray &line : out.split('\n')) {
             const QList<QByteArray> fields = line.split(':');
             if (fields.size() > 1) {
@@ -73,49 +68,11 @@ private Q_SLOTS:
         QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0777) == 0);
         m_node = QStringLiteral("ptrn%1").arg(getpid());
         m_workstation = QStringLiteral("ptrw%1").arg(getpid());
-        mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("add"), m_node});
-        mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("add"), m_workstation});
-        // No IPv6: router and multicast-listener chatter over the VXLAN devices would join the marker flow.
-        for (const QString &ns : {m_node, m_workstation}) {
-            mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), ns,
-                QStringLiteral("sysctl"), QStringLiteral("-qw"), QStringLiteral("net.ipv6.conf.all.disable_ipv6=1"),
-                QStringLiteral("net.ipv6.conf.default.disable_ipv6=1")});
-        }
-        mustRun(ip(m_node, QStringLiteral("link add ul0 type veth peer name ul0 netns %1").arg(m_workstation)));
-        mustRun(ip(m_node, QStringLiteral("addr add 198.51.100.1/24 dev ul0")));
-        mustRun(ip(m_node, QStringLiteral("addr add 198.51.100.3/24 dev ul0")));
-        mustRun(ip(m_workstation, QStringLiteral("addr add 198.51.100.2/24 dev ul0")));
-        for (const QString &ns : {m_node, m_workstation}) {
-            mustRun(ip(ns, QStringLiteral("link set lo up")));
-            mustRun(ip(ns, QStringLiteral("link set ul0 up")));
-        }
-        struct Device
-        {
-            const char *name;
-            int vni;
-            const char *local;
-            const char *address;
-            const char *neighbour;
-        };
-        const Device devices[] = {{"vx100", 100, "198.51.100.1", "203.0.113.1/26", "203.0.113.2"},
+        const QList<SenderDevice> devices = {{"vx100", 100, "198.51.100.1", "203.0.113.1/26", "203.0.113.2"},
             {"vx101", 101, "198.51.100.1", "203.0.113.65/26", "203.0.113.66"},
             {"vx102", 102, "198.51.100.1", "203.0.113.129/26", "203.0.113.130"},
             {"vx103", 103, "198.51.100.3", "203.0.113.193/26", "203.0.113.194"}};
-        for (const Device &device : devices) {
-            mustRun(ip(m_node,
-                QStringLiteral("link add %1 type vxlan id %2 local %3 remote 198.51.100.2 dstport %4 "
-                               "nolearning")
-                    .arg(QLatin1String(device.name))
-                    .arg(device.vni)
-                    .arg(QLatin1String(device.local))
-                    .arg(kPort)));
-            mustRun(ip(m_node,
-                QStringLiteral("addr add %1 dev %2").arg(QLatin1String(device.address), QLatin1String(device.name))));
-            mustRun(ip(m_node, QStringLiteral("link set %1 up").arg(QLatin1String(device.name))));
-            mustRun(ip(m_node,
-                QStringLiteral("neigh add %1 lladdr 02:00:00:00:00:02 dev %2 nud permanent")
-                    .arg(QLatin1String(device.neighbour), QLatin1String(device.name))));
-        }
+        makeSenderNamespaces(m_node, m_workstation, devices, kPort);
     }
 
     void cleanupTestCase()

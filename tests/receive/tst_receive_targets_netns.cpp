@@ -39,11 +39,6 @@ private:
     QTemporaryDir m_dir;
     static constexpr int kPort = 47891;
 
-    static QStringList ip(const QString &ns, const QString &args)
-    {
-        return QStringList {QStringLiteral("ip"), QStringLiteral("-n"), ns} + args.split(QLatin1Char(' '));
-    }
-
     /// Sends @p count UDP datagrams `MARKER-i` to @p destination port 5000 from the nodes namespace, in order, in
     /// one process; the kernel VXLAN device whose neighbour @p destination is tunnels them.
     void send(const QString &destination, const QString &marker, int count = 1)
@@ -65,48 +60,11 @@ private Q_SLOTS:
         QVERIFY(m_dir.isValid());
         m_nodes = QStringLiteral("ptrtn%1").arg(getpid());
         m_workstation = QStringLiteral("ptrtw%1").arg(getpid());
-        mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("add"), m_nodes});
-        mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("add"), m_workstation});
-        // No IPv6: router and multicast-listener chatter over the VXLAN devices would join the marker flows.
-        for (const QString &ns : {m_nodes, m_workstation}) {
-            mustRun({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), ns,
-                QStringLiteral("sysctl"), QStringLiteral("-qw"), QStringLiteral("net.ipv6.conf.all.disable_ipv6=1"),
-                QStringLiteral("net.ipv6.conf.default.disable_ipv6=1")});
-        }
-        mustRun(ip(m_nodes, QStringLiteral("link add ul0 type veth peer name ul0 netns %1").arg(m_workstation)));
-        mustRun(ip(m_nodes, QStringLiteral("addr add 198.51.100.1/24 dev ul0")));
-        mustRun(ip(m_nodes, QStringLiteral("addr add 198.51.100.3/24 dev ul0")));
-        mustRun(ip(m_workstation, QStringLiteral("addr add 198.51.100.2/24 dev ul0")));
-        for (const QString &ns : {m_nodes, m_workstation}) {
-            mustRun(ip(ns, QStringLiteral("link set lo up")));
-            mustRun(ip(ns, QStringLiteral("link set ul0 up")));
-        }
-        struct Device
-        {
-            const char *name;
-            int vni;
-            const char *local;
-            const char *address;
-            const char *neighbour;
-        };
-        const Device devices[] = {{"vx100", 100, "198.51.100.1", "203.0.113.1/28", "203.0.113.2"},
+        const QList<SenderDevice> devices = {{"vx100", 100, "198.51.100.1", "203.0.113.1/28", "203.0.113.2"},
             {"vx101", 101, "198.51.100.1", "203.0.113.17/28", "203.0.113.18"},
             {"vx104", 104, "198.51.100.3", "203.0.113.33/28", "203.0.113.34"},
             {"vx105", 105, "198.51.100.3", "203.0.113.49/28", "203.0.113.50"}};
-        for (const Device &device : devices) {
-            mustRun(ip(m_nodes,
-                QStringLiteral("link add %1 type vxlan id %2 local %3 remote 198.51.100.2 dstport %4 nolearning")
-                    .arg(QLatin1String(device.name))
-                    .arg(device.vni)
-                    .arg(QLatin1String(device.local))
-                    .arg(kPort)));
-            mustRun(ip(m_nodes,
-                QStringLiteral("addr add %1 dev %2").arg(QLatin1String(device.address), QLatin1String(device.name))));
-            mustRun(ip(m_nodes, QStringLiteral("link set %1 up").arg(QLatin1String(device.name))));
-            mustRun(ip(m_nodes,
-                QStringLiteral("neigh add %1 lladdr 02:00:00:00:00:02 dev %2 nud permanent")
-                    .arg(QLatin1String(device.neighbour), QLatin1String(device.name))));
-        }
+        makeSenderNamespaces(m_nodes, m_workstation, devices, kPort);
         // The capture runs where an operator's machine would: in the workstation namespace (sockets opened from
         // here on belong to it).
         m_home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
