@@ -3,6 +3,7 @@
 #include "main_window.h"
 #include "models/pod_filter_proxy_model.h"
 #include "models/session_table_model.h"
+#include "named_child.h"
 #include "rig_fixture.h"
 #include "sessions_panel.h"
 #include "support/privileged.h"
@@ -37,11 +38,7 @@ private:
     template<typename T>
     static T *child(QObject &parent, const char *name)
     {
-        T *found = parent.findChild<T *>(QLatin1String(name));
-        if (!found) {
-            qFatal("no child %s", name);
-        }
-        return found;
+        return ::podtap::test::namedChild<T>(parent, name);
     }
 
 private Q_SLOTS:

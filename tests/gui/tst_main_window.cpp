@@ -4,6 +4,7 @@
 #include "main_window.h"
 #include "models/pod_filter_proxy_model.h"
 #include "models/session_table_model.h"
+#include "named_child.h"
 #include "session_handle.h"
 #include "sessions_panel.h"
 #include "support/process.h"
@@ -161,10 +162,7 @@ private:
     template<typename T>
     static T *child(MainWindow &window, const char *name)
     {
-        T *widget = window.findChild<T *>(QLatin1String(name));
-        if (!widget)
-            qFatal("main window has no %s", name);
-        return widget;
+        return ::podtap::test::namedChild<T>(window, name);
     }
 
 private Q_SLOTS:

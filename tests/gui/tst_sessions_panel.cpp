@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/duration_format.h"
 #include "models/session_table_model.h"
+#include "named_child.h"
 #include "session_handle.h"
 #include "sessions_panel.h"
 #include "widgets/fix_view.h"
@@ -71,10 +72,7 @@ private:
     template<typename T>
     static T *child(SessionsPanel &panel, const char *name)
     {
-        T *widget = panel.findChild<T *>(QLatin1String(name));
-        if (!widget)
-            qFatal("sessions panel has no %s", name);
-        return widget;
+        return ::podtap::test::namedChild<T>(panel, name);
     }
 
 private Q_SLOTS:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "console_settings.h"
+#include "named_child.h"
 #include "tap_dialog.h"
 
 #include <QComboBox>
@@ -26,10 +27,7 @@ private:
     template<typename T>
     static T *field(TapDialog &dialog, const char *name)
     {
-        T *widget = dialog.findChild<T *>(QLatin1String(name));
-        if (!widget)
-            qFatal("tap dialog has no %s", name);
-        return widget;
+        return ::podtap::test::namedChild<T>(dialog, name);
     }
     static QPushButton *start(TapDialog &dialog) { return field<QPushButton>(dialog, "startButton"); }
     static QStringList threePods()
